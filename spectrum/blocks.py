@@ -1,0 +1,100 @@
+"""The spectrum block: a pointwise (1x1) convolution and a spatial convolution over g segments.
+
+This is the parametric operator of the Xception paper (Chollet 2017, Section 1.2 and Figure 4).
+The spatial convolution is a grouped convolution with g groups: each of the g channel segments is
+convolved independently. g = 1 is a regular convolution, g = C one segment per channel
+(depthwise). ``order`` picks the Inception order (``pointwise-first``) or the order of
+TensorFlow's SeparableConv2D (``depthwise-first``); ``activation`` is the optional non-linearity
+between the two ops (the paper's Figure 10 finds ``none`` best).
+
+The depth multiplier is the ratio of output to input channels of the spatial convolution, in both
+orders, so the block always maps ``in_channels`` to ``out_channels``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from torch import Tensor, nn
+
+from .segments import PER_CHANNEL, Segments, SpecError, check_segments
+
+Order = Literal["depthwise-first", "pointwise-first"]
+Activation = Literal["none", "relu", "elu"]
+ORDERS: tuple[str, ...] = ("depthwise-first", "pointwise-first")
+ACTIVATIONS: tuple[str, ...] = ("none", "relu", "elu")
+
+
+def parse_choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    """Validate a string option; the error names the option and lists the valid choices."""
+    text = str(value).strip().lower()
+    if text not in choices:
+        raise SpecError(f"{what} {value!r} is not one of: {', '.join(choices)}")
+    return text
+
+
+def make_activation(activation: str) -> nn.Module:
+    if activation == "none":
+        return nn.Identity()
+    if activation == "relu":
+        return nn.ReLU(inplace=False)
+    if activation == "elu":
+        return nn.ELU(inplace=False)
+    raise SpecError(f"activation {activation!r} is not one of: {', '.join(ACTIVATIONS)}")
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    """Everything that defines one spectrum block."""
+
+    in_channels: int
+    out_channels: int
+    segments: Segments = PER_CHANNEL
+    order: Order = "depthwise-first"
+    activation: Activation = "none"
+    kernel_size: int = 3
+    stride: int = 1
+    depth_multiplier: int = 1
+
+
+class SpectrumConv(nn.Module):
+    """Pointwise and segmented spatial convolution, in either order, without biases.
+
+    Attributes ``pointwise`` and ``spatial`` are the two convolutions; ``intermediate`` is the
+    activation between them. ``groups`` is the resolved integer g.
+    """
+
+    def __init__(self, spec: BlockSpec, layer: str = "block") -> None:
+        super().__init__()
+        if spec.depth_multiplier < 1:
+            raise SpecError(f"layer {layer}: depth multiplier must be >= 1")
+        self.spec = spec
+        padding = spec.kernel_size // 2
+        if spec.order == "depthwise-first":
+            spatial_in = spec.in_channels
+            spatial_out = spec.in_channels * spec.depth_multiplier
+            self.groups = check_segments(spec.segments, spatial_in, layer)
+            self.spatial = nn.Conv2d(spatial_in, spatial_out, spec.kernel_size, spec.stride,
+                                     padding, groups=self.groups, bias=False)
+            self.pointwise = nn.Conv2d(spatial_out, spec.out_channels, 1, bias=False)
+        elif spec.order == "pointwise-first":
+            if spec.out_channels % spec.depth_multiplier:
+                raise SpecError(f"layer {layer}: depth multiplier {spec.depth_multiplier} "
+                                f"does not divide {spec.out_channels} output channels")
+            spatial_in = spec.out_channels // spec.depth_multiplier
+            self.groups = check_segments(spec.segments, spatial_in, layer)
+            self.pointwise = nn.Conv2d(spec.in_channels, spatial_in, 1, bias=False)
+            self.spatial = nn.Conv2d(spatial_in, spec.out_channels, spec.kernel_size, spec.stride,
+                                     padding, groups=self.groups, bias=False)
+        else:
+            raise SpecError(f"order {spec.order!r} is not one of: {', '.join(ORDERS)}")
+        self.intermediate = make_activation(spec.activation)
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.spec.order == "depthwise-first":
+            return self.pointwise(self.intermediate(self.spatial(x)))
+        return self.spatial(self.intermediate(self.pointwise(x)))
+
+    def extra_repr(self) -> str:
+        return f"g={self.groups}, order={self.spec.order}, activation={self.spec.activation}"
