@@ -18,7 +18,8 @@ from typing import Literal
 
 from torch import Tensor, nn
 
-from .segments import PER_CHANNEL, Segments, SpecError, check_segments
+from .errors import SpecError
+from .segments import PER_CHANNEL, Segments, check_segments
 
 Order = Literal["depthwise-first", "pointwise-first"]
 Activation = Literal["none", "relu", "elu"]

@@ -20,7 +20,8 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import ACTIVATIONS, ORDERS, BlockSpec, SpectrumConv, parse_choice
-from .segments import PER_CHANNEL, Segments, SpecError, check_segments, parse_segments
+from .errors import SpecError
+from .segments import PER_CHANNEL, Segments, check_segments, parse_segments
 
 FLOWS: tuple[str, ...] = ("entry", "middle", "exit")
 

@@ -8,16 +8,10 @@ from __future__ import annotations
 
 from typing import Literal, Union
 
+from .errors import SegmentsError, SpecError
+
 PER_CHANNEL: Literal["C"] = "C"
 Segments = Union[int, Literal["C"]]
-
-
-class SpecError(ValueError):
-    """A user-supplied specification (flag, study key) is malformed. The message is one line."""
-
-
-class SegmentsError(ValueError):
-    """A segment count does not fit the channels of the layer it is applied to."""
 
 
 def parse_segments(token: str | int) -> Segments:
