@@ -101,9 +101,15 @@ class NetConfig:
     num_classes: int | None = None
     image_size: int | None = None
     round_to_segments: bool = False
+    # Explicit channel counts for named widths, applied after the multiplier (set by matching).
+    width_overrides: tuple[tuple[str, int], ...] = ()
 
     def __post_init__(self) -> None:
-        get_preset(self.preset)
+        preset = get_preset(self.preset)
+        for key, channels in self.width_overrides:
+            if key not in preset.widths or int(channels) < 1:
+                raise SpecError(f"width override {key}={channels}: key must be one of "
+                                f"{', '.join(preset.widths)} and channels >= 1")
         if not self.width_multiplier > 0:
             raise SpecError(f"width multiplier {self.width_multiplier} must be > 0")
         if self.middle_repeats is not None and self.middle_repeats < 0:
@@ -176,6 +182,17 @@ def separable_layers(middle_repeats: int) -> list[SepLayer]:
     return layers
 
 
+def width_divisors(config: NetConfig) -> dict[str, int]:
+    """For each named width, the least common multiple of the integer g that see it."""
+    divisors = {key: 1 for key in config.shape.widths}
+    for layer in separable_layers(config.shape.middle_repeats):
+        flow = config.flow(layer.flow)
+        if flow.segments != PER_CHANNEL:
+            key = layer.spatial_key(flow.order)
+            divisors[key] = math.lcm(divisors[key], int(flow.segments))
+    return divisors
+
+
 def resolve_widths(config: NetConfig) -> dict[str, int]:
     """Channel count of every stage after the width multiplier and optional rounding to g.
 
@@ -185,13 +202,9 @@ def resolve_widths(config: NetConfig) -> dict[str, int]:
     shape = config.shape
     widths = {key: max(1, round(w * config.width_multiplier)) for key, w in shape.widths.items()}
     if config.round_to_segments:
-        divisors = {key: 1 for key in widths}
-        for layer in separable_layers(shape.middle_repeats):
-            flow = config.flow(layer.flow)
-            if flow.segments != PER_CHANNEL:
-                key = layer.spatial_key(flow.order)
-                divisors[key] = math.lcm(divisors[key], int(flow.segments))
+        divisors = width_divisors(config)
         widths = {key: -(-w // divisors[key]) * divisors[key] for key, w in widths.items()}
+    widths.update(dict(config.width_overrides))
     return widths
 
 
@@ -320,7 +333,9 @@ class Xception(nn.Module):
                            "activation": flow.activation}
         nominal = {k: max(1, round(w * self.config.width_multiplier))
                    for k, w in shape.widths.items()}
-        rounded = {k: (nominal[k], w) for k, w in self.widths.items() if w != nominal[k]}
+        overridden = dict(self.config.width_overrides)
+        rounded = {k: (nominal[k], w) for k, w in self.widths.items()
+                   if w != nominal[k] and k not in overridden}
         return {
             "preset": shape.name, "image_size": shape.image_size,
             "in_channels": shape.in_channels, "num_classes": shape.num_classes,
@@ -328,6 +343,7 @@ class Xception(nn.Module):
             "middle_repeats": shape.middle_repeats,
             "width_multiplier": self.config.width_multiplier, "widths": dict(self.widths),
             "rounded_to_segments": {k: {"from": a, "to": b} for k, (a, b) in rounded.items()},
+            "width_overrides": overridden,
             "dropout": shape.dropout,
         }
 

@@ -1,0 +1,80 @@
+"""Device selection and the per-device settings every trial shares.
+
+``auto`` picks the first CUDA GPU when one is visible, else the CPU. On CUDA: cuDNN autotuning
+(``cudnn.benchmark``), TF32 matmuls and bf16 autocast. On every device: channels_last memory format
+(oneDNN and cuDNN both run NHWC convolutions faster). On the CPU, torch's intra-op thread count is
+set to the number of usable cores unless ``SPECTRUM_THREADS`` says otherwise (documented
+environment variable; a worker sharing a machine with others should lower it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import torch
+from torch import nn
+
+from .errors import SpecError
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """Parse ``auto``, ``cpu``, ``cuda`` or ``cuda:N``; the error names the flag value."""
+    text = str(name).strip().lower()
+    if text == "auto":
+        return torch.device("cuda:0") if torch.cuda.is_available() else torch.device("cpu")
+    if text == "cpu":
+        return torch.device("cpu")
+    if text == "cuda" or text.startswith("cuda:"):
+        index_text = text.partition(":")[2] or "0"
+        if not index_text.isdigit():
+            raise SpecError(f"device {name!r}: use auto, cpu, cuda or cuda:N")
+        if not torch.cuda.is_available():
+            raise SpecError(f"device {name!r}: no CUDA GPU is visible here; use --device cpu")
+        index = int(index_text)
+        if index >= torch.cuda.device_count():
+            raise SpecError(f"device {name!r}: only {torch.cuda.device_count()} GPU(s) visible")
+        return torch.device("cuda", index)
+    raise SpecError(f"device {name!r}: use auto, cpu, cuda or cuda:N")
+
+
+def usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def configure(device: torch.device) -> None:
+    """Apply the process-wide settings for ``device`` (idempotent)."""
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+    else:
+        threads = int(os.environ.get("SPECTRUM_THREADS", "0")) or usable_cores()
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+
+
+def prepare_model(model: nn.Module, device: torch.device) -> nn.Module:
+    return model.to(device=device, memory_format=torch.channels_last)
+
+
+def autocast(device: torch.device) -> contextlib.AbstractContextManager:
+    """bf16 autocast on CUDA; a no-op elsewhere (bf16 on this CPU is slower than fp32)."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def describe(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return f"cpu ({torch.get_num_threads()} threads)"

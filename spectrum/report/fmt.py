@@ -1,0 +1,80 @@
+"""Number formatting for tables and sentences (one place, so md, html and plots agree).
+
+Accuracies are fractions in [0, 1] shown as percentages; differences of accuracies are shown in
+percentage points (pp). Missing values print as an en dash.
+"""
+
+from __future__ import annotations
+
+import math
+
+MISSING = "–"
+
+
+def _bad(value) -> bool:
+    try:
+        return value is None or not math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return True
+
+
+def pct(value, digits: int = 2) -> str:
+    """0.9231 -> ``92.31%``."""
+    return MISSING if _bad(value) else f"{100.0 * float(value):.{digits}f}%"
+
+
+def pp(value, digits: int = 2) -> str:
+    """Signed difference of accuracies in percentage points: 0.012 -> ``+1.20 pp``."""
+    return MISSING if _bad(value) else f"{100.0 * float(value):+.{digits}f} pp"
+
+
+def ci_pp(low, high, digits: int = 2) -> str:
+    """``[+0.80, +1.60] pp``."""
+    if _bad(low) or _bad(high):
+        return MISSING
+    return f"[{100.0 * float(low):+.{digits}f}, {100.0 * float(high):+.{digits}f}] pp"
+
+
+def ci_pct(low, high, digits: int = 2) -> str:
+    if _bad(low) or _bad(high):
+        return MISSING
+    return f"[{100.0 * float(low):.{digits}f}, {100.0 * float(high):.{digits}f}]%"
+
+
+def count(value) -> str:
+    """Large counts with SI suffix: 1234567 -> ``1.23 M``."""
+    if _bad(value):
+        return MISSING
+    number = float(value)
+    for scale, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if abs(number) >= scale:
+            return f"{number / scale:.3g}{suffix}"
+    return f"{number:.3g}"
+
+
+def number(value, digits: int = 3) -> str:
+    return MISSING if _bad(value) else f"{float(value):.{digits}g}"
+
+
+def ms(value) -> str:
+    return MISSING if _bad(value) else f"{float(value):.3g} ms"
+
+
+def rate(value) -> str:
+    return MISSING if _bad(value) else f"{float(value):,.0f} img/s"
+
+
+def p_value(value) -> str:
+    if _bad(value):
+        return "n/a"
+    value = float(value)
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def text(value) -> str:
+    """Anything else: ``None``/NaN as the missing mark, booleans as yes/no."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)

@@ -1,0 +1,68 @@
+"""summary.csv: one row per sweep configuration, aggregated over its seeds.
+
+A configuration is (segments, order, activation, residual, match); only usable (complete)
+trials enter. Columns: n_seeds, test accuracy mean / std / 95% percentile-bootstrap CI, mean
+validation accuracy, and the mean width multiplier, params, FLOPs, latency and training
+throughput. Rows come in canonical order (order, activation, residual, match, then g).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from .labels import level_key
+from .stats import bootstrap_ci
+
+CONFIG = ("segments", "order", "activation", "residual", "match")
+GROUP = ("order", "activation", "residual", "match")
+SUMMARY_COLUMNS = [
+    *CONFIG, "n_seeds", "test_acc_mean", "test_acc_std", "test_acc_ci_low", "test_acc_ci_high",
+    "val_acc_mean", "width_multiplier_mean", "params_mean", "flops_mean", "latency_ms_mean",
+    "train_images_per_s_mean", "epoch_images_per_s_mean",
+]
+MEANS = {"val_acc_mean": "val_acc", "width_multiplier_mean": "width_multiplier",
+         "params_mean": "params", "flops_mean": "flops", "latency_ms_mean": "latency_ms",
+         "train_images_per_s_mean": "train_images_per_s",
+         "epoch_images_per_s_mean": "epoch_images_per_s"}
+
+
+def config_key(key: dict) -> tuple:
+    """Canonical sort key of a configuration: its group first, then g."""
+    return tuple(level_key(f, key[f]) for f in (*GROUP, "segments"))
+
+
+def _mean(series: pd.Series) -> float:
+    values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else math.nan
+
+
+def configurations(usable: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
+    """(configuration dict, its trials) pairs in canonical order."""
+    if usable.empty:
+        return []
+    out = []
+    for values, rows in usable.groupby(list(CONFIG), dropna=False, sort=False):
+        out.append((dict(zip(CONFIG, values)), rows))
+    return sorted(out, key=lambda item: config_key(item[0]))
+
+
+def summarize(usable: pd.DataFrame) -> pd.DataFrame:
+    """The summary table (columns :data:`SUMMARY_COLUMNS`) of the usable sweep trials."""
+    rows = []
+    for key, trials in configurations(usable):
+        test = trials["test_acc"].to_numpy(dtype=float)
+        low, high = bootstrap_ci(test)
+        row = dict(key)
+        row.update({
+            "n_seeds": int(trials["seed"].nunique(dropna=True)) or len(trials),
+            "test_acc_mean": float(np.mean(test)),
+            "test_acc_std": float(np.std(test, ddof=1)) if test.size > 1 else math.nan,
+            "test_acc_ci_low": low, "test_acc_ci_high": high,
+        })
+        row.update({name: _mean(trials[column]) for name, column in MEANS.items()})
+        rows.append(row)
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
