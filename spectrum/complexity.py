@@ -74,8 +74,10 @@ class LatencySettings:
     """How latency is measured."""
 
     batch_size: int = 64
-    warmup: int = 3
+    warmup: int = 2
     repeats: int = 10
+    min_repeats: int = 3
+    max_seconds: float = 3.0  # per measurement: stop repeating early on slow models
     train_step: bool = True
 
 
@@ -83,12 +85,15 @@ def _median_ms(step, settings: LatencySettings, device: torch.device) -> float:
     for _ in range(settings.warmup):
         step()
     synchronize(device)
-    times = []
-    for _ in range(settings.repeats):
+    times: list[float] = []
+    began = time.perf_counter()
+    while len(times) < settings.repeats:
         start = time.perf_counter()
         step()
         synchronize(device)
         times.append((time.perf_counter() - start) * 1000.0)
+        if len(times) >= settings.min_repeats and time.perf_counter() - began > settings.max_seconds:
+            break
     return statistics.median(times)
 
 

@@ -1,10 +1,16 @@
 """Datasets: from a ``--dataset`` value to uint8 train/val/test tensors in memory.
 
-This module owns finding dataset files on disk (``--data-dir``, ``$SPECTRUM_DATA``, the Debian
-package, the user cache), downloading them when allowed (checksum-verified, written atomically),
+This module owns finding dataset files on disk, downloading them when allowed (MD5-verified,
+written to a temp file in the target folder and renamed, so no half file is ever visible),
 parsing the on-disk formats (IDX for Fashion-MNIST, the python pickles of CIFAR-10/100, folders of
 images) and generating a small learnable synthetic set. It also holds out the validation split,
 deterministically, and computes the per-channel statistics and augmentation hints the trainer uses.
+
+Lookup order: ``DataConfig.data_dir`` (``--data-dir``; must exist if given), ``$SPECTRUM_DATA``
+(each as the folder with the files or its parent), for Fashion-MNIST also Debian's
+``/usr/share/datasets/fashion-mnist`` (package ``dataset-fashion-mnist``), then the user cache
+``$XDG_CACHE_HOME/spectrum`` (or ``~/.cache/spectrum``), then a download into that cache unless
+``allow_download`` is false or ``SPECTRUM_OFFLINE=1``.
 
 Nothing here normalises or augments: images stay uint8 ``(N, C, H, W)`` and labels int64 ``(N,)``.
 :func:`fetch_url_chunks` is the only function that opens a network connection.
@@ -16,6 +22,7 @@ import gzip
 import hashlib
 import http.client
 import math
+import numbers
 import os
 import pickle
 import shutil
@@ -30,7 +37,6 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from .errors import DataError, SpecError
 
@@ -129,12 +135,12 @@ FASHION_MNIST_STEMS = (
     "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
     "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
 )
-FASHION_MNIST_REMOTE = (
-    RemoteFile(FASHION_MNIST_URL + "train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-    RemoteFile(FASHION_MNIST_URL + "train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
-    RemoteFile(FASHION_MNIST_URL + "t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
-    RemoteFile(FASHION_MNIST_URL + "t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
-)
+FASHION_MNIST_REMOTE = tuple(RemoteFile(FASHION_MNIST_URL + name, md5) for name, md5 in (
+    ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+    ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+    ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+    ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
+))
 
 
 @dataclass(frozen=True)
@@ -187,17 +193,24 @@ def parse_dataset_name(text: str) -> str:
     raise SpecError(f"unknown dataset {raw!r}; choose one of: {', '.join(DATASET_CHOICES)}")
 
 
+def is_count(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def describe(exc: BaseException) -> str:
+    """An exception as one line of text, for messages that must stay on one line."""
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
 def check_config(config: DataConfig, name: str) -> None:
     """SpecError for option values that cannot work, naming the option."""
-    if isinstance(config.val_size, bool) or not isinstance(config.val_size, int) \
-            or config.val_size < 0:
+    if not is_count(config.val_size) or config.val_size < 0:
         raise SpecError(f"val_size {config.val_size!r} must be an integer >= 0")
     if config.image_size is not None:
         if not name.startswith(IMAGEFOLDER_PREFIX):
             raise SpecError(f"image_size applies to imagefolder:PATH datasets only, not {name}; "
                             "drop it")
-        if isinstance(config.image_size, bool) or not isinstance(config.image_size, int) \
-                or config.image_size < 1:
+        if not is_count(config.image_size) or config.image_size < 1:
             raise SpecError(f"image_size {config.image_size!r} must be a positive integer")
     if name == SYNTHETIC:
         shape = tuple(config.synthetic_shape)
@@ -238,9 +251,17 @@ def explicit_data_dir(config: DataConfig) -> Path | None:
     return directory
 
 
+def offline_by_env() -> bool:
+    return os.environ.get("SPECTRUM_OFFLINE", "").strip().lower() in OFFLINE_VALUES
+
+
 def downloads_allowed(config: DataConfig) -> bool:
-    offline = os.environ.get("SPECTRUM_OFFLINE", "").strip().lower() in OFFLINE_VALUES
-    return config.allow_download and not offline
+    return config.allow_download and not offline_by_env()
+
+
+def downloads_off(config: DataConfig) -> str:
+    """Why downloads are off, for messages."""
+    return "SPECTRUM_OFFLINE is set" if offline_by_env() else "downloads are disabled"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,7 +308,7 @@ def download(remote: RemoteFile, directory: Path) -> Path:
         os.chmod(temp, 0o644)  # mkstemp creates 0600
         os.replace(temp, target)
     except (OSError, http.client.HTTPException) as exc:
-        reason = getattr(exc, "reason", None) or exc
+        reason = describe(getattr(exc, "reason", None) or exc)
         raise DataError(f"download of {remote.url} into {directory} failed ({reason})") from None
     finally:
         if temp is not None:
@@ -317,7 +338,8 @@ def read_file_bytes(path: Path) -> bytes:
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path} is not a valid gzip file ({exc}); {REPLACE_HINT}") from None
+        raise DataError(f"{path} is not a valid gzip file ({describe(exc)}); "
+                        f"{REPLACE_HINT}") from None
 
 
 def parse_idx(payload: bytes, path: Path, ndim: int) -> np.ndarray:
@@ -382,8 +404,8 @@ def locate_fashion_mnist(config: DataConfig) -> tuple[Path, dict[str, Path]]:
     ways = FASHION_MNIST_WAYS.format(cache=cache)
     searched = ", ".join(dict.fromkeys(str(d) for d in dirs))
     if not downloads_allowed(config):
-        raise DataError(f"Fashion-MNIST not found (searched {searched}) and downloads are off; "
-                        f"{ways}")
+        raise DataError(f"Fashion-MNIST not found (searched {searched}) and "
+                        f"{downloads_off(config)}; {ways}")
     present = find_idx_files(cache)
     for remote in FASHION_MNIST_REMOTE:
         if present.get(remote.filename.removesuffix(".gz")) is None:
@@ -454,8 +476,8 @@ def read_cifar_batch(path: Path, label_key: bytes, num_classes: int) -> tuple[np
     except OSError as exc:
         raise DataError(f"cannot read {path} ({exc.strerror}); check its permissions") from None
     except Exception as exc:  # a corrupt pickle can raise nearly anything
-        raise DataError(f"{path} is not a readable CIFAR pickle ({type(exc).__name__}: {exc}); "
-                        f"{REPLACE_HINT}") from None
+        raise DataError(f"{path} is not a readable CIFAR pickle ({type(exc).__name__}: "
+                        f"{describe(exc)}); {REPLACE_HINT}") from None
     if not isinstance(batch, dict) or b"data" not in batch or label_key not in batch:
         raise DataError(f"{path} lacks the keys b'data' and {label_key!r} of a CIFAR batch; "
                         f"{REPLACE_HINT}")
@@ -501,8 +523,8 @@ def extract_safely(archive: Path, folder: str, destination: Path) -> Path:
         if not target.exists():  # another process may have finished first
             os.replace(staging / folder, target)
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"cannot extract {archive} ({exc}); delete it so that it is downloaded "
-                        "again") from None
+        raise DataError(f"cannot extract {archive} ({describe(exc)}); delete it so that it is "
+                        "downloaded again") from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
@@ -532,9 +554,9 @@ def locate_cifar(config: DataConfig, layout: CifarLayout) -> Path:
                                 f"{', '.join(missing)}; add them or point --data-dir elsewhere")
     ways = cifar_ways(layout, cache)
     if not downloads_allowed(config):
-        raise DataError(f"{layout.title} not found (searched "
-                        f"{', '.join(dict.fromkeys(map(str, searched)))}) and downloads are off; "
-                        f"{ways}")
+        searched_text = ", ".join(dict.fromkeys(map(str, searched)))
+        raise DataError(f"{layout.title} not found (searched {searched_text}) and "
+                        f"{downloads_off(config)}; {ways}")
     archive = cache / layout.remote.filename
     try:
         if not (archive.is_file() and file_md5(archive) == layout.remote.md5):
@@ -563,7 +585,8 @@ def load_cifar(config: DataConfig, name: str) -> LoadedData:
 # imagefolder:PATH
 
 
-IMAGEFOLDER_LAYOUT = "imagefolder:PATH needs PATH/train/<class>/*.png|jpg|jpeg and PATH/val/<class>/"
+IMAGEFOLDER_LAYOUT = ("imagefolder:PATH needs PATH/train/<class>/*.png|jpg|jpeg and "
+                      "PATH/val/<class>/...")
 
 
 def list_class_images(split_dir: Path) -> dict[str, list[Path]]:
@@ -593,7 +616,8 @@ def read_image(path: Path, size: int) -> tuple[np.ndarray, bool]:
             rgb = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
             return np.asarray(rgb, dtype=np.uint8), grayscale
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise DataError(f"cannot read image {path} ({exc}); replace or delete it") from None
+        raise DataError(f"cannot read image {path} ({describe(exc)}); "
+                        "replace or delete it") from None
 
 
 def load_imagefolder(config: DataConfig, name: str) -> LoadedData:
@@ -633,20 +657,28 @@ def load_imagefolder(config: DataConfig, name: str) -> LoadedData:
 
 
 def generate_synthetic(config: DataConfig) -> LoadedData:
-    """Smooth random class templates plus pixel noise: learnable, deterministic, instant."""
+    """Noisy oriented gratings, one orientation/frequency per class: learnable, deterministic.
+
+    Each image is its class's sinusoidal grating at a random phase (so a position-free CNN learns
+    it in an epoch while a pixel template does not suffice) plus Gaussian pixel noise.
+    """
     channels, height, width = (int(n) for n in config.synthetic_shape)
     classes = config.synthetic_classes
     total = config.synthetic_train + config.synthetic_test
     generator = torch.Generator().manual_seed(SYNTHETIC_SEED)
-    # Upsampling a 4x4 grid of noise gives blob-like templates that a CNN picks up quickly.
-    coarse = torch.randn(classes, channels, 4, 4, generator=generator)
-    templates = F.interpolate(coarse, size=(height, width), mode="bilinear", align_corners=False)
-    flat = templates.flatten(1)
-    templates = ((flat - flat.mean(1, keepdim=True)) / (flat.std(1, keepdim=True) + 1e-6))
-    templates = templates.view(classes, channels, height, width)
     labels = torch.randperm(total, generator=generator) % classes  # balanced, in random order
+    phase = torch.rand(total, generator=generator) * 2 * math.pi
     noise = torch.randn(total, channels, height, width, generator=generator)
-    images = (128 + 40 * templates[labels] + 60 * noise).round().clamp(0, 255).to(torch.uint8)
+
+    scale = max(min(height, width), 8) / 28  # periods of 7 and 4.5 pixels at 28x28
+    class_ids = torch.arange(classes)
+    angle = class_ids * math.pi / classes
+    frequency = 2 * math.pi / (torch.where(class_ids % 2 == 0, 7.0, 4.5) * scale)
+    rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.float32),
+                                torch.arange(width, dtype=torch.float32), indexing="ij")
+    along = (cols * angle.cos().view(-1, 1, 1) + rows * angle.sin().view(-1, 1, 1))  # (K, H, W)
+    wave = torch.sin(frequency[labels].view(-1, 1, 1) * along[labels] + phase.view(-1, 1, 1))
+    images = (128 + 50 * wave.unsqueeze(1) + 40 * noise).round().clamp(0, 255).to(torch.uint8)
     n_train = config.synthetic_train
     return LoadedData("generated", images[:n_train].numpy(), labels[:n_train].numpy(),
                       images[n_train:].numpy(), labels[n_train:].numpy(), classes, hflip=False)
@@ -658,9 +690,6 @@ def generate_synthetic(config: DataConfig) -> LoadedData:
 
 def resolve_val_size(requested: int, n_train: int) -> int:
     """How many training images to hold out; the default shrinks to 20% on small sets."""
-    if n_train < 2:
-        raise SpecError(f"the training set has {n_train} image(s); it needs at least 2 to hold "
-                        "out a validation split")
     small_set_cap = max(1, int(n_train * SMALL_SET_VAL_FRACTION))
     if requested == DEFAULT_VAL_SIZE and requested > small_set_cap:
         return small_set_cap
@@ -697,6 +726,9 @@ def crop_padding_for(image_size: int) -> int:
 def make_splits(name: str, loaded: LoadedData, config: DataConfig) -> Splits:
     all_x = torch.from_numpy(loaded.train_x)
     all_y = torch.from_numpy(loaded.train_y).long()
+    if len(all_y) < 2:
+        raise DataError(f"{loaded.source} has {len(all_y)} training image(s); add more, at least "
+                        "2 are needed to hold out a validation split")
     val_size = resolve_val_size(config.val_size, len(all_y))
     train_idx, val_idx = split_indices(len(all_y), val_size, config.split_seed)
     train_x = all_x.index_select(0, train_idx)

@@ -39,6 +39,7 @@ from pathlib import Path
 from urllib.parse import unquote, unquote_plus
 
 import optuna
+import sqlalchemy
 
 from spectrum.errors import StorageError
 
@@ -92,13 +93,11 @@ def _password_span(url: str) -> tuple[int, int] | None:
         return None
     start = sep + 3
     rest = url[start:]
-    first_at = rest.find("@")
-    if first_at <= 0 or rest.startswith("/"):
+    # The host starts after the last "@", so that a password with unescaped "@", "/", "?" or ":"
+    # is still masked whole (an "@" in the query string makes this mask too much, never too little).
+    userinfo_end = rest.rfind("@")
+    if userinfo_end <= 0 or rest.startswith("/"):
         return None
-    # The host starts after the last "@" before the path that follows the first "@", so that a
-    # password with unescaped "@", "/" or "?" is still taken whole.
-    slash = rest.find("/", first_at)
-    userinfo_end = rest.rfind("@", 0, slash if slash >= 0 else len(rest))
     colon = rest.find(":", 0, userinfo_end)
     if colon < 0 or colon + 1 == userinfo_end:
         return None
@@ -113,7 +112,7 @@ def mask_url(url: str) -> str:
 
     ``postgresql://u:secret@h/db`` becomes ``postgresql://u:***@h/db``; ``password=``-style query
     parameters are masked too. URLs without a password and plain file paths are returned unchanged.
-    A password containing unescaped ``@``, ``/`` or ``?`` is still masked whole.
+    A password containing unescaped ``@``, ``/``, ``?`` or ``:`` is still masked whole.
     """
     url = str(url)
     span = _password_span(url)
@@ -144,6 +143,17 @@ def _scrub(text: str, url: str) -> str:
     text = " ".join(text.split())
     text = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text)
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """The driver's own words for ``exc`` (not SQLAlchemy's or Optuna's wrapper), scrubbed."""
+    while True:  # StorageInternalError -> sqlalchemy.exc.DBAPIError -> the driver's error
+        inner = getattr(exc, "orig", None) or exc.__cause__
+        if not isinstance(inner, BaseException) or inner is exc:
+            break
+        exc = inner
+    lines = str(exc).strip().splitlines()
+    return _scrub(" ".join(lines[:2]) if lines else type(exc).__name__, url)
 
 
 # --------------------------------------------------------------------------------------------
@@ -188,7 +198,7 @@ def _resolve(url: str | os.PathLike[str] | None, default_dir: Path) -> _Target:
     if scheme == "journal":
         rest = text[len("journal:") :]
         if rest.startswith("///"):
-            rest = rest[2:]
+            rest = "/" + rest.lstrip("/")
         elif rest.startswith("//"):
             raise _fail(
                 given,
@@ -204,8 +214,6 @@ def _resolve(url: str | os.PathLike[str] | None, default_dir: Path) -> _Target:
         base, _, driver = scheme.partition("+")
         if base == "sqlite":
             try:
-                import sqlalchemy
-
                 parsed = sqlalchemy.engine.make_url(text)
             except Exception:
                 raise _fail(given, "not a valid SQLite URL", "write sqlite:///PATH.db") from None
@@ -216,8 +224,6 @@ def _resolve(url: str | os.PathLike[str] | None, default_dir: Path) -> _Target:
             return _Target("sqlite", f"SQLite file {path}", text, path)
         if base in _DEFAULT_DRIVERS:
             try:
-                import sqlalchemy
-
                 parsed = sqlalchemy.engine.make_url(text)
                 parsed.port  # noqa: B018  (parsing the port is what raises)
             except Exception:
@@ -231,19 +237,18 @@ def _resolve(url: str | os.PathLike[str] | None, default_dir: Path) -> _Target:
                 raise _fail(
                     given, "no database name in the URL", f"write {base}://USER:PASSWORD@HOST/DB"
                 )
-            if driver and driver not in _DRIVER_PACKAGES:
+            drivers = [d for d, _ in _DEFAULT_DRIVERS[base]]
+            if driver and driver not in drivers:
                 raise _fail(
-                    given,
-                    f"unsupported driver {driver!r}",
-                    f"use one of: {', '.join(d for d, _ in _DEFAULT_DRIVERS[base])}",
+                    given, f"unsupported driver {driver!r}", f"use one of: {', '.join(drivers)}"
                 )
-            return _Target(
-                "server", f"{_SERVER_NAMES[base]} {mask_url(text)}", text, dialect=base
-            )
+            display = f"{_SERVER_NAMES[base]} {mask_url(text)}"
+            return _Target("server", display, text, dialect=base)
         if base == "postgres":
             raise _fail(given, "unknown scheme 'postgres'", "write postgresql://... instead")
-        if "://" in text or scheme in ("redis", "http", "https", "file", "grpc"):
+        if "://" in text:
             raise _fail(given, f"unsupported storage scheme {scheme!r}", _EXAMPLES)
+        # "name:with-colon.db" is a file name, not a URL: fall through.
 
     path = Path(text).expanduser().absolute()
     suffix = path.suffix.lower()
@@ -281,15 +286,13 @@ def _check_parent(given: str, path: Path, create: bool) -> None:
             parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
             reason = e.strerror or type(e).__name__
-            raise _fail(given, f"cannot create directory {parent} ({reason})", "choose a writable "
-                        "directory or pass --storage") from None
+            problem = f"cannot create directory {parent} ({reason})"
+            raise _fail(given, problem, "choose a writable directory") from None
         return
     if path.is_dir():
-        raise _fail(given, f"{path} is a directory", f"pass a file, e.g. {path / DEFAULT_FILE_NAME}")
+        raise _fail(given, f"{path} is a directory", f"pass a file in it, e.g. {path / 'study.db'}")
     if not parent.is_dir():
-        raise _fail(
-            given, f"directory {parent} does not exist", "create it first or fix the path"
-        )
+        raise _fail(given, f"directory {parent} does not exist", "create it first or fix the path")
     if not os.access(parent, os.W_OK):
         raise _fail(given, f"directory {parent} is not writable", "choose a writable directory")
 
@@ -311,8 +314,6 @@ def _open_journal(given: str, target: _Target) -> optuna.storages.BaseStorage:
 
 def _pick_driver(given: str, target: _Target) -> str:
     """The server URL with an installed driver spelled out."""
-    import sqlalchemy
-
     parsed = sqlalchemy.engine.make_url(target.url)
     if "+" in parsed.drivername:
         return target.url
@@ -323,7 +324,8 @@ def _pick_driver(given: str, target: _Target) -> str:
                 hide_password=False
             )
     packages = " or ".join(_DRIVER_PACKAGES[d] for d, _ in candidates)
-    raise _fail(given, f"no {_SERVER_NAMES[target.dialect]} driver installed", f"pip install {packages}")
+    server = _SERVER_NAMES[target.dialect]
+    raise _fail(given, f"no {server} driver installed", f"pip install {packages}")
 
 
 def _engine_kwargs(target: _Target) -> dict:
@@ -342,7 +344,7 @@ def _heartbeat_kwargs(heartbeat_interval: int, grace_period: int, max_retry: int
     ``failed_trial_callback`` and ``RetryFailedTrialCallback``.
     """
     if not isinstance(heartbeat_interval, int) or heartbeat_interval <= 0:
-        raise ValueError(f"heartbeat_interval must be a positive integer, got {heartbeat_interval!r}")
+        raise ValueError(f"heartbeat_interval must be a positive int, got {heartbeat_interval!r}")
     if not isinstance(grace_period, int) or grace_period <= heartbeat_interval:
         raise ValueError(
             f"grace_period must be an integer larger than heartbeat_interval={heartbeat_interval}, "
@@ -368,7 +370,7 @@ def _hint(target: _Target, reason: str) -> tuple[str, str]:
     low = reason.lower()
     if target.kind == "sqlite":
         if "locked" in low or "busy" in low:
-            return "the database is locked", "wait for the process writing it, or use a journal file"
+            return "the database is locked", "wait for the writing process, or use a journal file"
         if "unable to open" in low:
             return "cannot open the file", "check that its directory exists and is writable"
         if "not a database" in low or "malformed" in low:
@@ -378,7 +380,7 @@ def _hint(target: _Target, reason: str) -> tuple[str, str]:
     if "password authentication failed" in low or "access denied" in low or "no password" in low:
         return "authentication failed", "check the user name and password in the URL"
     if ("database" in low and "does not exist" in low) or "unknown database" in low:
-        return "the database does not exist", "create it first (e.g. createdb -O USER DB) or fix its name"
+        return "the database does not exist", "create it (createdb -O USER DB) or fix its name"
     if "role" in low and "does not exist" in low:
         return "the user does not exist", "create the role or fix the user name in the URL"
     if "permission denied" in low:
@@ -394,7 +396,7 @@ def _hint(target: _Target, reason: str) -> tuple[str, str]:
         or "no route" in low
         or "unreachable" in low
     ):
-        return f"cannot reach the {server} server", "make sure it is running and reachable at that host and port"
+        return f"cannot reach the {server} server", "start it, or fix the host and port"
     return f"cannot open the {server} storage", "check the URL and that the server is running"
 
 
@@ -417,15 +419,15 @@ def _open_rdb(
             return optuna.storages.RDBStorage(
                 url, engine_kwargs=engine_kwargs, **(heartbeat_kwargs or {})
             )
-    except ImportError as e:
-        module = getattr(e, "name", None) or "the database driver"
-        problem, fix = f"cannot import {module}", "install the driver (pip install -e '.[postgres]' for PostgreSQL)"
+    except ImportError:
+        driver = sqlalchemy.engine.make_url(url).get_driver_name()
+        problem = f"cannot import the {driver} driver"
+        fix = f"pip install {_DRIVER_PACKAGES.get(driver, driver)}"
     except RuntimeError:  # Optuna's schema-version check
         problem = "its tables were written by an incompatible Optuna version"
         fix = "upgrade them with: optuna storage upgrade --storage YOUR_URL"
     except Exception as e:  # sqlalchemy.exc.*, the driver's own errors, StorageInternalError
-        orig = getattr(e, "orig", None) or e.__cause__ or e
-        reason = _scrub(str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__, given)
+        reason = _reason(e, given)
         problem, fix = _hint(target, reason)
         problem = f"{problem} ({reason})"
     # Raised outside the except clauses so that no traceback chains the driver's exception.
@@ -465,14 +467,20 @@ def open_storage(
 # Studies
 
 
-def _storage_name(storage: optuna.storages.BaseStorage | str) -> str:
+def _raw_url(storage: optuna.storages.BaseStorage | str) -> str | None:
     if isinstance(storage, str):
-        return mask_url(storage)
-    backend = getattr(storage, "_backend", None)  # _CachedStorage, JournalStorage
-    if isinstance(storage, optuna.storages.RDBStorage):
-        return mask_url(storage.url)
-    if isinstance(backend, optuna.storages.RDBStorage):
-        return mask_url(backend.url)
+        return storage
+    for candidate in (storage, getattr(storage, "_backend", None)):  # _CachedStorage wraps one
+        if isinstance(candidate, optuna.storages.RDBStorage):
+            return candidate.url
+    return None
+
+
+def _storage_name(storage: optuna.storages.BaseStorage | str) -> str:
+    raw = _raw_url(storage)
+    if raw is not None:
+        return mask_url(raw)
+    backend = getattr(storage, "_backend", None)  # JournalStorage
     path = getattr(backend, "_file_path", None)
     if path is not None:
         return f"journal file {path}"
@@ -496,13 +504,15 @@ def load_existing_study(
             and no name was given; the message lists the available names.
     """
     where = _storage_name(storage)
+    problem = ""
+    names: list[str] = []
     try:
         names = sorted(optuna.get_all_study_names(storage=storage))
-    except StorageError:
-        raise
     except Exception as e:
-        reason = _scrub(str(e).splitlines()[0] if str(e) else type(e).__name__, where)
-        raise StorageError(f"storage {where!r}: cannot list studies ({reason})") from None
+        reason = _reason(e, _raw_url(storage) or "")
+        problem = f"storage {where!r}: cannot list studies ({reason})"
+    if problem:  # raised outside the except clause: no chained driver exception
+        raise StorageError(f"{problem}; check that the storage is reachable")
     if study_name is None:
         if not names:
             raise StorageError(f"storage {where!r} holds no study; run a sweep or search first")

@@ -61,5 +61,6 @@ def postgres_url():
         yield urlunsplit(parts._replace(query=urlencode(query)))
     finally:
         with conn.cursor() as cur:
+            cur.execute("SET lock_timeout = '20s'")
             cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
         conn.close()

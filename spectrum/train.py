@@ -1,0 +1,244 @@
+"""The training engine: one model, one dataset, one budget; returns curves and accuracies.
+
+The whole dataset lives as a uint8 tensor on the training device. Each step slices a batch from a
+device-side permutation, normalizes it, and applies augmentation to the whole batch at once (random
+crop with zero padding via one gather, horizontal flip where the dataset allows it): there is no
+per-sample Python in the hot loop. Optimizer: SGD with Nesterov momentum, a one-cycle or cosine
+schedule, label smoothing, and weight decay on conv/linear weights only (not BN or biases).
+
+A loss that turns NaN/inf ends the run as ``diverged``; running out of GPU memory ends it as
+``failed``; both are returned, not raised, so that a sweep goes on.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import torch
+from torch import Tensor, nn
+
+from .device import autocast, prepare_model, synchronize
+from .errors import SpecError
+
+SCHEDULES = ("onecycle", "cosine")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The training budget and recipe of one trial."""
+
+    epochs: int = 3
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 5e-4
+    label_smoothing: float = 0.1
+    schedule: str = "onecycle"
+    warmup_fraction: float = 0.15
+    augment: bool = False
+    compile: bool = False
+    eval_batch_size: int = 1024
+    train_subset: int | None = None  # use only the first N training images (smoke tests)
+
+    def __post_init__(self) -> None:
+        for name in ("epochs", "batch_size", "eval_batch_size"):
+            if getattr(self, name) < 1:
+                raise SpecError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not self.lr > 0:
+            raise SpecError(f"lr must be > 0, got {self.lr}")
+        if self.weight_decay < 0 or not 0 <= self.label_smoothing < 1:
+            raise SpecError("weight_decay must be >= 0 and label_smoothing in [0, 1)")
+        if self.schedule not in SCHEDULES:
+            raise SpecError(f"schedule {self.schedule!r} is not one of: {', '.join(SCHEDULES)}")
+        if self.train_subset is not None and self.train_subset < 1:
+            raise SpecError(f"train_subset must be >= 1, got {self.train_subset}")
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class EpochRecord:
+    epoch: int
+    train_loss: float
+    val_acc: float
+    seconds: float
+    images_per_s: float
+
+
+@dataclass
+class TrainResult:
+    status: str  # complete | diverged | failed
+    curve: list[EpochRecord] = field(default_factory=list)
+    val_acc: float | None = None
+    test_acc: float | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class DeviceData:
+    """Dataset tensors on the training device, with the normalization and augmentation to use."""
+
+    train_x: Tensor
+    train_y: Tensor
+    val_x: Tensor
+    val_y: Tensor
+    test_x: Tensor
+    test_y: Tensor
+    mean: Tensor
+    std: Tensor
+    crop_padding: int
+    hflip: bool
+
+    @classmethod
+    def from_splits(cls, splits, device: torch.device) -> "DeviceData":
+        def put(t: Tensor) -> Tensor:
+            return t.to(device, non_blocking=True)
+
+        channels = splits.train_x.shape[1]
+        return cls(put(splits.train_x), put(splits.train_y), put(splits.val_x), put(splits.val_y),
+                   put(splits.test_x), put(splits.test_y),
+                   torch.tensor(splits.mean, device=device).view(1, channels, 1, 1),
+                   torch.tensor(splits.std, device=device).view(1, channels, 1, 1),
+                   splits.crop_padding, splits.hflip)
+
+    def normalize(self, images: Tensor) -> Tensor:
+        out = (images.float() / 255.0 - self.mean) / self.std
+        return out.contiguous(memory_format=torch.channels_last)
+
+
+def random_crop(images: Tensor, padding: int, generator: torch.Generator) -> Tensor:
+    """Pad with zeros and crop back to size at an independent random offset per image."""
+    if padding <= 0:
+        return images
+    n, _, height, width = images.shape
+    padded = nn.functional.pad(images, (padding,) * 4)
+    shifts = torch.randint(0, 2 * padding + 1, (2, n), device=images.device, generator=generator)
+    rows = torch.arange(height, device=images.device)[None, :] + shifts[0][:, None]
+    cols = torch.arange(width, device=images.device)[None, :] + shifts[1][:, None]
+    batch = torch.arange(n, device=images.device)[:, None, None]
+    cropped = padded.permute(0, 2, 3, 1)[batch, rows[:, :, None], cols[:, None, :]]
+    return cropped.permute(0, 3, 1, 2)
+
+
+def random_flip(images: Tensor, generator: torch.Generator) -> Tensor:
+    flip = torch.rand(images.shape[0], device=images.device, generator=generator) < 0.5
+    return torch.where(flip[:, None, None, None], images.flip(3), images)
+
+
+def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
+    """Weight decay on conv and linear weights; none on BatchNorm parameters and biases."""
+    decay, no_decay = [], []
+    for parameter in model.parameters():
+        if parameter.requires_grad:
+            (decay if parameter.ndim > 1 else no_decay).append(parameter)
+    return [{"params": decay, "weight_decay": weight_decay},
+            {"params": no_decay, "weight_decay": 0.0}]
+
+
+def lr_factor(step: int, total: int, config: TrainConfig) -> float:
+    """Multiplier of the peak lr at ``step``: linear warm-up, then linear (one-cycle) or cosine."""
+    warmup = max(1, int(total * config.warmup_fraction))
+    if config.schedule == "onecycle":
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+    return 0.5 * (1 + math.cos(math.pi * min(step, total) / total))
+
+
+@torch.inference_mode()
+def evaluate(model: nn.Module, data: DeviceData, images: Tensor, labels: Tensor,
+             batch_size: int, device: torch.device) -> float:
+    model.eval()
+    correct = torch.zeros((), dtype=torch.long, device=images.device)
+    for start in range(0, len(images), batch_size):
+        with autocast(device):
+            logits = model(data.normalize(images[start:start + batch_size]))
+        correct += (logits.argmax(1) == labels[start:start + batch_size]).sum()
+    return correct.item() / max(1, len(images))
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    return isinstance(error, torch.OutOfMemoryError) or "out of memory" in str(error).lower()
+
+
+StepCallback = Callable[[int, int, int], None]  # (epoch, step in epoch, steps per epoch)
+EpochCallback = Callable[[EpochRecord], None]
+
+
+def train(model: nn.Module, data: DeviceData, config: TrainConfig, device: torch.device, *,
+          seed: int = 0, on_step: StepCallback | None = None,
+          on_epoch: EpochCallback | None = None) -> TrainResult:
+    """Train ``model`` on ``data`` with ``config``; evaluates validation each epoch, test at end."""
+    started = time.perf_counter()
+    result = TrainResult(status="complete")
+    try:
+        _train_epochs(model, data, config, device, seed, result, on_step, on_epoch)
+    except RuntimeError as error:
+        if not is_out_of_memory(error):
+            raise
+        if device.type == "cuda":
+            torch.cuda.empty_cache()
+        result.status, result.error = "failed", f"out of memory: {str(error).splitlines()[0]}"
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _train_epochs(model: nn.Module, data: DeviceData, config: TrainConfig, device: torch.device,
+                  seed: int, result: TrainResult, on_step: StepCallback | None,
+                  on_epoch: EpochCallback | None) -> None:
+    model = prepare_model(model, device)
+    step_model = torch.compile(model) if config.compile else model
+    optimizer = torch.optim.SGD(parameter_groups(model, config.weight_decay), lr=config.lr,
+                                momentum=config.momentum, nesterov=config.momentum > 0)
+    criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    n_train = len(data.train_x) if config.train_subset is None else min(config.train_subset,
+                                                                         len(data.train_x))
+    steps_per_epoch = max(1, n_train // config.batch_size)  # drop the ragged last batch
+    total_steps = steps_per_epoch * config.epochs
+    global_step = 0
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        epoch_start = time.perf_counter()
+        order = torch.randperm(n_train, device=device, generator=generator)
+        loss_sum = torch.zeros((), device=device)
+        for step in range(steps_per_epoch):
+            index = order[step * config.batch_size:(step + 1) * config.batch_size]
+            images = data.normalize(data.train_x[index])
+            if config.augment:
+                images = random_crop(images, data.crop_padding, generator)
+                if data.hflip:
+                    images = random_flip(images, generator)
+            for group in optimizer.param_groups:
+                group["lr"] = config.lr * lr_factor(global_step, total_steps, config)
+            with autocast(device):
+                loss = criterion(step_model(images), data.train_y[index])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach().float()
+            global_step += 1
+            # Checking every step would force a device sync on GPUs; every 16 steps is enough.
+            if (step % 16 == 15 or step == steps_per_epoch - 1) and not torch.isfinite(loss_sum):
+                result.status = "diverged"
+                result.error = f"loss became non-finite in epoch {epoch}, step {step + 1}"
+                return
+            if on_step:
+                on_step(epoch, step + 1, steps_per_epoch)
+        synchronize(device)
+        train_seconds = time.perf_counter() - epoch_start
+        val_acc = evaluate(model, data, data.val_x, data.val_y, config.eval_batch_size, device)
+        record = EpochRecord(epoch, loss_sum.item() / steps_per_epoch, val_acc,
+                             time.perf_counter() - epoch_start,
+                             steps_per_epoch * config.batch_size / train_seconds)
+        result.curve.append(record)
+        if on_epoch:
+            on_epoch(record)
+    result.val_acc = result.curve[-1].val_acc
+    result.test_acc = evaluate(model, data, data.test_x, data.test_y, config.eval_batch_size,
+                               device)
