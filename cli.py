@@ -6,6 +6,7 @@ and exit code 2; nothing already computed is lost because the library writes res
 
 from __future__ import annotations
 
+import shlex
 import sys
 from pathlib import Path
 from typing import Optional
@@ -13,7 +14,14 @@ from typing import Optional
 import typer
 from tqdm import tqdm
 
+from spectrum.blocks import ACTIVATIONS, ORDERS, parse_choice
+from spectrum.data import DataConfig, parse_dataset_name
+from spectrum.device import configure, resolve_device
 from spectrum.errors import SpecError, SpectrumError
+from spectrum.nets import NetConfig, check_config
+from spectrum.segments import parse_segments, parse_segments_list
+from spectrum.sweep import run_sweep
+from spectrum.train import SCHEDULES, DeviceData, TrainConfig
 
 try:  # typer >= 0.20 vendors click; older releases use the click package
     from typer._click import exceptions as click_exceptions
@@ -54,12 +62,8 @@ def count(
     csv: Optional[Path] = typer.Option(None, help="Also write the table to this CSV file."),
 ) -> None:
     """Params, FLOPs (fvcore: 1 multiply-add = 1 FLOP) and latency for each g."""
-    from spectrum.blocks import ACTIVATIONS, ORDERS, parse_choice
     from spectrum.complexity import LatencySettings
     from spectrum.counting import MATCH_CHOICES, count_table, spectrum_configs
-    from spectrum.device import configure, resolve_device
-    from spectrum.nets import NetConfig, check_config
-    from spectrum.segments import parse_segments_list
 
     values = parse_segments_list(segments)
     match = parse_choice(match, MATCH_CHOICES, "--match")
@@ -82,6 +86,265 @@ def count(
     if csv is not None:
         table.to_csv(csv, index=False)
         typer.echo(f"wrote {csv}")
+
+
+# Options shared by the commands that train (train, sweep, search).
+DATASET = typer.Option("fashion-mnist", help="fashion-mnist | cifar10 | cifar100 | "
+                       "imagefolder:PATH | synthetic")
+DATA_DIR = typer.Option(None, help="Directory holding the dataset files (else $SPECTRUM_DATA, "
+                        "the system copy, the user cache).")
+EPOCHS = typer.Option(TrainConfig.epochs, help="Training epochs per trial.")
+BATCH_SIZE = typer.Option(TrainConfig.batch_size, help="Training batch size.")
+LR = typer.Option(TrainConfig.lr, help="Peak learning rate (SGD, Nesterov momentum).")
+WEIGHT_DECAY = typer.Option(TrainConfig.weight_decay, help="Weight decay (not on BN or biases).")
+SCHEDULE = typer.Option(TrainConfig.schedule, help="onecycle | cosine")
+AUGMENT = typer.Option(TrainConfig.augment, "--augment/--no-augment",
+                       help="Random crop (and flip where sensible) on the device.")
+COMPILE = typer.Option(False, "--compile", help="torch.compile the model for training.")
+TRAIN_SUBSET = typer.Option(None, help="Train on only the first N training images.")
+VAL_SIZE = typer.Option(5000, help="Validation images held out of the training set.")
+DEVICE = typer.Option("auto", help="auto | cpu | cuda | cuda:N")
+SEGMENTS = typer.Option("1,4,32,C", help="Comma-separated g values; C = one segment per channel.")
+PRESET = typer.Option("auto", help="auto (proxy-28 for 28px data, else proxy-32) | proxy-28 | "
+                      "proxy-32 | xception")
+
+
+def train_config(epochs: int, batch_size: int, lr: float, weight_decay: float, schedule: str,
+                 augment: bool, compile_: bool, train_subset: int | None) -> TrainConfig:
+    return TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+                       schedule=parse_choice(schedule, SCHEDULES, "--schedule"),
+                       augment=augment, compile=compile_, train_subset=train_subset)
+
+
+def data_config(dataset: str, data_dir: Path | None, val_size: int) -> DataConfig:
+    return DataConfig(name=parse_dataset_name(dataset),
+                      data_dir=str(data_dir) if data_dir else None, val_size=val_size)
+
+
+def parse_list(text: str, choices: tuple[str, ...], flag: str) -> tuple[str, ...]:
+    items = [item.strip() for item in str(text).split(",")]
+    if any(not item for item in items):
+        raise SpecError(f"{flag} {text!r} has an empty item; give a comma-separated list")
+    values = tuple(parse_choice(item, choices, flag) for item in items)
+    if len(set(values)) != len(values):
+        raise SpecError(f"{flag} {text!r} names a value twice")
+    return values
+
+
+def parse_residual(text: str) -> tuple[bool, ...]:
+    return tuple(value == "on" for value in parse_list(text, ("on", "off"), "--residual"))
+
+
+def command_line() -> str:
+    return "spectrum " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+
+
+class TrialProgress:
+    """tqdm bars for a run of trials: trials done (with ETA) and the current trial's steps."""
+
+    def __init__(self, total: int, done: int = 0) -> None:
+        self.trials = tqdm(total=total, initial=done, desc="trials", unit="trial",
+                           dynamic_ncols=True)
+        self.steps: tqdm | None = None
+
+    def trial_started(self, done: int, total: int, label: str) -> None:
+        self.trials.n = done
+        self.trials.set_postfix_str(label)
+        self.trials.refresh()
+
+    def step(self, epoch: int, step: int, steps: int) -> None:
+        if self.steps is None or step == 1:
+            if self.steps is not None:
+                self.steps.close()
+            self.steps = tqdm(total=steps, desc=f"  epoch {epoch}", unit="step", leave=False,
+                              dynamic_ncols=True)
+        self.steps.update(1)
+
+    def epoch(self, record) -> None:
+        if self.steps is not None:
+            self.steps.close()
+            self.steps = None
+        self.trials.write(f"    epoch {record.epoch}: loss {record.train_loss:.4f}, "
+                          f"val {record.val_acc:.4f}, {record.images_per_s:.0f} img/s")
+
+    def trial_finished(self, record: dict) -> None:
+        self.trials.update(1)
+        accuracy = record.get("test_acc")
+        shown = f"test {accuracy:.4f}" if accuracy is not None else record.get("error", "")
+        self.trials.write(f"  g={record['segments']} {record['order']} act={record['activation']}"
+                          f" seed={record['seed']}: {record['status']}, {shown}")
+
+    def close(self) -> None:
+        if self.steps is not None:
+            self.steps.close()
+        self.trials.close()
+
+
+@app.command()
+def train(
+    segments: str = typer.Option("C", help="g for every flow (a positive integer or C)."),
+    order: str = typer.Option("depthwise-first", help="depthwise-first | pointwise-first"),
+    activation: str = typer.Option("none", help="Intermediate activation: none | relu | elu"),
+    residual: str = typer.Option("on", help="Residual connections: on | off"),
+    width: float = typer.Option(1.0, help="Width multiplier."),
+    preset: str = PRESET,
+    seed: int = typer.Option(0, help="Seed for initialization and data order."),
+    dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR, val_size: int = VAL_SIZE,
+    epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, lr: float = LR,
+    weight_decay: float = WEIGHT_DECAY, schedule: str = SCHEDULE, augment: bool = AUGMENT,
+    compile_: bool = COMPILE, train_subset: Optional[int] = TRAIN_SUBSET, device: str = DEVICE,
+) -> None:
+    """Train one configuration and print its numbers."""
+    from spectrum.data import load_dataset
+    from spectrum.sweep import GridPoint, SweepPlan, base_net
+    from spectrum.trial import TrialSpec, run_trial
+
+    point = GridPoint(parse_segments(segments), parse_choice(order, ORDERS, "--order"),
+                      parse_choice(activation, ACTIVATIONS, "--activation"),
+                      parse_residual(residual)[0], seed)
+    plan = SweepPlan(segments=(point.segments,), preset=preset, width_multiplier=width,
+                     train=train_config(epochs, batch_size, lr, weight_decay, schedule, augment,
+                                        compile_, train_subset),
+                     data=data_config(dataset, data_dir, val_size))
+    torch_device = resolve_device(device)
+    configure(torch_device)
+    splits = load_dataset(plan.data)
+    net = base_net(plan, splits, point)
+    check_config(net)
+    progress = TrialProgress(total=1)
+    try:
+        record = run_trial(TrialSpec(net, plan.train, seed), DeviceData.from_splits(
+            splits, torch_device), torch_device, dataset=splits.name, on_step=progress.step,
+            on_epoch=progress.epoch)
+        progress.trial_finished(record)
+    finally:
+        progress.close()
+    for name in ("status", "params", "flops", "latency_ms", "train_step_ms", "val_acc",
+                 "test_acc", "wall_time_s", "device", "error"):
+        if record.get(name) is not None:
+            value = record[name]
+            typer.echo(f"{name:>14}: {value:.4f}" if isinstance(value, float)
+                       else f"{name:>14}: {value}")
+
+
+@app.command()
+def sweep(
+    segments: str = SEGMENTS,
+    orders: str = typer.Option("depthwise-first", help="Comma-separated op orders."),
+    activations: str = typer.Option("none", help="Comma-separated: none, relu, elu."),
+    residual: str = typer.Option("on", help="Comma-separated: on, off."),
+    seeds: int = typer.Option(1, help="Seeds per configuration (0..N-1)."),
+    match: str = typer.Option("none", help="Scale widths to the g=C budget: none|params|flops"),
+    width: float = typer.Option(1.0, help="Width multiplier of the base net."),
+    preset: str = PRESET,
+    dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR, val_size: int = VAL_SIZE,
+    epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, lr: float = LR,
+    weight_decay: float = WEIGHT_DECAY, schedule: str = SCHEDULE, augment: bool = AUGMENT,
+    compile_: bool = COMPILE, train_subset: Optional[int] = TRAIN_SUBSET,
+    study: str = typer.Option("quickstart", help="Study name (one grid per name)."),
+    storage: Optional[str] = typer.Option(None, help="Optuna storage URL or file; default: "
+                                          "SQLite study.db in the output directory."),
+    out: Optional[Path] = typer.Option(None, help="Output directory (default reports/STUDY)."),
+    device: str = DEVICE,
+    report: bool = typer.Option(True, "--report/--no-report", help="Write the report at the end."),
+) -> None:
+    """Train proxies across the spectrum as one resumable Optuna study."""
+    from spectrum.counting import MATCH_CHOICES
+    from spectrum.sweep import SweepPlan
+
+    plan = SweepPlan(
+        segments=tuple(parse_segments_list(segments)), orders=parse_list(orders, ORDERS,
+                                                                         "--orders"),
+        activations=parse_list(activations, ACTIVATIONS, "--activations"),
+        residual=parse_residual(residual), seeds=seeds,
+        match=parse_choice(match, MATCH_CHOICES, "--match"), preset=preset,
+        width_multiplier=width,
+        train=train_config(epochs, batch_size, lr, weight_decay, schedule, augment, compile_,
+                           train_subset),
+        data=data_config(dataset, data_dir, val_size))
+    run_study_command(lambda optuna_storage, torch_device, events: run_sweep(
+        plan, study, optuna_storage, torch_device, command=command_line(), events=events),
+        study, storage, out, device, report, total=len(plan.points()))
+
+
+def run_study_command(run, study: str, storage: str | None, out: Path | None, device: str,
+                      report: bool, total: int, heartbeat: bool = False) -> None:
+    """Shared by sweep, search and run: storage, device, progress, summary, results, report."""
+    from spectrum.storage import describe_storage, open_storage
+    from spectrum.sweep import SweepEvents
+
+    out_dir = out or Path("reports") / study
+    optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat)
+    torch_device = resolve_device(device)
+    configure(torch_device)
+    progress = TrialProgress(total)
+    events = SweepEvents(
+        trial_started=lambda done, _total, point: progress.trial_started(
+            done, _total, getattr(point, "key", str(point))),
+        step=progress.step, epoch=progress.epoch, trial_finished=progress.trial_finished)
+    try:
+        finished = run(optuna_storage, torch_device, events)
+    except KeyboardInterrupt:
+        progress.close()
+        typer.echo(f"spectrum: interrupted; finished trials are kept in "
+                   f"{describe_storage(storage, out_dir)}; re-run the same command to resume",
+                   err=True)
+        raise typer.Exit(130)
+    progress.close()
+    finish_study(finished, out_dir, describe_storage(storage, out_dir), report)
+
+
+def finish_study(study, out_dir: Path, storage_label: str, report: bool) -> None:
+    """Print the summary, write results.csv and (optionally) the report."""
+    from spectrum.records import load_results
+    from spectrum.report import summarize, trial_frame, usable_sweep
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    load_results(study).to_csv(out_dir / "results.csv", index=False)
+    if study.user_attrs.get("kind") == "sweep":
+        summary = summarize(usable_sweep(trial_frame(study)))
+        if not summary.empty:
+            columns = [c for c in ("segments", "order", "activation", "residual", "n_seeds",
+                                   "test_acc_mean", "test_acc_std", "params_mean",
+                                   "flops_mean", "latency_ms_mean") if c in summary]
+            echo_table(summary[columns], "{:.4f}")
+    typer.echo(f"results: {out_dir / 'results.csv'}  (storage: {storage_label})")
+    if report:
+        from spectrum.report import write_report
+
+        path = write_report(study, out_dir, storage_label=storage_label)
+        typer.echo(f"report: {path}")
+
+
+@app.command("report")
+def report_command(
+    target: str = typer.Argument(..., help="A report directory holding study.db, or a study "
+                                 "name with --storage."),
+    storage: Optional[str] = typer.Option(None, help="Optuna storage URL or file."),
+    study: Optional[str] = typer.Option(None, help="Study name (needed if the storage holds "
+                                        "several)."),
+    out: Optional[Path] = typer.Option(None, help="Where to write (default: the directory)."),
+) -> None:
+    """Tables, Pareto plots, curves, EDFs and the verdict, rebuilt from the study storage."""
+    from spectrum.report import write_report
+    from spectrum.storage import describe_storage, load_existing_study, open_storage
+
+    target_path = Path(target)
+    if storage is None:
+        if not target_path.is_dir():
+            raise SpecError(f"{target!r} is not a directory; give a report directory or "
+                            f"--storage URL with a study name")
+        if not (target_path / "study.db").exists():
+            raise SpecError(f"{target_path / 'study.db'} does not exist; give --storage")
+        base_dir = target_path
+    else:
+        base_dir = out or Path("reports") / (study or target_path.name)
+        study = study or (None if target_path.is_dir() else target)
+    optuna_storage = open_storage(storage, base_dir, heartbeat=False)
+    loaded = load_existing_study(optuna_storage, study)
+    out_dir = out or (target_path if target_path.is_dir() else Path("reports") / loaded.study_name)
+    path = write_report(loaded, out_dir, storage_label=describe_storage(storage, base_dir))
+    typer.echo(f"report: {path}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -30,7 +30,7 @@ SCHEDULES = ("onecycle", "cosine")
 class TrainConfig:
     """The training budget and recipe of one trial."""
 
-    epochs: int = 3
+    epochs: int = 4
     batch_size: int = 128
     lr: float = 0.1
     momentum: float = 0.9
