@@ -62,5 +62,8 @@ def select(frame: pd.DataFrame, key: dict) -> pd.DataFrame:
     """Rows of ``frame`` whose columns equal every item of ``key``."""
     mask = np.ones(len(frame), dtype=bool)
     for factor, value in key.items():
-        mask &= (frame[factor] == value).to_numpy(dtype=bool)
+        if value is None:
+            mask &= frame[factor].isna().to_numpy(dtype=bool)
+        else:
+            mask &= (frame[factor] == value).to_numpy(dtype=bool)
     return frame[mask]

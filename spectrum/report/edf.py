@@ -53,11 +53,14 @@ class Normalisation:
     reason: str
     weights: np.ndarray | None  # aligned with the input rows; each group sums to 1
     bins: int
+    kind: str = "ok"  # ok | single | disjoint | missing | off
 
 
-def complexity_weights(complexity: Sequence[float], groups: Sequence, *, n_bins: int = 8
-                       ) -> Normalisation:
+def complexity_weights(complexity: Sequence[float], groups: Sequence, *,
+                       n_bins: int | None = None) -> Normalisation:
     """Weights that give every group the same complexity distribution (uniform over shared bins).
+
+    ``n_bins`` defaults to about one bin per three models of the smallest group (2 to 10).
 
     Not applicable when some group has a single distinct complexity value (its distribution is a
     point mass, so matching distributions means nothing) or when no bin is shared by all groups.
@@ -67,11 +70,16 @@ def complexity_weights(complexity: Sequence[float], groups: Sequence, *, n_bins:
     ok = np.isfinite(c) & (c > 0)
     names = sorted(set(labels[ok]))
     if not names:
-        return Normalisation(False, "no model has a recorded complexity", None, 0)
+        return Normalisation(False, "no model has a recorded complexity", None, 0,
+                             "missing")
     single = [g for g in names if np.unique(c[ok & (labels == g)]).size < 2]
     if single:
         return Normalisation(False, "each g needs more than one distinct complexity value; "
-                             f"{len(single)} of {len(names)} g have only one", None, 0)
+                             f"{len(single)} of {len(names)} g have only one", None, 0,
+                             "single")
+    if n_bins is None:
+        smallest = min(int((ok & (labels == g)).sum()) for g in names)
+        n_bins = int(np.clip(smallest // 3, 2, 10))
     logc = np.log(c[ok])
     edges = np.linspace(logc.min(), logc.max(), n_bins + 1)
     bin_of = np.full(c.size, -1)
@@ -79,7 +87,8 @@ def complexity_weights(complexity: Sequence[float], groups: Sequence, *, n_bins:
     shared = [b for b in range(n_bins)
               if all(np.any((labels == g) & (bin_of == b)) for g in names)]
     if not shared:
-        return Normalisation(False, "the complexity ranges of the g do not overlap", None, n_bins)
+        return Normalisation(False, "the complexity ranges of the g do not overlap", None, n_bins,
+                             "disjoint")
     weights = np.zeros(c.size)
     for g in names:
         for b in shared:

@@ -13,9 +13,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import math
+
 import matplotlib
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
 from .labels import segment_positions, segment_tick
 
@@ -78,6 +82,15 @@ def color(index: int) -> str:
     return COLORS[index % len(COLORS)]
 
 
+def segment_colors(labels) -> dict:
+    """Colour per g: a sequential map (g is ordinal) when there are more than three."""
+    labels = list(labels)
+    if len(labels) <= 3:
+        return {g: color(i) for i, g in enumerate(labels)}
+    cmap = matplotlib.colormaps["viridis"]
+    return {g: cmap(0.9 * i / (len(labels) - 1)) for i, g in enumerate(labels)}
+
+
 def marker(order) -> str:
     return MARKERS.get(str(order), "D")
 
@@ -118,3 +131,50 @@ def series_styles(keys: list[Mapping]) -> dict[tuple, dict]:
         styles[tuple(key.items())] = {"color": color(index), "marker": marker(key.get("order")),
                                       "linestyle": linestyle(key.get("residual"))}
     return styles
+
+
+def compact(value: float) -> str:
+    """Tick text without exponents: 2e5 -> ``200k``, 1.5e6 -> ``1.5M``, 3 -> ``3``."""
+    if value == 0 or not math.isfinite(value):
+        return "0"
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def log_axis(ax, axis: str, values, length_in: float = 6.0) -> None:
+    """Log scale with plain tick labels; minor ticks labelled as densely as the axis allows.
+
+    ``length_in`` is the approximate axis length in inches, used to keep labels apart.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v) & (v > 0)]
+    if v.size == 0:
+        return
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    decades = math.log10(v.max() / v.min()) if v.size else 0.0
+    formatter = FuncFormatter(lambda x, _: compact(x))
+    if decades < 0.3:
+        target.set_major_locator(MaxNLocator(4))
+        target.set_minor_locator(NullLocator())
+        target.set_major_formatter(formatter)
+        return
+    target.set_major_locator(LogLocator(base=10))
+    target.set_major_formatter(formatter)
+    density = decades / max(length_in, 0.5)  # decades per inch
+    subs = (tuple(range(2, 9)) if density < 0.16 else (2, 3, 5) if density < 0.35
+            else (2, 5))
+    target.set_minor_locator(LogLocator(base=10, subs=subs))
+    target.set_minor_formatter(formatter if density < 0.6 else NullFormatter())
+
+
+def legend_below(fig, handles, width_in: float) -> None:
+    """A figure legend under the axes, with as many columns as fit the figure's width."""
+    if not handles:
+        return
+    longest = max(len(h.get_label()) for h in handles)
+    per_column = 0.052 * longest + 0.5  # inches: text at 8 pt plus the handle
+    ncols = max(1, min(len(handles), int(width_in // per_column)))
+    fig.legend(handles=handles, loc="outside lower center", ncols=ncols, frameon=False)

@@ -52,6 +52,10 @@ def count(value) -> str:
     return f"{number:.3g}"
 
 
+def integer(value) -> str:
+    return MISSING if _bad(value) else str(int(round(float(value))))
+
+
 def number(value, digits: int = 3) -> str:
     return MISSING if _bad(value) else f"{float(value):.{digits}g}"
 
@@ -69,6 +73,14 @@ def p_value(value) -> str:
         return "n/a"
     value = float(value)
     return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def p_phrase(value, name: str = "p") -> str:
+    """``p = 0.031``, ``p < 0.001``, ``p n/a``."""
+    shown = p_value(value)
+    if shown == "n/a":
+        return f"{name} n/a"
+    return f"{name} < {shown[1:]}" if shown.startswith("<") else f"{name} = {shown}"
 
 
 def text(value) -> str:

@@ -41,7 +41,8 @@ def _status(row) -> str:
 
 
 def _mean_epoch_throughput(curve) -> float:
-    values = [_finite(point.get("images_per_s")) for point in curve or [] if isinstance(point, dict)]
+    values = [_finite(point.get("images_per_s")) for point in curve or []
+              if isinstance(point, dict)]
     values = [v for v in values if not math.isnan(v)]
     return float(np.mean(values)) if values else math.nan
 

@@ -63,6 +63,8 @@ def g_label(segments) -> str:
 
 def level_name(factor: str, value) -> str:
     """How one level of a factor is written in legends and sentences."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return f"{FACTOR_NAMES.get(factor, factor)} not recorded"
     if factor == "segments":
         return g_label(value)
     if factor == "activation":
@@ -75,8 +77,9 @@ def level_name(factor: str, value) -> str:
 
 
 def series_name(key: Mapping, factors: Iterable[str]) -> str:
-    """Comma-joined level names of ``factors`` taken from ``key``."""
-    return ", ".join(level_name(f, key[f]) for f in factors)
+    """Comma-joined level names of ``factors`` taken from ``key`` (unrecorded ones left out)."""
+    names = [level_name(f, key[f]) for f in factors if key.get(f) is not None]
+    return ", ".join(names) or "all trials"
 
 
 def integer_segments(labels: Iterable) -> list[int]:

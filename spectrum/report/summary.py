@@ -46,6 +46,8 @@ def configurations(usable: pd.DataFrame) -> list[tuple[dict, pd.DataFrame]]:
         return []
     out = []
     for values, rows in usable.groupby(list(CONFIG), dropna=False, sort=False):
+        # pandas turns a missing key into NaN; the report says None for "not recorded".
+        values = [None if isinstance(v, float) and math.isnan(v) else v for v in values]
         out.append((dict(zip(CONFIG, values)), rows))
     return sorted(out, key=lambda item: config_key(item[0]))
 

@@ -23,7 +23,7 @@ import pandas as pd
 from . import fmt
 from .labels import level_name, segment_key
 from .stats import compare, holm
-from .summary import GROUP, config_key, configurations
+from .summary import GROUP, configurations
 
 QUESTION = ("Do intermediate points on the spectrum hold advantages over the depthwise extreme "
             "(g = C)?")
@@ -61,10 +61,14 @@ class Comparison:
     def sentence(self) -> str:
         verdict = (f"favours {level_name('segments', self.favours)}" if self.conclusive
                    else "inconclusive")
-        return (f"{level_name('segments', self.segments)} vs {level_name('segments', self.reference)}: "
-                f"{fmt.pp(self.mean_diff)} (95% CI {fmt.ci_pp(self.ci_low, self.ci_high)}, "
-                f"Holm p = {fmt.p_value(self.p_holm)}, {self.method}, n = {self.n_pairs} pairs) "
-                f"-> {verdict}")
+        head = (f"{level_name('segments', self.segments)} vs "
+                f"{level_name('segments', self.reference)}: {fmt.pp(self.mean_diff)}")
+        if self.method == "none":
+            return f"{head} (too few seeds for a CI or a test) -> {verdict}"
+        test = (f"paired t-test over {self.n_pairs} seeds" if self.method == "paired-t"
+                else "Welch t-test, unpaired")
+        return (f"{head} (95% CI {fmt.ci_pp(self.ci_low, self.ci_high)}, "
+                f"{fmt.p_phrase(self.p_holm, 'Holm p')}, {test}) -> {verdict}")
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,7 @@ class Verdict:
     few_seeds: tuple[tuple[str, int], ...]
     warnings: tuple[str, ...]
     latency_notes: tuple[LatencyNote, ...]
+    latency_measured: bool
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -124,24 +129,22 @@ def is_intermediate(segments: str) -> bool:
 
 
 def group_label(key: dict, show_match: bool = False) -> str:
-    parts = [key["order"], level_name("activation", key["activation"])]
-    if key["residual"] is not None:
-        parts.append(level_name("residual", key["residual"]))
+    parts = [level_name(f, key[f]) for f in ("order", "activation", "residual")
+             if key[f] is not None]
     if show_match:
         parts.append(level_name("match", key["match"]))
-    return ", ".join(str(p) for p in parts)
+    return ", ".join(parts) or "all trials"
 
 
 def _by_seed(trials: pd.DataFrame) -> dict:
     """Mean test accuracy per seed (a seed run twice is averaged)."""
-    out = {}
-    for seed, rows in trials.groupby("seed", dropna=False, sort=True):
-        key = int(seed) if isinstance(seed, float) and math.isfinite(seed) else seed
-        if isinstance(seed, float) and math.isnan(seed):
-            for i, value in enumerate(rows["test_acc"]):
-                out[f"trial{rows['trial'].iloc[i]}"] = float(value)
-        else:
-            out[key] = float(rows["test_acc"].mean())
+    out: dict = {}
+    seeded = trials[trials["seed"].notna()]
+    for seed, rows in seeded.groupby("seed", sort=True):
+        out[int(seed)] = float(rows["test_acc"].mean())
+    for _, row in trials[trials["seed"].isna()].iterrows():
+        # A run without a recorded seed pairs with nothing.
+        out[f"trial {int(row['trial'])}"] = float(row["test_acc"])
     return out
 
 
@@ -200,8 +203,8 @@ def _group_verdict(key: dict, label: str, samples: dict, comps: list[Comparison]
         wins = "; ".join(c.sentence() for c in against)
         tail = f"winner {level_name('segments', winner)} ({wins})."
     else:
-        open_ = [c for c in against if c.favours != best] or against
-        tail = "inconclusive (" + "; ".join(c.sentence() for c in open_) + ")."
+        unsettled = [c for c in against if c.favours != best] or against
+        tail = "inconclusive (" + "; ".join(c.sentence() for c in unsettled) + ")."
     return GroupVerdict(
         order=key["order"], activation=key["activation"], residual=key["residual"],
         match=key["match"], label=label, segments=tuple(labels), mean_test_acc=means,
@@ -277,8 +280,8 @@ def build_verdict(usable: pd.DataFrame, summary: pd.DataFrame, *, match: str = "
     for key, trials in configurations(usable):
         n = int(trials["seed"].nunique(dropna=True)) or len(trials)
         if n < min_seeds:
-            few.append((f"{level_name('segments', key['segments'])}, {group_label(key, show_match)}",
-                        n))
+            name = f"{level_name('segments', key['segments'])}, {group_label(key, show_match)}"
+            few.append((name, n))
     warnings = []
     if few:
         warnings.append(f"{len(few)} configuration{'s' if len(few) != 1 else ''} "
@@ -299,7 +302,15 @@ def build_verdict(usable: pd.DataFrame, summary: pd.DataFrame, *, match: str = "
     return Verdict(question=QUESTION, answer=answer, summary=text, groups=tuple(groups),
                    comparisons=tuple(c for _, c in comparisons), alpha=alpha, match=match,
                    matched_note=matched_note, few_seeds=tuple(few), warnings=tuple(warnings),
-                   latency_notes=tuple(notes))
+                   latency_notes=tuple(notes), latency_measured=_measured(summary))
+
+
+def _measured(summary: pd.DataFrame) -> bool:
+    if summary.empty:
+        return False
+    latency = summary["latency_ms_mean"].to_numpy(dtype=float)
+    flops = summary["flops_mean"].to_numpy(dtype=float)
+    return bool((np.isfinite(latency) & np.isfinite(flops)).any())
 
 
 def _answer(groups: list[GroupVerdict]) -> tuple[str, str]:

@@ -1,0 +1,64 @@
+"""The report as data: an ordered list of blocks that the Markdown and HTML renderers share.
+
+Block text is plain (no markup); renderers escape it. Tables and figures carry a one-sentence
+caption and are numbered in order of appearance by the renderers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    text: str
+    strong: bool = False
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Code:
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    caption: str
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str  # file stem: NAME.png and NAME.svg in the report folder
+    caption: str
+
+
+Block = Heading | Paragraph | Bullets | Code | Table | Figure
+
+
+@dataclass
+class Document:
+    title: str
+    blocks: list = field(default_factory=list)
+
+    def add(self, *blocks) -> "Document":
+        self.blocks.extend(blocks)
+        return self
+
+
+def table(frame, caption: str) -> Table:
+    """A :class:`Table` from a DataFrame whose cells are already formatted strings."""
+    return Table(tuple(str(c) for c in frame.columns),
+                 tuple(tuple(str(v) for v in row) for row in frame.itertuples(index=False)),
+                 caption)

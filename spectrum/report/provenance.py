@@ -1,0 +1,99 @@
+"""Where the numbers come from: command, dataset, budget, device, versions, storage, counts.
+
+Builds the report's opening section and the list of trials left out of the statistics
+(running, failed, diverged, pruned, infeasible), for sweeps and searches alike. Anything the
+study did not record is said to be missing rather than skipped silently.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from . import fmt
+from .document import Bullets, Code, Heading, Paragraph, Table
+from .frames import COUNTED, status_counts, study_fact
+
+NOT_RECORDED = "not recorded"
+
+
+def _dict_text(value) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" if not isinstance(v, (dict, list)) else
+                         f"{k}={json.dumps(v, sort_keys=True)}" for k, v in value.items())
+    return str(value)
+
+
+def grid_text(grid: dict) -> str:
+    parts = []
+    for key in ("segments", "orders", "activations", "residual", "seeds"):
+        if key in grid:
+            values = grid[key]
+            parts.append(f"{key} {', '.join(str(v) for v in values)}"
+                         if isinstance(values, (list, tuple)) else f"{key} {values}")
+    for key in ("match", "preset"):
+        if key in grid:
+            parts.append(f"{key} {grid[key]}")
+    extra = {k: v for k, v in grid.items() if k not in
+             ("segments", "orders", "activations", "residual", "seeds", "match", "preset")}
+    if extra:
+        parts.append(_dict_text(extra))
+    return "; ".join(parts)
+
+
+def counts_text(frame: pd.DataFrame) -> str:
+    counts = status_counts(frame)
+    parts = [f"{counts[s]} {s}" for s in COUNTED]
+    parts += [f"{n} {s}" for s, n in counts.items() if s not in COUNTED]
+    return f"{len(frame)} in total: " + ", ".join(parts) + "."
+
+
+def provenance_blocks(study, frame: pd.DataFrame, usable: pd.DataFrame,
+                      storage_label: str | None) -> list:
+    command = study.user_attrs.get("command")
+    train = study_fact(study, "train")
+    versions = study_fact(study, "versions")
+    items = [
+        f"Study: {study.study_name} ({study_fact(study, 'kind') or 'kind not recorded'})",
+        f"Dataset: {study_fact(study, 'dataset') or NOT_RECORDED}",
+        f"Training budget: {_dict_text(train) if train else NOT_RECORDED}",
+        f"Device: {study_fact(study, 'device') or NOT_RECORDED}",
+        f"Library versions: {_dict_text(versions) if versions else NOT_RECORDED}",
+        f"Storage: {storage_label or 'not given'}",
+    ]
+    grid = study.user_attrs.get("grid")
+    if isinstance(grid, dict) and grid:
+        items.append(f"Grid: {grid_text(grid)}")
+    objectives = study.user_attrs.get("objectives")
+    if objectives:
+        items.append("Objectives: " + ", ".join(str(o) for o in objectives))
+    blocks = [Heading("Provenance"), Paragraph("Command:"),
+              Code(command if command else f"({NOT_RECORDED})"), Bullets(tuple(items)),
+              Paragraph(f"Trials: {counts_text(frame)} {len(usable)} enter the statistics; "
+                        "the others are listed in 'Excluded trials' and left out.")]
+    return blocks
+
+
+EXCLUDED_COLUMNS = ("trial", "state", "status", "segments", "order", "activation", "residual",
+                    "seed", "error")
+
+
+def excluded_blocks(excluded: pd.DataFrame) -> list:
+    blocks = [Heading("Excluded trials")]
+    if excluded.empty:
+        return blocks + [Paragraph("None: every trial entered the statistics.")]
+    rows = []
+    for _, row in excluded.iterrows():
+        reason = row.get("error")
+        if not reason and row["status"] == "complete":
+            reason = "complete but without the metric the report needs"
+        cells = {c: fmt.text(row[c]) for c in EXCLUDED_COLUMNS}
+        cells["seed"] = fmt.integer(row["seed"])
+        cells["error"] = fmt.text(reason)
+        rows.append(tuple(cells[c] for c in EXCLUDED_COLUMNS))
+    caption = ("Trials that are running, failed, diverged, pruned or infeasible; they are "
+               "listed here and left out of every statistic, table and figure above.")
+    columns = ("trial", "state", "status", "g", "order", "activation", "residual", "seed",
+               "error")
+    return blocks + [Table(columns, tuple(rows), caption)]

@@ -1,0 +1,167 @@
+"""Analysis of a search study (multi-objective over per-flow g and friends). Plain data only.
+
+Owns: the objectives (names from ``study.user_attrs["objectives"]``, directions from the
+study), how each objective's values are shown, the Pareto front of the feasible complete trials,
+the table of ``study.best_trials`` (infeasible ones left out), parameter importances per
+objective (PED-ANOVA, with the target negated for maximised objectives since the evaluator
+treats lower as better; skipped below :data:`MIN_IMPORTANCE_TRIALS`), and the best-so-far history.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import optuna
+import pandas as pd
+from optuna.study import StudyDirection
+
+from . import fmt
+from .pareto import non_dominated
+
+MIN_IMPORTANCE_TRIALS = 10
+AXIS = {
+    "accuracy": ("accuracy (%)", False),
+    "params": ("parameters (count, log scale)", True),
+    "flops": ("FLOPs (multiply-adds, log scale)", True),
+    "latency": ("latency (ms per batch, log scale)", True),
+}
+
+
+@dataclass(frozen=True)
+class Objective:
+    index: int
+    name: str
+    maximize: bool
+
+    @property
+    def axis_label(self) -> str:
+        return AXIS.get(self.name, (self.name, False))[0]
+
+    @property
+    def log(self) -> bool:
+        return AXIS.get(self.name, (self.name, False))[1]
+
+    def shown(self, value: float) -> float:
+        """The value on a plot axis (accuracy as a percentage)."""
+        return 100.0 * value if self.name == "accuracy" else value
+
+    def text(self, value) -> str:
+        if self.name == "accuracy":
+            return fmt.pct(value)
+        if self.name in ("params", "flops"):
+            return fmt.count(value)
+        if self.name == "latency":
+            return fmt.ms(value)
+        return fmt.number(value, 4)
+
+
+def objectives(study) -> list[Objective]:
+    names = study.user_attrs.get("objectives") or []
+    directions = study.directions
+    if len(names) != len(directions):
+        names = [f"objective {i}" for i in range(len(directions))]
+    return [Objective(i, str(n), d == StudyDirection.MAXIMIZE)
+            for i, (n, d) in enumerate(zip(names, directions))]
+
+
+def values_matrix(usable: pd.DataFrame, objs: list[Objective]) -> np.ndarray:
+    if usable.empty:
+        return np.zeros((0, len(objs)))
+    return np.array([list(v) for v in usable["values"]], dtype=float).reshape(len(usable),
+                                                                              len(objs))
+
+
+def front_mask(usable: pd.DataFrame, objs: list[Objective]) -> np.ndarray:
+    """Non-dominated feasible trials over all objectives."""
+    return non_dominated(values_matrix(usable, objs), [o.maximize for o in objs])
+
+
+def best_trials(study, frame: pd.DataFrame, usable: pd.DataFrame, objs: list[Objective]
+                ) -> tuple[list[optuna.trial.FrozenTrial], list[int]]:
+    """``study.best_trials``, or the best feasible trials when those include infeasible ones.
+
+    Optuna does not know the report's feasibility, so an infeasible trial can dominate
+    ``study.best_trials``; then the non-dominated feasible trials (for one objective: the best
+    feasible one) are returned instead. Also returns the infeasible trial numbers replaced.
+    """
+    try:
+        best = list(study.best_trials)
+    except (ValueError, RuntimeError):
+        best = []
+    status = dict(zip(frame["trial"], frame["status"]))
+    infeasible = sorted(t.number for t in best if status.get(t.number) == "infeasible")
+    if infeasible and not usable.empty:
+        mask = front_mask(usable, objs)
+        numbers = set(usable.loc[mask, "trial"]) if len(objs) > 1 else set()
+        if len(objs) == 1:
+            values = values_matrix(usable, objs)[:, 0]
+            index = int(np.argmax(values) if objs[0].maximize else np.argmin(values))
+            numbers = {usable["trial"].iloc[index]}
+        best = [t for t in study.get_trials(deepcopy=False) if t.number in numbers]
+    elif infeasible:
+        best = []
+    return sorted(best, key=lambda t: t.number), infeasible
+
+
+def best_trials_rows(trials, objs: list[Objective]) -> tuple[tuple[str, ...], list[tuple]]:
+    flows = ("entry", "middle", "exit")
+    names = sorted({name for t in trials for name in t.params},
+                   key=lambda n: (flows.index(n) if n in flows else len(flows), n))
+    columns = ("trial", "segments", *names, *(o.name for o in objs))
+    rows = []
+    for t in trials:
+        rows.append((str(t.number), fmt.text(t.user_attrs.get("segments")),
+                     *(fmt.text(t.params.get(n)) if not isinstance(t.params.get(n), float)
+                       else fmt.number(t.params[n], 4) for n in names),
+                     *(o.text(t.values[o.index]) if t.values else fmt.MISSING for o in objs)))
+    return columns, rows
+
+
+@dataclass(frozen=True)
+class Importances:
+    table: dict  # objective name -> {param: importance}, params by descending importance
+    note: str
+
+
+def importances(study, usable: pd.DataFrame, objs: list[Objective]) -> Importances:
+    """PED-ANOVA importances per objective over the feasible complete trials."""
+    n = len(usable)
+    if n < MIN_IMPORTANCE_TRIALS:
+        return Importances({}, f"Parameter importances skipped: {n} feasible complete "
+                               f"trial{'s' if n != 1 else ''}, fewer than the "
+                               f"{MIN_IMPORTANCE_TRIALS} needed for a meaningful estimate.")
+    numbers = set(usable["trial"])
+    trials = [t for t in study.get_trials(deepcopy=False) if t.number in numbers]
+    if not any(t.params for t in trials):
+        return Importances({}, "Parameter importances skipped: the trials have no parameters.")
+    level = optuna.logging.get_verbosity()
+    table = {}
+    try:
+        optuna.logging.set_verbosity(optuna.logging.ERROR)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            copy = optuna.create_study(directions=study.directions)
+            copy.add_trials(trials)
+            for o in objs:
+                sign = -1.0 if o.maximize else 1.0
+                result = optuna.importance.get_param_importances(
+                    copy, target=lambda t, i=o.index, s=sign: s * t.values[i])
+                table[o.name] = {k: float(v) for k, v in result.items()}
+    except Exception as error:  # noqa: BLE001 - any evaluator failure becomes a note
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        return Importances({}, f"Parameter importances skipped: {message}")
+    finally:
+        optuna.logging.set_verbosity(level)
+    return Importances(table, f"PED-ANOVA importances over {n} feasible complete trials, one "
+                              "column per objective (each column sums to 1).")
+
+
+def history(usable: pd.DataFrame, o: Objective) -> pd.DataFrame:
+    """Trial number, value and best value so far for one objective, in trial order."""
+    rows = usable.sort_values("trial")
+    values = np.array([v[o.index] for v in rows["values"]], dtype=float)
+    best = np.maximum.accumulate(values) if o.maximize else np.minimum.accumulate(values)
+    return pd.DataFrame({"trial": rows["trial"].to_numpy(), "value": values, "best": best})
+

@@ -1,0 +1,106 @@
+"""The sweep report: statistics, figures and the document, in reading order.
+
+Computes summary.csv's table and the verdict from the usable trials, draws the sweep figures
+into the report folder, and lays out provenance, verdict, summary table, figures (accuracy vs
+g, three Pareto fronts, curves, EDF, speed) and the excluded trials. Writing the CSV and
+rendering the document belong to :mod:`.writer`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import fmt, plot_accuracy, plot_curves, plot_edf, plot_pareto, plot_speed
+from .design import Design, describe
+from .document import Document, Figure, Heading, Paragraph, Table
+from .figures import Plot
+from .frames import excluded_trials, grid_match
+from .labels import FACTOR_NAMES
+from .provenance import excluded_blocks, provenance_blocks
+from .summary import summarize
+from .verdict import Verdict, build_verdict
+from .verdict_section import verdict_blocks
+from ..records import curves_frame
+
+
+@dataclass
+class SweepReport:
+    document: Document
+    summary: pd.DataFrame
+    verdict: Verdict
+    plots: list[Plot]
+
+
+def summary_table(summary: pd.DataFrame, design: Design) -> Table:
+    show_match = "match" in design.series_factors
+    columns = ["g", "order", "activation", "residual"] + (["match"] if show_match else []) + [
+        "seeds", "test acc", "std", "95% CI", "val acc", "width x", "params", "FLOPs",
+        "latency", "train img/s"]
+    rows = []
+    for _, r in summary.iterrows():
+        row = [str(r["segments"]), fmt.text(r["order"]), fmt.text(r["activation"]),
+               fmt.text(r["residual"])] + ([str(r["match"])] if show_match else [])
+        row += [str(int(r["n_seeds"])), fmt.pct(r["test_acc_mean"]), fmt.pct(r["test_acc_std"]),
+                fmt.ci_pct(r["test_acc_ci_low"], r["test_acc_ci_high"]),
+                fmt.pct(r["val_acc_mean"]), fmt.number(r["width_multiplier_mean"]),
+                fmt.count(r["params_mean"]), fmt.count(r["flops_mean"]),
+                fmt.ms(r["latency_ms_mean"]), fmt.rate(r["train_images_per_s_mean"])]
+        rows.append(tuple(row))
+    return Table(tuple(columns), tuple(rows),
+                 "One row per configuration over its complete trials: mean test accuracy with "
+                 "standard deviation and 95% percentile-bootstrap CI over seeds, and mean "
+                 "width multiplier, parameters, FLOPs, inference latency and training "
+                 "throughput.")
+
+
+def _curves(study, usable: pd.DataFrame) -> pd.DataFrame:
+    curves = curves_frame(study)
+    if curves.empty:
+        return curves
+    coords = usable[["trial", "segments", "order", "activation", "residual", "match"]]
+    curves = curves[["trial", "epoch", "train_loss", "val_acc"]].merge(coords, on="trial")
+    for column in ("epoch", "train_loss", "val_acc"):
+        curves[column] = pd.to_numeric(curves[column], errors="coerce").astype(float)
+    return curves.dropna(subset=["epoch"])
+
+
+def _figure_blocks(plot: Plot) -> list:
+    blocks = [Heading(plot.title, level=3)]
+    if plot.drawn:
+        blocks.append(Figure(plot.name, plot.caption))
+    if plot.note:
+        blocks.append(Paragraph(plot.note))
+    return blocks
+
+
+def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
+          storage_label: str | None, edf_complexity: str | None) -> SweepReport:
+    design = describe(usable)
+    summary = summarize(usable)
+    verdict = build_verdict(usable, summary, match=grid_match(study, usable))
+    plots = [plot_accuracy.draw(usable, summary, design, out_dir)]
+    plots += [plot_pareto.draw(summary, design, cost, out_dir)
+              for cost in ("params", "flops", "latency")]
+    plots.append(plot_curves.draw(_curves(study, usable), design, out_dir))
+    plots.append(plot_edf.draw(usable, design, out_dir, edf_complexity))
+    plots.append(plot_speed.draw(summary, design, out_dir))
+
+    doc = Document(f"Spectrum sweep report: {study.study_name}")
+    doc.add(*provenance_blocks(study, frame, usable, storage_label))
+    varied = ", ".join(f"{FACTOR_NAMES[f]} ({len(design.levels[f])} levels)"
+                       for f in design.varied)
+    doc.add(Paragraph("Factors varied in the usable trials: " + (varied or "none") + "."))
+    doc.add(*verdict_blocks(verdict))
+    doc.add(Heading("Summary"), summary_table(summary, design))
+    doc.add(Heading("Figures"))
+    for plot in plots:
+        doc.add(*_figure_blocks(plot))
+    doc.add(*excluded_blocks(excluded_trials(frame, usable)))
+    doc.add(Heading("Files"), Paragraph(
+        "results.csv (one row per trial), summary.csv (one row per configuration), report.md, "
+        "report.html (self-contained), and each figure as PNG and SVG: "
+        + ", ".join(p.name for p in plots if p.drawn) + "."))
+    return SweepReport(doc, summary, verdict, plots)
