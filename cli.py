@@ -57,7 +57,8 @@ def count(
                                            help="Round channels up to a multiple of g."),
     by_flow: bool = typer.Option(False, "--by-flow", help="Add a per-flow breakdown."),
     latency: bool = typer.Option(True, "--latency/--no-latency", help="Measure latency."),
-    batch_size: int = typer.Option(64, help="Batch size for latency measurements."),
+    batch_size: Optional[int] = typer.Option(None, help="Batch size for latency measurements "
+                                             "(default 64; 2 for xception)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
     csv: Optional[Path] = typer.Option(None, help="Also write the table to this CSV file."),
 ) -> None:
@@ -71,6 +72,7 @@ def count(
                              parse_choice(activation, ACTIVATIONS, "--activation"),
                              preset=preset, width_multiplier=width,
                              round_to_segments=round_to_segments)
+    batch_size = batch_size or (2 if preset == "xception" else 64)
     if batch_size < 1:
         raise SpecError("--batch-size must be >= 1")
     configs = spectrum_configs(base, values, match)
@@ -274,8 +276,8 @@ def run_study_command(run, study: str, storage: str | None, out: Path | None, de
     from spectrum.sweep import SweepEvents
 
     out_dir = out or Path("reports") / study
-    optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat)
     torch_device = resolve_device(device)
+    optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat)
     configure(torch_device)
     progress = TrialProgress(total)
     events = SweepEvents(

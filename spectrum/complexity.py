@@ -82,8 +82,12 @@ class LatencySettings:
 
 
 def _median_ms(step, settings: LatencySettings, device: torch.device) -> float:
+    """Median wall time of ``step`` after warm-up; slow models get fewer (at least 1+3) runs."""
+    began = time.perf_counter()
     for _ in range(settings.warmup):
         step()
+        if time.perf_counter() - began > settings.max_seconds / 2:
+            break
     synchronize(device)
     times: list[float] = []
     began = time.perf_counter()

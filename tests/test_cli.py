@@ -1,0 +1,65 @@
+"""The command line: outputs of `spectrum count`, and one-line errors with exit code 2."""
+
+import subprocess
+import sys
+
+import pytest
+
+from cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "cli", *args], capture_output=True, text=True)
+
+
+def test_count_xception_prints_the_papers_parameter_count(capsys):
+    assert main(["count", "--preset", "xception", "--segments", "C", "--no-latency"]) == 0
+    assert "22855952" in capsys.readouterr().out
+
+
+def test_count_prints_one_row_per_g_and_writes_csv(tmp_path, capsys):
+    csv = tmp_path / "count.csv"
+    assert main(["count", "--segments", "1,4,32,C", "--batch-size", "2", "--csv", str(csv)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [line.split()[0] for line in out[1:] if line.strip() and not line.startswith("wrote")]
+    assert rows == ["1", "4", "32", "C"]
+    text = csv.read_text().splitlines()
+    assert text[0].startswith("g,order,activation,width_multiplier,params,flops,latency_ms")
+    assert len(text) == 5
+
+
+def test_count_matched_params_are_within_two_percent(capsys):
+    assert main(["count", "--segments", "1,C", "--match", "params", "--no-latency",
+                 "--by-flow"]) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    params = {line[0]: int(line[4]) for line in lines}
+    assert abs(params["1"] - params["C"]) / params["C"] <= 0.02
+    assert float(lines[0][3]) < 1  # g = 1 shrinks to the depthwise budget
+
+
+@pytest.mark.parametrize("args, message", [
+    (["count", "--segments", "1,0"], "segment count 0 must be a positive integer"),
+    (["count", "--segments", "-4"], "positive integer"),
+    (["count", "--segments", "1,x"], "'x' is not a positive integer or C"),
+    (["count", "--segments", "1,,4"], "empty item"),
+    (["count", "--segments", "4,4"], "twice"),
+    (["count", "--segments", "3", "--no-latency"], "does not divide its 32 channels"),
+    (["count", "--order", "sideways"], "order 'sideways' is not one of"),
+    (["count", "--bogus"], "No such option: --bogus"),
+    (["sweep", "--orders", "depthwise-first,,"], "empty item"),
+    (["sweep", "--residual", "maybe"], "--residual 'maybe' is not one of: on, off"),
+    (["sweep", "--dataset", "mnist2"], "mnist2"),
+    (["sweep", "--device", "tpu"], "device 'tpu'"),
+    (["report", "/nonexistent/dir"], "is not a directory"),
+])
+def test_bad_input_is_one_line_exit_2_no_traceback(args, message):
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_no_arguments_prints_help():
+    result = run()
+    assert result.returncode == 0 and "count" in result.stdout and "sweep" in result.stdout

@@ -1,0 +1,127 @@
+"""Sweeps: the stored record, resuming after SIGKILL, refusing a changed grid, failed paths."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import replace
+
+import optuna
+import pytest
+import torch
+
+import spectrum.trial
+from spectrum.complexity import LatencySettings
+from spectrum.data import DataConfig
+from spectrum.errors import SpecError
+from spectrum.sweep import SweepPlan, finished_keys, run_sweep
+from spectrum.train import TrainConfig, TrainResult
+
+CPU = torch.device("cpu")
+TINY = SweepPlan(segments=(1, "C"), data=DataConfig(name="synthetic", synthetic_train=320,
+                                                     synthetic_test=64),
+                 train=TrainConfig(epochs=2, batch_size=64),
+                 latency=LatencySettings(batch_size=4, warmup=1, repeats=2, min_repeats=1))
+
+RECORD_KEYS = {"kind", "grid_key", "segments", "order", "activation", "residual", "seed",
+               "match", "width_multiplier", "net", "params", "flops", "latency_ms",
+               "train_step_ms", "latency_batch", "device", "curve", "val_acc", "test_acc",
+               "status", "wall_time_s", "dataset", "train", "versions", "worker"}
+
+
+def memory_study():
+    return optuna.storages.InMemoryStorage()
+
+
+def test_every_trial_stores_the_full_record():
+    study = run_sweep(TINY, "s", memory_study(), CPU, command="spectrum sweep ...")
+    trials = study.get_trials()
+    assert len(trials) == 2 and all(t.state.name == "COMPLETE" for t in trials)
+    for trial in trials:
+        assert RECORD_KEYS <= set(trial.user_attrs)
+        curve = trial.user_attrs["curve"]
+        assert [p["epoch"] for p in curve] == [1, 2]
+        assert {"train_loss", "val_acc", "seconds", "images_per_s"} <= set(curve[0])
+        assert trial.value == trial.user_attrs["val_acc"]
+        assert trial.params["segments"] in ("1", "C")
+    assert study.user_attrs["kind"] == "sweep" and study.user_attrs["command"]
+    assert study.user_attrs["grid"]["segments"] == ["1", "C"]
+
+
+def test_rerun_skips_finished_points_and_adds_nothing():
+    storage = memory_study()
+    run_sweep(TINY, "s", storage, CPU)
+    study = run_sweep(TINY, "s", storage, CPU)
+    assert len(study.get_trials()) == 2
+
+
+def test_changed_grid_under_the_same_study_is_refused():
+    storage = memory_study()
+    run_sweep(replace(TINY, segments=("C",)), "s", storage, CPU)
+    with pytest.raises(SpecError, match="different segments"):
+        run_sweep(TINY, "s", storage, CPU)
+    with pytest.raises(SpecError, match="different train"):
+        run_sweep(replace(TINY, segments=("C",), train=TrainConfig(epochs=1)), "s", storage, CPU)
+
+
+def test_diverged_and_failed_trials_are_recorded_and_the_sweep_goes_on(monkeypatch):
+    real_train = spectrum.trial.train
+
+    def fake_train(model, data, config, device, **kwargs):
+        if model.summary()["flows"]["entry"]["segments"] == "1":
+            return TrainResult(status="diverged", error="loss became non-finite")
+        if model.summary()["flows"]["entry"]["segments"] == "2":
+            return TrainResult(status="failed", error="out of memory: CUDA")
+        return real_train(model, data, config, device, **kwargs)
+
+    monkeypatch.setattr(spectrum.trial, "train", fake_train)
+    plan = replace(TINY, segments=(1, 2, "C"))
+    storage = memory_study()
+    study = run_sweep(plan, "s", storage, CPU)
+    statuses = {t.params["segments"]: (t.state.name, t.user_attrs["status"])
+                for t in study.get_trials()}
+    assert statuses == {"1": ("FAIL", "diverged"), "2": ("FAIL", "failed"),
+                        "C": ("COMPLETE", "complete")}
+    assert len(finished_keys(study)) == 3
+    assert len(run_sweep(plan, "s", storage, CPU).get_trials()) == 3  # not re-run
+
+
+def test_sigkill_then_rerun_loses_and_duplicates_nothing(tmp_path):
+    command = [sys.executable, "-m", "cli", "sweep", "--dataset", "synthetic", "--epochs", "3",
+               "--segments", "1,2,4,C", "--study", "killed", "--out", str(tmp_path),
+               "--no-report"]
+    env = dict(os.environ, SPECTRUM_THREADS="1")
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    deadline = time.time() + 120
+    completed_before = []
+    try:
+        while time.time() < deadline:
+            time.sleep(0.3)
+            try:
+                study = optuna.load_study(study_name="killed", storage=storage)
+            except (KeyError, Exception):
+                continue
+            trials = study.get_trials()
+            completed_before = [t for t in trials if t.state.name == "COMPLETE"]
+            running = [t for t in trials if t.state.name == "RUNNING"]
+            if completed_before and running and running[0].user_attrs.get("curve") is None:
+                break
+        else:
+            pytest.fail("sweep never reached a completed and a running trial")
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    assert subprocess.run(command, env=env, capture_output=True).returncode == 0
+    study = optuna.load_study(study_name="killed", storage=storage)
+    trials = study.get_trials()
+    complete = [t for t in trials if t.state.name == "COMPLETE"]
+    keys = [t.user_attrs["grid_key"] for t in complete]
+    assert sorted(keys) == sorted(set(keys)) and len(keys) == 4
+    before = {t.number: t.user_attrs["test_acc"] for t in completed_before}
+    assert all(study.trials[n].user_attrs["test_acc"] == acc for n, acc in before.items())
+    interrupted = [t for t in trials if t.state.name == "FAIL"]
+    assert len(interrupted) == 1 and interrupted[0].user_attrs["status"] == "interrupted"
+    assert (tmp_path / "results.csv").exists()
