@@ -138,7 +138,10 @@ def parse_residual(text: str) -> tuple[bool, ...]:
 
 
 def command_line() -> str:
-    return "spectrum " + " ".join(shlex.quote(arg) for arg in sys.argv[1:])
+    """The command as typed, with any storage password masked (it is stored in reports)."""
+    from spectrum.storage import mask_url
+
+    return "spectrum " + " ".join(shlex.quote(mask_url(arg)) for arg in sys.argv[1:])
 
 
 class TrialProgress:
@@ -270,14 +273,19 @@ def sweep(
 
 
 def run_study_command(run, study: str, storage: str | None, out: Path | None, device: str,
-                      report: bool, total: int, heartbeat: bool = False) -> None:
-    """Shared by sweep, search and run: storage, device, progress, summary, results, report."""
+                      report: bool, total: int, heartbeat: bool = False,
+                      storage_options: dict | None = None) -> None:
+    """Shared by sweep, search and run: storage, device, progress, summary, results, report.
+
+    ``storage_options`` go to :func:`spectrum.storage.open_storage` (heartbeat interval, ...).
+    """
     from spectrum.storage import describe_storage, open_storage
     from spectrum.sweep import SweepEvents
 
     out_dir = out or Path("reports") / study
     torch_device = resolve_device(device)
-    optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat)
+    optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat,
+                                  **(storage_options or {}))
     configure(torch_device)
     progress = TrialProgress(total)
     events = SweepEvents(
@@ -310,6 +318,16 @@ def finish_study(study, out_dir: Path, storage_label: str, report: bool) -> None
                                    "test_acc_mean", "test_acc_std", "params_mean",
                                    "flops_mean", "latency_ms_mean") if c in summary]
             echo_table(summary[columns], "{:.4f}")
+    elif study.user_attrs.get("kind") == "search":
+        from spectrum.search import best_trials_table
+
+        best = best_trials_table(study)
+        typer.echo("best trials (Pareto front of the feasible trials):"
+                   if len(study.directions) > 1 else "best trial:")
+        if best.empty:
+            typer.echo("  none: no feasible trial completed")
+        else:
+            echo_table(best, "{:.4f}")
     typer.echo(f"results: {out_dir / 'results.csv'}  (storage: {storage_label})")
     if report:
         from spectrum.report import write_report
@@ -347,6 +365,119 @@ def report_command(
     out_dir = out or (target_path if target_path.is_dir() else Path("reports") / loaded.study_name)
     path = write_report(loaded, out_dir, storage_label=describe_storage(storage, base_dir))
     typer.echo(f"report: {path}")
+
+
+@app.command()
+def search(
+    objectives: str = typer.Option(
+        "accuracy", help="Comma-separated, any of: accuracy (validation, maximized), params, "
+        "flops, latency (minimized). Several objectives make a multi-objective study."),
+    trials: int = typer.Option(20, help="Stop when the study holds this many finished trials "
+                               "(complete, infeasible or pruned; failed ones do not count). "
+                               "Every worker on the study stops there."),
+    sampler: str = typer.Option("tpe", help="tpe | nsga2 | random (NSGA-II population 10)."),
+    pruner: str = typer.Option("auto", help="auto | median | hyperband | none. Single "
+                               "objective 'accuracy' only (auto: hyperband there, else none); "
+                               "reports validation accuracy after every epoch."),
+    seed: int = typer.Option(0, help="Seeds the sampler (per trial number, so workers differ "
+                             "and one worker is reproducible) and every trial's training."),
+    segments: Optional[list[str]] = typer.Option(
+        None, help="g choices, e.g. 1,4,C for every flow, or FLOW=LIST (entry=1,2 / middle=C / "
+        "exit=4,C) for one flow; repeatable. Default: every power of two dividing the flow's "
+        "channels at every width, and C."),
+    orders: Optional[list[str]] = typer.Option(
+        None, help="Op orders (depthwise-first, pointwise-first), as LIST or FLOW=LIST; "
+        "repeatable. Default: both."),
+    activations: Optional[list[str]] = typer.Option(
+        None, help="Intermediate activations (none, relu, elu), as LIST or FLOW=LIST; "
+        "repeatable. Default: all three."),
+    widths: str = typer.Option("0.5,0.75,1.0", help="Width multiplier choices."),
+    repeats: str = typer.Option("1,2,3", help="Middle-flow repeat choices."),
+    residual: str = typer.Option("on,off", help="Residual choices: on, off or on,off."),
+    lr: str = typer.Option(str(TrainConfig.lr), help="Learning rate: one value (not searched), "
+                           "a list of choices (0.05,0.2) or a log-uniform range LOW:HIGH."),
+    max_params: Optional[int] = typer.Option(None, help="Constraint: at most this many "
+                                             "parameters (checked before training)."),
+    max_flops: Optional[int] = typer.Option(None, help="Constraint: at most this many FLOPs "
+                                            "(fvcore multiply-adds per image)."),
+    max_latency_ms: Optional[float] = typer.Option(None, help="Constraint: at most this "
+                                                   "inference latency per batch (ms)."),
+    latency: bool = typer.Option(True, "--latency/--no-latency", help="Measure latency of "
+                                 "every trial (needed by the latency objective/constraint)."),
+    preset: str = PRESET,
+    dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR, val_size: int = VAL_SIZE,
+    epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, weight_decay: float = WEIGHT_DECAY,
+    schedule: str = SCHEDULE, augment: bool = AUGMENT, compile_: bool = COMPILE,
+    train_subset: Optional[int] = TRAIN_SUBSET,
+    study: str = typer.Option("search", help="Study name; start the same command in several "
+                              "processes (same --storage) to add workers."),
+    storage: Optional[str] = typer.Option(None, help="Optuna storage: default SQLite study.db "
+                                          "in the output directory; a .log/journal: file for "
+                                          "several processes on one machine; postgresql:// or "
+                                          "mysql:// for several machines."),
+    out: Optional[Path] = typer.Option(None, help="Output directory (default reports/STUDY)."),
+    device: str = DEVICE,
+    report: bool = typer.Option(True, "--report/--no-report", help="Write the report at the end."),
+    heartbeat_interval: int = typer.Option(10, help="Seconds between trial heartbeats (SQL "
+                                           "storages)."),
+    grace_period: int = typer.Option(30, help="Seconds without a heartbeat before a trial is "
+                                     "failed and re-queued once."),
+) -> None:
+    """Search per-flow points of the spectrum with Optuna: one or several objectives, pruning,
+    constraints, any number of workers on one study."""
+    from spectrum.complexity import LatencySettings
+    from spectrum.search import (Constraints, SearchPlan, SearchSpace, flow_overrides,
+                                 merge_space_data, run_search)
+
+    lr_text = lr.strip()
+    searched_lr = "," in lr_text or ":" in lr_text
+    space = SearchSpace.from_dict(merge_space_data(
+        flow_overrides(segments, "segments"), flow_overrides(orders, "orders"),
+        flow_overrides(activations, "activations"),
+        {"widths": widths, "repeats": repeats, "residual": residual, "preset": preset,
+         **({"lr": lr_text} if searched_lr else {})}))
+    try:
+        base_lr = TrainConfig.lr if searched_lr else float(lr_text)
+    except ValueError:
+        raise SpecError(f"--lr {lr!r}: give a number, a list (0.05,0.2) or a range "
+                        f"LOW:HIGH") from None
+    plan = SearchPlan(
+        space=space, objectives=tuple(o.strip().lower() for o in objectives.split(",")),
+        constraints=Constraints(max_params, max_flops, max_latency_ms), trials=trials,
+        sampler=sampler.strip().lower(), pruner=pruner.strip().lower(), seed=seed,
+        train=train_config(epochs, batch_size, base_lr, weight_decay, schedule, augment,
+                           compile_, train_subset),
+        data=data_config(dataset, data_dir, val_size),
+        latency=LatencySettings() if latency else None)
+    run_study_command(lambda optuna_storage, torch_device, events: run_search(
+        plan, study, optuna_storage, torch_device, command=command_line(), events=events),
+        study, storage, out, device, report, total=trials, heartbeat=True,
+        storage_options={"heartbeat_interval": heartbeat_interval,
+                         "grace_period": grace_period})
+
+
+@app.command()
+def run(
+    study_file: Path = typer.Argument(..., help="A study file, e.g. studies/fig10-activation.toml"),
+    set_: list[str] = typer.Option([], "--set", help="Override a field: --set train.epochs=3 "
+                                   "(repeatable)."),
+    device: Optional[str] = typer.Option(None, help="Override the study's device."),
+    storage: Optional[str] = typer.Option(None, help="Override the study's storage URL."),
+    out: Optional[Path] = typer.Option(None, help="Output directory (default reports/NAME)."),
+) -> None:
+    """Run (or resume) a ready-made study file and write its report into reports/NAME/."""
+    from spectrum.studyfile import load_study
+
+    study = load_study(study_file, set_)
+    device = device or study.device
+    storage = storage or study.storage
+    if study.kind == "sweep":
+        plan = study.sweep
+        run_study_command(lambda optuna_storage, torch_device, events: run_sweep(
+            plan, study.name, optuna_storage, torch_device, command=command_line(),
+            events=events), study.name, storage, out, device, True, total=len(plan.points()))
+    else:
+        run_search_study(study, storage, out, device)
 
 
 def main(argv: list[str] | None = None) -> int:

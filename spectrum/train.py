@@ -41,7 +41,7 @@ class TrainConfig:
     augment: bool = False
     compile: bool = False
     eval_batch_size: int = 1024
-    train_subset: int | None = None  # use only the first N training images (smoke tests)
+    train_subset: int | None = None  # train on only the first N images; None or 0: all of them
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size"):
@@ -53,8 +53,8 @@ class TrainConfig:
             raise SpecError("weight_decay must be >= 0 and label_smoothing in [0, 1)")
         if self.schedule not in SCHEDULES:
             raise SpecError(f"schedule {self.schedule!r} is not one of: {', '.join(SCHEDULES)}")
-        if self.train_subset is not None and self.train_subset < 1:
-            raise SpecError(f"train_subset must be >= 1, got {self.train_subset}")
+        if self.train_subset is not None and self.train_subset < 0:
+            raise SpecError(f"train_subset must be >= 0 (0 = all images), got {self.train_subset}")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -197,8 +197,7 @@ def _train_epochs(model: nn.Module, data: DeviceData, config: TrainConfig, devic
                                 momentum=config.momentum, nesterov=config.momentum > 0)
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     generator = torch.Generator(device=device).manual_seed(seed)
-    n_train = len(data.train_x) if config.train_subset is None else min(config.train_subset,
-                                                                         len(data.train_x))
+    n_train = min(config.train_subset or len(data.train_x), len(data.train_x))
     steps_per_epoch = max(1, n_train // config.batch_size)  # drop the ragged last batch
     total_steps = steps_per_epoch * config.epochs
     global_step = 0

@@ -71,3 +71,16 @@ def test_width_multiplier_scales_params_and_measure_reports_latency():
     assert result.params == sum(result.params_by_flow.values())
     assert result.flops == sum(result.flops_by_flow.values())
     assert result.latency_ms > 0 and result.train_step_ms > 0
+
+
+@pytest.mark.parametrize("config", [
+    NetConfig.uniform("C"), NetConfig.uniform(1, "pointwise-first", "relu"),
+    NetConfig.uniform(4, residual=False, preset="proxy-32"),
+    NetConfig(entry=FlowSettings(2), middle=FlowSettings(8),
+              exit=FlowSettings("C", "pointwise-first"), width_multiplier=0.7,
+              round_to_segments=True),
+])
+def test_shape_flops_equal_fvcore(config):
+    from spectrum.complexity import count_flops
+
+    assert count(config, "flops") == count_flops(build_net(config), config)

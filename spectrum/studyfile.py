@@ -1,0 +1,212 @@
+"""Study files: one TOML schema for a ready-made study (a sweep or a search), validated on load.
+
+    [study]                      # name (default: the file's stem), kind = "sweep" | "search",
+    name = "fig10-activation"    # description, device, storage (default: SQLite in reports/NAME)
+    kind = "sweep"
+    [data]                       # spectrum.data.DataConfig: name, data_dir, val_size, split_seed
+    name = "fashion-mnist"
+    [train]                      # spectrum.train.TrainConfig: epochs, batch_size, lr, ...
+    epochs = 2
+    [sweep]                      # segments, orders, activations, residual, seeds, match, preset,
+    segments = ["C"]             # width_multiplier, middle_repeats
+    activations = ["none", "relu", "elu"]
+    seeds = 3
+    [search]                     # spectrum.search.SearchSettings (kind = "search" only)
+
+An unknown key or a value of the wrong type is a one-line :class:`SpecError` naming the file and
+the key. ``overrides`` (``--set train.epochs=3``, or just ``epochs=3`` when unambiguous) are
+applied to the parsed table before validation, so they are checked the same way.
+"""
+
+from __future__ import annotations
+
+import tomllib
+import typing
+from dataclasses import dataclass, fields, is_dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .blocks import ACTIVATIONS, ORDERS
+from .complexity import LatencySettings
+from .counting import MATCH_CHOICES
+from .data import DataConfig, parse_dataset_name
+from .errors import SpecError
+from .segments import parse_segments
+from .sweep import SweepPlan
+from .train import TrainConfig
+
+KINDS = ("sweep", "search")
+STUDY_KEYS = {"name": str, "kind": str, "description": str, "device": str, "storage": str}
+SWEEP_KEYS = {"segments": list, "orders": list, "activations": list, "residual": list,
+              "seeds": int, "match": str, "preset": str, "width_multiplier": float,
+              "middle_repeats": int}
+SECTIONS = ("study", "data", "train", "latency", "sweep", "search")
+
+
+@dataclass(frozen=True)
+class Study:
+    """A loaded, validated study file."""
+
+    name: str
+    kind: str
+    path: Path
+    description: str = ""
+    device: str = "auto"
+    storage: str | None = None
+    sweep: SweepPlan | None = None
+    search: Any = None  # spectrum.search.SearchSettings for kind = "search"
+
+
+def type_name(kind) -> str:
+    return {int: "an integer", float: "a number", bool: "true or false", str: "a string",
+            list: "a list"}.get(kind, str(kind))
+
+
+def check_value(value, kind, where: str):
+    """``value`` converted to ``kind`` if it is of that type, else a SpecError naming ``where``."""
+    origin = typing.get_origin(kind)
+    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+        options = [k for k in typing.get_args(kind) if k is not type(None)]
+        return check_value(value, options[0], where)
+    if origin in (tuple, list):
+        kind = list
+    ok = {int: isinstance(value, int) and not isinstance(value, bool),
+          float: isinstance(value, (int, float)) and not isinstance(value, bool),
+          bool: isinstance(value, bool), str: isinstance(value, str),
+          list: isinstance(value, list)}.get(kind)
+    if ok is None:
+        if isinstance(value, (str, int, float, bool, list)):
+            return value
+        raise SpecError(f"{where} has an unsupported value {value!r}")
+    if not ok:
+        raise SpecError(f"{where} must be {type_name(kind)}, got {value!r}")
+    return float(value) if kind is float else value
+
+
+def build(cls, table: dict, where: str, skip: tuple[str, ...] = ()):
+    """Instantiate dataclass ``cls`` from ``table``, checking keys and types."""
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in fields(cls) if f.name not in skip and not is_dataclass(hints[f.name])}
+    for key in table:
+        if key not in known:
+            raise SpecError(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+    values = {key: check_value(value, hints[key], f"{where}.{key}") for key, value in table.items()}
+    for f in fields(cls):
+        if f.name in values and typing.get_origin(hints[f.name]) is tuple:
+            values[f.name] = tuple(values[f.name])
+    return cls(**values)
+
+
+def parse_value(text: str):
+    """A ``--set`` value: TOML syntax (``3``, ``0.1``, ``true``, ``["C"]``) or a bare string."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def apply_overrides(table: dict, overrides: list[str], source: str) -> dict:
+    for override in overrides:
+        key, sep, text = override.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise SpecError(f"--set {override!r}: use KEY=VALUE, e.g. --set train.epochs=3")
+        if "." in key:
+            section, _, name = key.partition(".")
+        else:
+            owners = [s for s in SECTIONS if isinstance(table.get(s), dict) and key in table[s]]
+            if len(owners) != 1:
+                raise SpecError(f"--set {key}: name the section, e.g. --set train.{key}=... "
+                                f"({'ambiguous' if owners else 'not in ' + source})")
+            section, name = owners[0], key
+        if section not in SECTIONS:
+            raise SpecError(f"--set {key}: unknown section {section!r} "
+                            f"(known: {', '.join(SECTIONS)})")
+        table.setdefault(section, {})[name] = parse_value(text.strip())
+    return table
+
+
+def sweep_plan(table: dict, data: DataConfig, train: TrainConfig, latency: LatencySettings,
+               where: str) -> SweepPlan:
+    for key, value in table.items():
+        if key not in SWEEP_KEYS:
+            raise SpecError(f"{where}: unknown key {key!r} (known: {', '.join(SWEEP_KEYS)})")
+        check_value(value, SWEEP_KEYS[key], f"{where}.{key}")
+
+    def choices(key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+        values = tuple(str(v).lower() for v in table.get(key, [allowed[0]]))
+        for value in values:
+            if value not in allowed:
+                raise SpecError(f"{where}.{key}: {value!r} is not one of: {', '.join(allowed)}")
+        return values
+
+    residual = []
+    for value in table.get("residual", [True]):
+        if value not in (True, False, "on", "off"):
+            raise SpecError(f"{where}.residual: {value!r} is not one of: true, false, on, off")
+        residual.append(value in (True, "on"))
+    try:
+        segments = tuple(parse_segments(g) for g in table.get("segments", [1, 4, 32, "C"]))
+    except SpecError as error:
+        raise SpecError(f"{where}.segments: {error}") from None
+    match = table.get("match", "none")
+    if match not in MATCH_CHOICES:
+        raise SpecError(f"{where}.match: {match!r} is not one of: {', '.join(MATCH_CHOICES)}")
+    return SweepPlan(segments=segments, orders=choices("orders", ORDERS),
+                     activations=choices("activations", ACTIVATIONS), residual=tuple(residual),
+                     seeds=table.get("seeds", 1), match=match, preset=table.get("preset", "auto"),
+                     width_multiplier=float(table.get("width_multiplier", 1.0)),
+                     middle_repeats=table.get("middle_repeats"), train=train, data=data,
+                     latency=latency)
+
+
+def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
+    """Read, override and validate a study file."""
+    path = Path(path)
+    source = str(path)
+    try:
+        table = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise SpecError(f"study file {source} does not exist (see studies/ for examples)") from None
+    except tomllib.TOMLDecodeError as error:
+        raise SpecError(f"study file {source} is not valid TOML: {error}") from None
+    table = apply_overrides(table, list(overrides or []), source)
+    for section, value in table.items():
+        if section not in SECTIONS:
+            raise SpecError(f"{source}: unknown section or key {section!r} "
+                            f"(known: {', '.join(SECTIONS)})")
+        if not isinstance(value, dict):
+            raise SpecError(f"{source}: {section} must be a table ([{section}])")
+    head = table.get("study", {})
+    for key, value in head.items():
+        if key not in STUDY_KEYS:
+            raise SpecError(f"{source} [study]: unknown key {key!r} "
+                            f"(known: {', '.join(STUDY_KEYS)})")
+        check_value(value, STUDY_KEYS[key], f"{source} [study].{key}")
+    kind = head.get("kind", "sweep")
+    if kind not in KINDS:
+        raise SpecError(f"{source} [study].kind: {kind!r} is not one of: {', '.join(KINDS)}")
+    data_table = dict(table.get("data", {}))
+    if "name" in data_table:
+        data_table["name"] = parse_dataset_name(check_value(data_table["name"], str,
+                                                            f"{source} [data].name"))
+    data = build(DataConfig, data_table, f"{source} [data]")
+    train = build(TrainConfig, table.get("train", {}), f"{source} [train]")
+    latency = build(LatencySettings, table.get("latency", {}), f"{source} [latency]")
+    study = Study(name=head.get("name", path.stem), kind=kind, path=path,
+                  description=head.get("description", ""), device=head.get("device", "auto"),
+                  storage=head.get("storage"))
+    if kind == "sweep":
+        if "search" in table:
+            raise SpecError(f"{source}: a sweep study has no [search] section")
+        plan = sweep_plan(dict(table.get("sweep", {})), data, train, latency,
+                          f"{source} [sweep]")
+        return replace(study, sweep=plan)
+    if "sweep" in table:
+        raise SpecError(f"{source}: a search study has no [sweep] section")
+    from .search import SearchSettings
+
+    settings = SearchSettings.from_dict(table.get("search", {}), data=data, train=train,
+                                        latency=latency, where=f"{source} [search]")
+    return replace(study, search=settings)
+
