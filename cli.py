@@ -456,6 +456,16 @@ def search(
                          "grace_period": grace_period})
 
 
+def run_search_study(study, storage: str | None, out: Path | None, device: str) -> None:
+    """``spectrum run`` for a study file of kind search: its settings, as ``spectrum search``."""
+    from spectrum.search import run_search
+
+    plan = study.search
+    run_study_command(lambda optuna_storage, torch_device, events: run_search(
+        plan, study.name, optuna_storage, torch_device, command=command_line(), events=events),
+        study.name, storage, out, device, True, total=plan.trials, heartbeat=True)
+
+
 @app.command()
 def run(
     study_file: Path = typer.Argument(..., help="A study file, e.g. studies/fig10-activation.toml"),
@@ -480,11 +490,59 @@ def run(
         run_search_study(study, storage, out, device)
 
 
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks of the training engine.")
+app.add_typer(bench_app, name="bench")
+
+
+@bench_app.command("train")
+def bench_train_command(
+    segments: str = SEGMENTS,
+    device: str = DEVICE,
+    batch_size: int = BATCH_SIZE,
+    warmup: int = typer.Option(5, help="Untimed warm-up steps per side."),
+    steps: int = typer.Option(5, help="Steps per block and side (a block is timed as a whole)."),
+    blocks: int = typer.Option(10, help="Timed blocks per side, interleaved engine / reference; "
+                               "images/s is the median over blocks."),
+    compile_: bool = typer.Option(False, "--compile", help="Also measure the engine with "
+                                  "torch.compile, as a separate column."),
+    matmul_size: int = typer.Option(2048, help="Size n of the n x n float32 matmul that sets "
+                                    "the peak for MFU."),
+    preset: str = PRESET,
+    dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR,
+    out: Path = typer.Option(Path("reports") / "bench", help="Output directory for "
+                             "train-DEVICE.csv and train-DEVICE.md."),
+) -> None:
+    """Training images/s of the engine vs a plain PyTorch DataLoader loop at each g, with MFU
+    (FLOPs = 3 x forward multiply-adds x 2) against a measured float32 matmul peak."""
+    from spectrum.bench import BenchSettings, bench_train, parse_bench_segments, write_bench
+
+    settings = BenchSettings(segments=parse_bench_segments(segments), batch_size=batch_size,
+                             warmup=warmup, steps=steps, blocks=blocks, matmul_size=matmul_size,
+                             compile=compile_)
+    data = data_config(dataset, data_dir, VAL_SIZE.default)
+    torch_device = resolve_device(device)
+    configure(torch_device)
+    table, meta = bench_train(settings, torch_device, data, preset=preset,
+                              command=command_line(),
+                              on_progress=lambda text: typer.echo(f"  {text}", err=True))
+    if meta["note"]:
+        typer.echo(f"note: {meta['note']}", err=True)
+    columns = ["g", "params", "forward_macs", "spectrum_images_per_s", "reference_images_per_s",
+               "speedup", "spectrum_mfu", "reference_mfu"]
+    if compile_:
+        columns[6:6] = ["compiled_images_per_s", "compiled_speedup"]
+    echo_table(table[columns], "{:.3f}")
+    typer.echo(f"matmul peak: {table['matmul_peak_gflops'].iloc[0]:.1f} GFLOP/s (float32); "
+               f"MFU counts 3 x forward multiply-adds x 2 FLOPs per image")
+    csv_path, md_path = write_bench(table, meta, out)
+    typer.echo(f"wrote {csv_path} and {md_path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every user error into one line and exit code 2."""
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="spectrum", standalone_mode=False)
+        result = command.main(args=argv, prog_name="spectrum", standalone_mode=False)
     except SpectrumError as error:
         typer.echo(f"spectrum: error: {error}", err=True)
         return 2
@@ -495,12 +553,13 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{error.ctx.command_path}: " if error.ctx else ""
         typer.echo(f"spectrum: error: {where}{error.format_message()}", err=True)
         return 2
-    except click_exceptions.Abort:
+    except typer.Abort:  # typer.Abort/Exit: click's in older typer, typer's own since 0.20
         typer.echo("spectrum: interrupted; results so far are kept", err=True)
         return 130
-    except click_exceptions.Exit as exit_:
+    except typer.Exit as exit_:
         return exit_.exit_code
-    return 0
+    # Without standalone mode, a command's ``raise typer.Exit(code)`` comes back as its result.
+    return result if isinstance(result, int) else 0
 
 
 if __name__ == "__main__":

@@ -40,8 +40,11 @@ def trial_row(trial) -> dict:
     row = {column: attrs.get(column) for column in ROW_COLUMNS}
     row["trial"] = trial.number
     row["state"] = trial.state.name
-    if row["status"] is None:
-        row["status"] = "running" if trial.state.name == "RUNNING" else trial.state.name.lower()
+    if trial.state.name in ("RUNNING", "WAITING"):
+        # Unfinished: whatever status a record states ahead of time is not final yet.
+        row["status"] = trial.state.name.lower()
+    elif row["status"] is None:
+        row["status"] = trial.state.name.lower()
     row["epochs_run"] = len(attrs.get("curve") or [])
     for name, value in trial.params.items():
         row[f"param_{name}"] = value

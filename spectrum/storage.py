@@ -33,6 +33,7 @@ import importlib.util
 import inspect
 import os
 import re
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,7 @@ DEFAULT_FILE_NAME = "study.db"
 HEARTBEAT_INTERVAL_S = 10
 GRACE_PERIOD_S = 30
 CONNECT_TIMEOUT_S = 5
+_CREATE_ATTEMPTS = 3  # opening a server storage whose tables another process creates
 SQLITE_BUSY_TIMEOUT_S = 60
 
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
@@ -413,12 +415,24 @@ def _open_rdb(
 
     problem = fix = ""
     try:
-        with warnings.catch_warnings():
-            # Heartbeat and the retry callback are marked experimental; nothing for the user to do.
-            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            return optuna.storages.RDBStorage(
-                url, engine_kwargs=engine_kwargs, **(heartbeat_kwargs or {})
-            )
+        for attempt in range(_CREATE_ATTEMPTS):
+            try:
+                with warnings.catch_warnings():
+                    # Heartbeat and the retry callback are marked experimental; nothing to do.
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    return optuna.storages.RDBStorage(
+                        url, engine_kwargs=engine_kwargs, **(heartbeat_kwargs or {})
+                    )
+            except sqlalchemy.exc.DBAPIError as e:
+                # Workers started together on an empty database race to create Optuna's tables
+                # (PostgreSQL: "duplicate key ... pg_type", "already exists"); the loser finds
+                # them made on a retry.
+                low = str(e.orig).lower()
+                if attempt == _CREATE_ATTEMPTS - 1 or not (
+                    "already exists" in low or "duplicate key" in low
+                ):
+                    raise
+                time.sleep(0.5 * (attempt + 1))
     except ImportError:
         driver = sqlalchemy.engine.make_url(url).get_driver_name()
         problem = f"cannot import the {driver} driver"
