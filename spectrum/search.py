@@ -47,8 +47,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import socket
 import time
 import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -71,6 +69,7 @@ from .segments import PER_CHANNEL, Segments, parse_segments, segments_label, seg
 from .sweep import SweepEvents, choose_preset
 from .train import DeviceData, EpochRecord, TrainConfig, train
 from .trial import TrialSpec, count_record, describe_trial, net_for_data, versions
+from .workers import dead_on_this_host, worker_id
 
 OBJECTIVES: dict[str, str] = {"accuracy": "maximize", "params": "minimize",
                               "flops": "minimize", "latency": "minimize"}
@@ -673,20 +672,6 @@ class TrialFailed(Exception):
     """A trial that ended without a result (diverged, out of memory, not run): Optuna FAIL."""
 
 
-def worker_id() -> dict:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def state_counts(study: optuna.Study) -> dict[str, int]:
     """finished (COMPLETE + PRUNED), running, waiting, and training failures of a study."""
     counts = {"finished": 0, "running": 0, "waiting": 0, "training_failures": 0}
@@ -724,9 +709,7 @@ def recover_stale(study: optuna.Study) -> None:
         retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         worker = trial.user_attrs.get("worker") or {}
-        if worker.get("host") != socket.gethostname() or worker.get("pid") in (None, os.getpid()):
-            continue
-        if _process_alive(int(worker["pid"])):
+        if not dead_on_this_host(worker):
             continue
         try:
             study._storage.set_trial_user_attr(trial._trial_id, "status", "interrupted")
@@ -906,7 +889,6 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
 
     curve: list[EpochRecord] = []
     reporting = plan.objectives == ("accuracy",)  # Optuna reports single objectives only
-    pruning = plan.pruner_name != "none"
 
     def on_epoch(point: EpochRecord) -> None:
         curve.append(point)

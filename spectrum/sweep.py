@@ -12,8 +12,6 @@ A different grid under the same study name is refused.
 from __future__ import annotations
 
 import json
-import os
-import socket
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -29,6 +27,7 @@ from .nets import NetConfig, check_config
 from .segments import PER_CHANNEL, Segments, segments_label, segments_sort_key
 from .train import DeviceData, EpochRecord, TrainConfig
 from .trial import TrialSpec, describe_trial, net_for_data, resolve_net, run_trial, versions
+from .workers import dead_on_this_host, worker_id
 
 STALE_AFTER_S = 600.0
 ALIVE_EVERY_S = 30.0
@@ -167,26 +166,10 @@ class SweepEvents:
     trial_finished: Callable[[dict], None] = lambda record: None
 
 
-def worker_id() -> dict:
-    return {"host": socket.gethostname(), "pid": os.getpid()}
-
-
-def process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def is_stale(trial: optuna.trial.FrozenTrial, now: float) -> bool:
     """Whether a RUNNING trial's worker is gone (same host) or silent for too long."""
-    worker = trial.user_attrs.get("worker") or {}
-    if worker.get("host") == socket.gethostname() and worker.get("pid") is not None:
-        if worker["pid"] != os.getpid() and not process_alive(int(worker["pid"])):
-            return True
+    if dead_on_this_host(trial.user_attrs.get("worker")):
+        return True
     return now - float(trial.user_attrs.get("alive_at", now)) > STALE_AFTER_S
 
 
