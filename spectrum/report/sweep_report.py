@@ -1,9 +1,9 @@
 """The sweep report: statistics, figures and the document, in reading order.
 
-Computes summary.csv's table and the verdict from the usable trials, draws the sweep figures
-into the report folder, and lays out provenance, verdict, summary table, figures (accuracy vs
-g, three Pareto fronts, curves, EDF, speed) and the excluded trials. Writing the CSV and
-rendering the document belong to :mod:`.writer`.
+Computes summary.csv's table, the verdict and the factor comparisons from the usable trials,
+draws the sweep figures into the report folder, and lays out provenance, verdict, factor
+comparisons, summary table, figures (accuracy vs g, three Pareto fronts, curves, EDF, speed) and
+the excluded trials. Writing the CSVs and rendering the document belong to :mod:`.writer`.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import pandas as pd
 from . import fmt, plot_accuracy, plot_curves, plot_edf, plot_pareto, plot_speed
 from .design import Design, describe
 from .document import Document, Figure, Heading, Paragraph, Table
+from .factors import FactorReport, build_factors
+from .factors_section import factor_blocks
 from .figures import Plot
 from .frames import excluded_trials, grid_match
 from .labels import FACTOR_NAMES
@@ -32,6 +34,7 @@ class SweepReport:
     summary: pd.DataFrame
     verdict: Verdict
     plots: list[Plot]
+    factors: FactorReport | None = None
 
 
 def summary_table(summary: pd.DataFrame, design: Design) -> Table:
@@ -81,6 +84,7 @@ def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
     design = describe(usable)
     summary = summarize(usable)
     verdict = build_verdict(usable, summary, match=grid_match(study, usable))
+    factors = build_factors(usable)
     plots = [plot_accuracy.draw(usable, summary, design, out_dir)]
     plots += [plot_pareto.draw(summary, design, cost, out_dir)
               for cost in ("params", "flops", "latency")]
@@ -94,13 +98,15 @@ def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
                        for f in design.varied)
     doc.add(Paragraph("Factors varied in the usable trials: " + (varied or "none") + "."))
     doc.add(*verdict_blocks(verdict))
+    doc.add(*factor_blocks(factors))
     doc.add(Heading("Summary"), summary_table(summary, design))
     doc.add(Heading("Figures"))
     for plot in plots:
         doc.add(*_figure_blocks(plot))
     doc.add(*excluded_blocks(excluded_trials(frame, usable)))
     doc.add(Heading("Files"), Paragraph(
-        "results.csv (one row per trial), summary.csv (one row per configuration), report.md, "
+        "results.csv (one row per trial), summary.csv (one row per configuration), "
+        "factors.csv (one row per factor comparison or interaction contrast), report.md, "
         "report.html (self-contained), and each figure as PNG and SVG: "
         + ", ".join(p.name for p in plots if p.drawn) + "."))
-    return SweepReport(doc, summary, verdict, plots)
+    return SweepReport(doc, summary, verdict, plots, factors)

@@ -61,6 +61,7 @@ def write_report(study: optuna.Study, out_dir: Path, *, storage_label: str | Non
         report = sweep_report.build(study, frame, usable, out_dir, storage_label=storage_label,
                                     edf_complexity=edf_complexity)
         report.summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\n")
+        report.factors.frame().to_csv(out_dir / "factors.csv", index=False, lineterminator="\n")
     else:
         report = search_report.build(study, frame, usable, out_dir, storage_label=storage_label)
     md_path = out_dir / "report.md"
