@@ -504,7 +504,7 @@ def bench_train_command(
     blocks: int = typer.Option(10, help="Timed blocks per side, interleaved engine / reference; "
                                "images/s is the median over blocks."),
     compile_: bool = typer.Option(False, "--compile", help="Also measure the engine with "
-                                  "torch.compile, as a separate column."),
+                                  "torch.compile (a separate run, with its own reference)."),
     matmul_size: int = typer.Option(2048, help="Size n of the n x n float32 matmul that sets "
                                     "the peak for MFU."),
     preset: str = PRESET,
@@ -527,6 +527,11 @@ def bench_train_command(
                               on_progress=lambda text: typer.echo(f"  {text}", err=True))
     if meta["note"]:
         typer.echo(f"note: {meta['note']}", err=True)
+    busiest = max([*meta["load_start"], *meta["load_end"]])
+    if busiest > (meta["cores"] or 1) and torch_device.type == "cpu":
+        typer.echo(f"note: load average up to {busiest:.1f} on {meta['cores']} CPUs: the machine "
+                   "is oversubscribed and timings vary; SPECTRUM_THREADS=1 gives steadier numbers",
+                   err=True)
     columns = ["g", "params", "forward_macs", "spectrum_images_per_s", "reference_images_per_s",
                "speedup", "spectrum_mfu", "reference_mfu"]
     if compile_:

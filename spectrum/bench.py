@@ -1,0 +1,461 @@
+"""``spectrum bench train``: training throughput of the engine next to a plain PyTorch loop.
+
+For each g the proxy is built once and both sides train a copy of the same initial weights, in
+the same process, on the same device and thread count:
+
+* **spectrum**: :func:`spectrum.train.train` itself, i.e. the engine as sweeps use it (uint8
+  data on the device, device-side normalization, channels_last, SGD Nesterov with the engine's
+  parameter groups, lr schedule and label smoothing). ``compile`` adds a second engine run with
+  ``torch.compile``, measured separately against its own interleaved reference.
+* **reference**: the way a typical tutorial trains: ``DataLoader(TensorDataset(images, labels),
+  batch_size, shuffle=True)`` over float32 images normalized once up front, the model in the
+  default NCHW memory format, float32, no compile, ``optimizer.zero_grad()``, the same loss
+  (cross entropy with the engine's label smoothing) and the same optimizer (SGD, Nesterov
+  momentum, the engine's lr, momentum and weight decay). It is given the benefit of the doubt:
+  no per-step ``loss.item()`` and no per-sample transforms.
+
+Timing, the same for both sides: the two are interleaved in blocks so that other load on a
+shared machine falls on both alike. The engine runs; after its ``warmup`` untimed steps the
+reference does its own ``warmup`` untimed steps; then, ``blocks`` times, the engine runs
+``steps`` steps and the reference runs ``steps`` steps (E R E R ...). The device is synchronized
+at every block boundary (only there), and a block's throughput is ``steps * batch_size /
+seconds``, the total over the block. Reported images/s are the median over blocks; the speedup
+is the median over blocks of the paired ratio (engine block / the reference block right after it).
+
+MFU (model FLOP utilization) = images/s x training FLOPs per image / peak. Training FLOPs per
+image are 3 x forward multiply-adds x 2 FLOPs: fvcore's count (one multiply-add = one "flop") of
+one forward pass, doubled to FLOPs, tripled for forward + backward (input and weight gradients).
+The peak is measured in the same run: the best of several timed square float32 ``torch.matmul``
+of size ``matmul_size`` (2 n^3 FLOPs each), taken before each g and after the last one.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import os
+import platform
+import statistics
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pandas as pd
+import torch
+from torch import nn
+
+from .complexity import count_flops, count_params
+from .data import DataConfig, Splits, load_dataset
+from .device import synchronize, usable_cores
+from .errors import DataError, SpecError
+from .nets import NetConfig, build_net, check_config
+from .segments import Segments, parse_segments_list, segments_label
+from .train import DeviceData, TrainConfig, train
+
+COLUMNS = (
+    "g", "params", "forward_macs", "train_flops_per_image",
+    "spectrum_images_per_s", "reference_images_per_s", "speedup",
+    "spectrum_mfu", "reference_mfu",
+    "spectrum_images_per_s_min", "spectrum_images_per_s_max",
+    "reference_images_per_s_min", "reference_images_per_s_max",
+    "matmul_peak_gflops", "device", "threads", "torch", "batch_size", "warmup_steps",
+    "block_steps", "blocks", "dataset", "date", "command",
+)
+COMPILED_COLUMNS = ("compiled_images_per_s", "compiled_reference_images_per_s",
+                    "compiled_speedup", "compiled_mfu")
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """What ``spectrum bench train`` measures and how."""
+
+    segments: tuple[Segments, ...] = (1, 4, 32, "C")
+    batch_size: int = TrainConfig.batch_size
+    warmup: int = 5
+    steps: int = 5  # per block and side
+    blocks: int = 10
+    matmul_size: int = 2048
+    matmul_repeats: int = 5
+    compile: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.segments:
+            raise SpecError("give at least one g to benchmark")
+        for name in ("batch_size", "steps", "blocks", "matmul_size", "matmul_repeats"):
+            if getattr(self, name) < 1:
+                raise SpecError(f"{name.replace('_', '-')} must be >= 1, got "
+                                f"{getattr(self, name)}")
+        if self.warmup < 0:
+            raise SpecError(f"warmup must be >= 0, got {self.warmup}")
+
+    @property
+    def steps_per_side(self) -> int:
+        return self.warmup + self.blocks * self.steps
+
+    @property
+    def images_per_run(self) -> int:
+        return self.steps_per_side * self.batch_size
+
+    def train_config(self, compile_: bool = False) -> TrainConfig:
+        """The engine's default recipe, for exactly one run of warm-up plus timed steps."""
+        return TrainConfig(epochs=1, batch_size=self.batch_size, compile=compile_,
+                           train_subset=self.images_per_run)
+
+
+def parse_bench_segments(text: str) -> tuple[Segments, ...]:
+    return tuple(parse_segments_list(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Data
+
+
+def load_bench_data(data: DataConfig, images_needed: int) -> tuple[Splits, str]:
+    """The dataset asked for, or synthetic data if it is not on the machine (with a note).
+
+    Downloads are never attempted: a benchmark measures what is here. An explicit ``data_dir``
+    that does not hold the data is the user's mistake and is raised, not papered over.
+    """
+    try:
+        return load_dataset(replace(data, allow_download=False)), ""
+    except DataError as error:
+        if data.data_dir:
+            raise
+        fallback = DataConfig(name="synthetic", synthetic_train=images_needed + 64,
+                              synthetic_test=64, val_size=32)
+        note = f"{data.name} not available ({error}); measured on synthetic data instead"
+        return load_dataset(fallback), note
+
+
+def enough_training_images(splits: Splits, needed: int) -> Splits:
+    """``splits`` with at least ``needed`` training images (repeating them if there are fewer)."""
+    n = len(splits.train_y)
+    if n >= needed:
+        return splits
+    repeats = -(-needed // n)
+    return replace(splits, train_x=splits.train_x.repeat(repeats, 1, 1, 1),
+                   train_y=splits.train_y.repeat(repeats))
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing
+
+
+def reference_loader(splits: Splits, settings: BenchSettings) -> torch.utils.data.DataLoader:
+    """A tutorial's input pipeline: float32 images normalized once, DataLoader with shuffling."""
+    n = settings.images_per_run
+    mean = torch.tensor(splits.mean).view(1, -1, 1, 1)
+    std = torch.tensor(splits.std).view(1, -1, 1, 1)
+    images = (splits.train_x[:n].float() / 255.0 - mean) / std
+    dataset = torch.utils.data.TensorDataset(images, splits.train_y[:n])
+    return torch.utils.data.DataLoader(dataset, batch_size=settings.batch_size, shuffle=True,
+                                       drop_last=True)
+
+
+def reference_steps(model: nn.Module, loader: torch.utils.data.DataLoader,
+                    recipe: TrainConfig, device: torch.device) -> Iterator[None]:
+    """A plain PyTorch training loop, one step per ``next()``, epoch after epoch."""
+    model = model.to(device)  # default (contiguous NCHW) memory format, float32
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
+                                nesterov=True, weight_decay=recipe.weight_decay)
+    criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
+    while True:
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            optimizer.zero_grad()
+            loss = criterion(model(images), labels)
+            loss.backward()
+            optimizer.step()
+            yield
+
+
+@dataclass
+class Interleaved:
+    """Per-block images/s of the engine and of the reference run between its blocks."""
+
+    engine: list[float]
+    reference: list[float]
+
+    @property
+    def speedups(self) -> list[float]:
+        return [e / r for e, r in zip(self.engine, self.reference)]
+
+
+def run_interleaved(engine_model: nn.Module, reference_model: nn.Module, data: DeviceData,
+                    loader: torch.utils.data.DataLoader, settings: BenchSettings,
+                    device: torch.device, compile_: bool = False) -> Interleaved:
+    """Run :func:`spectrum.train.train` and, from its step callback, the reference in blocks."""
+    recipe = settings.train_config(compile_)
+    reference = reference_steps(reference_model, loader, settings.train_config(), device)
+    measured = Interleaved([], [])
+    mark = 0.0
+    block_images = settings.steps * settings.batch_size
+
+    def run_reference(steps: int) -> float:
+        for _ in range(steps):
+            next(reference)
+        synchronize(device)
+        return time.perf_counter()
+
+    def on_step(_epoch: int, step: int, _steps: int) -> None:
+        nonlocal mark
+        if step < settings.warmup or (step - settings.warmup) % settings.steps:
+            return
+        synchronize(device)
+        now = time.perf_counter()
+        if step > settings.warmup:
+            measured.engine.append(block_images / (now - mark))
+            after = run_reference(settings.steps)
+            measured.reference.append(block_images / (after - now))
+        else:  # the engine's warm-up is over: warm the reference up too
+            after = run_reference(settings.warmup)
+        mark = time.perf_counter()
+
+    if settings.warmup == 0:
+        synchronize(device)
+        mark = time.perf_counter()
+    result = train(engine_model, data, recipe, device, on_step=on_step)
+    if result.status != "complete":
+        raise RuntimeError(f"engine run {result.status}: {result.error}")
+    if len(measured.engine) != settings.blocks:
+        raise RuntimeError(f"measured {len(measured.engine)} of {settings.blocks} blocks")
+    return measured
+
+
+def matmul_peak_gflops(device: torch.device, size: int = 2048, repeats: int = 5) -> float:
+    """Best float32 dense matmul throughput (GFLOP/s, 2 n^3 FLOPs per n x n product)."""
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(size, size, generator=generator).to(device)
+    b = torch.randn(size, size, generator=generator).to(device)
+    out = torch.empty(size, size, device=device)
+    torch.matmul(a, b, out=out)  # warm-up
+    synchronize(device)
+    best = float("inf")
+    for _ in range(repeats):
+        began = time.perf_counter()
+        torch.matmul(a, b, out=out)
+        synchronize(device)
+        best = min(best, time.perf_counter() - began)
+    return 2 * size ** 3 / best / 1e9
+
+
+# ---------------------------------------------------------------------------------------------
+# The benchmark
+
+
+def net_for(segments: Segments, splits: Splits, preset: str) -> NetConfig:
+    chosen = preset if preset != "auto" else ("proxy-28" if splits.image_size <= 28
+                                              else "proxy-32")
+    net = NetConfig.uniform(segments, preset=chosen, in_channels=splits.in_channels,
+                            num_classes=splits.num_classes, image_size=splits.image_size)
+    check_config(net)
+    return net
+
+
+def threads_label(device: torch.device) -> int:
+    return torch.get_num_threads()  # host threads (intra-op) on every device
+
+
+def device_label(device: torch.device) -> str:
+    """``cuda0``, ``cpu``, or ``cpu-1t`` when fewer threads than usable cores were configured."""
+    if device.type == "cuda":
+        return f"cuda{device.index or 0}"
+    threads = torch.get_num_threads()
+    return device.type if threads == usable_cores() else f"{device.type}-{threads}t"
+
+
+ProgressCallback = Callable[[str], None]
+
+
+def bench_train(settings: BenchSettings, device: torch.device, data: DataConfig = DataConfig(),
+                preset: str = "auto", command: str = "",
+                on_progress: ProgressCallback | None = None) -> tuple[pd.DataFrame, dict]:
+    """Measure every g; returns the table (one row per g, :data:`COLUMNS`) and run metadata."""
+    say = on_progress or (lambda _text: None)
+    load_start = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    splits, note = load_bench_data(data, settings.images_per_run)
+    splits = enough_training_images(splits, settings.images_per_run)
+    nets = [net_for(g, splits, preset) for g in settings.segments]
+
+    device_data = DeviceData.from_splits(splits, device)
+    # Evaluation after the engine's epoch is not timed; keep it to one small batch.
+    keep = min(len(splits.val_y), 64)
+    device_data = replace(device_data, val_x=device_data.val_x[:keep],
+                          val_y=device_data.val_y[:keep], test_x=device_data.test_x[:keep],
+                          test_y=device_data.test_y[:keep])
+    loader = reference_loader(splits, settings)
+
+    runs = [False, True] if settings.compile else [False]
+    rows, peaks = [], []
+    for net in nets:
+        label = segments_label(net.entry.segments)
+        say(f"g={label}: timing float32 matmul")
+        peaks.append(matmul_peak_gflops(device, settings.matmul_size, settings.matmul_repeats))
+        torch.manual_seed(0)
+        initial = build_net(net, "cpu")
+        params = count_params(initial)
+        macs = count_flops(copy.deepcopy(initial), net)
+        measured = {}
+        for compile_ in runs:
+            say(f"g={label}: {'compiled engine' if compile_ else 'engine'} and reference, "
+                f"{settings.blocks} blocks of {settings.steps} steps each")
+            measured[compile_] = run_interleaved(copy.deepcopy(initial), copy.deepcopy(initial),
+                                                 device_data, loader, settings, device, compile_)
+        rows.append((label, params, macs, measured))
+    peaks.append(matmul_peak_gflops(device, settings.matmul_size, settings.matmul_repeats))
+    peak = max(peaks)
+    load_end = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+
+    date = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    common = {
+        "matmul_peak_gflops": peak, "device": describe_device(device),
+        "threads": threads_label(device), "torch": torch.__version__,
+        "batch_size": settings.batch_size, "warmup_steps": settings.warmup,
+        "block_steps": settings.steps, "blocks": settings.blocks,
+        "dataset": splits.name if not note else f"{splits.name} (fallback)",
+        "date": date, "command": command,
+    }
+    table = []
+    for label, params, macs, measured in rows:
+        flops = 6 * macs
+        plain = measured[False]
+        spectrum_ips = statistics.median(plain.engine)
+        reference_ips = statistics.median(plain.reference)
+        row = {
+            "g": label, "params": params, "forward_macs": macs, "train_flops_per_image": flops,
+            "spectrum_images_per_s": spectrum_ips, "reference_images_per_s": reference_ips,
+            "speedup": statistics.median(plain.speedups),
+            "spectrum_mfu": spectrum_ips * flops / (peak * 1e9),
+            "reference_mfu": reference_ips * flops / (peak * 1e9),
+            "spectrum_images_per_s_min": min(plain.engine),
+            "spectrum_images_per_s_max": max(plain.engine),
+            "reference_images_per_s_min": min(plain.reference),
+            "reference_images_per_s_max": max(plain.reference),
+            **common,
+        }
+        if settings.compile:
+            compiled = measured[True]
+            compiled_ips = statistics.median(compiled.engine)
+            row.update({
+                "compiled_images_per_s": compiled_ips,
+                "compiled_reference_images_per_s": statistics.median(compiled.reference),
+                "compiled_speedup": statistics.median(compiled.speedups),
+                "compiled_mfu": compiled_ips * flops / (peak * 1e9),
+            })
+        table.append(row)
+    meta = {"note": note, "load_start": load_start, "load_end": load_end,
+            "matmul_peaks_gflops": peaks, "source": splits.source,
+            "cpu": cpu_name(), "env": threading_env(),
+            "cores": os.cpu_count(), "device_label": device_label(device)}
+    return pd.DataFrame(table), meta
+
+
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+THREADING_ENV = ("SPECTRUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")
+
+
+def threading_env() -> dict[str, str]:
+    """The environment variables that change how the CPU threads behave, as set for this run."""
+    return {name: os.environ[name] for name in THREADING_ENV if name in os.environ}
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return "cpu"
+
+
+# ---------------------------------------------------------------------------------------------
+# Output
+
+
+def markdown(table: pd.DataFrame, meta: dict) -> str:
+    """A short markdown report: the table, then how it was measured."""
+    first = table.iloc[0]
+    compiled = "compiled_images_per_s" in table
+    header = ["g", "params", "fwd MMACs", "spectrum img/s (min-max)",
+              "reference img/s (min-max)", "speedup", "spectrum MFU", "reference MFU"]
+    if compiled:
+        header[6:6] = ["compiled img/s", "compiled speedup"]
+    lines = [f"# Training throughput: spectrum engine vs plain PyTorch loop ({first['device']})",
+             "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for _, row in table.iterrows():
+        cells = [str(row["g"]), f"{row['params']:,}", f"{row['forward_macs'] / 1e6:.2f}",
+                 f"{row['spectrum_images_per_s']:.0f} ({row['spectrum_images_per_s_min']:.0f}-"
+                 f"{row['spectrum_images_per_s_max']:.0f})",
+                 f"{row['reference_images_per_s']:.0f} ({row['reference_images_per_s_min']:.0f}-"
+                 f"{row['reference_images_per_s_max']:.0f})",
+                 f"{row['speedup']:.2f}x", f"{row['spectrum_mfu']:.1%}",
+                 f"{row['reference_mfu']:.1%}"]
+        if compiled:
+            cells[6:6] = [f"{row['compiled_images_per_s']:.0f}",
+                          f"{row['compiled_speedup']:.2f}x"]
+        lines.append("| " + " | ".join(cells) + " |")
+    peaks = ", ".join(f"{p:.1f}" for p in meta["matmul_peaks_gflops"])
+    load_start = ", ".join(f"{v:.2f}" for v in meta["load_start"])
+    load_end = ", ".join(f"{v:.2f}" for v in meta["load_end"])
+    lines += [
+        "",
+        f"- Device: {first['device']} ({meta['cpu']}), {first['threads']} torch threads, "
+        f"{meta['cores']} logical CPUs; torch {first['torch']}; date {first['date']}; "
+        f"threading environment: "
+        f"{', '.join(f'{k}={v}' for k, v in meta['env'].items()) or 'none set'}.",
+        f"- Matmul peak: {first['matmul_peak_gflops']:.1f} GFLOP/s (float32 "
+        f"torch.matmul, best of the measurements before each g and after the last: {peaks}).",
+        f"- Data: {first['dataset']} ({meta['source']}); batch size {first['batch_size']}.",
+        f"- Timing: {first['warmup_steps']} untimed warm-up steps per side, then "
+        f"{first['blocks']} blocks of {first['block_steps']} steps per side, interleaved "
+        "(engine block, reference block, engine block, ...) so that other load on the machine "
+        "falls on both alike; a block's images/s is its total time (device synchronized at "
+        "block boundaries only); images/s is the median over blocks, speedup the median of "
+        "the paired per-block ratios.",
+        "- MFU = images/s x training FLOPs per image / matmul peak; training FLOPs per image = "
+        "3 x forward multiply-adds (fvcore, 1 multiply-add = 1 flop) x 2 FLOPs per "
+        "multiply-add.",
+        "- spectrum = spectrum.train.train (uint8 data on the device, device-side normalization, "
+        "channels_last, fused SGD Nesterov); reference = DataLoader(TensorDataset(float32 "
+        "normalized images), shuffle=True), NCHW, float32, torch's default SGD Nesterov, same "
+        "model, hyper-parameters, loss and batch size.",
+        f"- Machine load (os.getloadavg, 1/5/15 min): {load_start} at the start, "
+        f"{load_end} at the end.",
+        f"- Command: `{first['command']}`",
+    ]
+    busiest = max([*meta["load_start"], *meta["load_end"]])
+    if busiest > (meta["cores"] or 1):
+        lines.append(f"- The machine was oversubscribed (load average up to {busiest:.1f} on "
+                     f"{meta['cores']} logical CPUs): absolute images/s, the matmul peak and MFU "
+                     "are those of a shared machine and vary from block to block (see min-max); "
+                     "the paired speedup is the robust number.")
+    if compiled:
+        lines.append("- compiled = the engine with torch.compile, in a separate run with its own "
+                     "interleaved reference (compilation falls in the warm-up); its speedup is "
+                     "against that reference.")
+    if meta.get("note"):
+        lines.append(f"- Note: {meta['note']}")
+    return "\n".join(lines) + "\n"
+
+
+def write_bench(table: pd.DataFrame, meta: dict, out_dir: Path) -> tuple[Path, Path]:
+    """Write ``train-<device>.csv`` and ``.md`` into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = out_dir / f"train-{meta['device_label']}"
+    csv_path, md_path = stem.with_suffix(".csv"), stem.with_suffix(".md")
+    table.to_csv(csv_path, index=False)
+    md_path.write_text(markdown(table, meta))
+    return csv_path, md_path
+
+
+__all__ = ["BenchSettings", "COLUMNS", "bench_train", "markdown", "matmul_peak_gflops",
+           "parse_bench_segments", "write_bench"]
