@@ -62,3 +62,13 @@ def table(frame, caption: str) -> Table:
     return Table(tuple(str(c) for c in frame.columns),
                  tuple(tuple(str(v) for v in row) for row in frame.itertuples(index=False)),
                  caption)
+
+
+def figure_blocks(plot, level: int = 2) -> list:
+    """A figure's heading, the figure if it was drawn, and its note (why it was not, if so)."""
+    blocks = [Heading(plot.title, level=level)]
+    if plot.drawn:
+        blocks.append(Figure(plot.name, plot.caption))
+    if plot.note:
+        blocks.append(Paragraph(plot.note))
+    return blocks

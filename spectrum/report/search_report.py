@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import fmt, plot_search
-from .document import Document, Figure, Heading, Paragraph, Table
+from .document import Document, Heading, Paragraph, Table, figure_blocks
 from .figures import Plot
 from .frames import excluded_trials
 from .provenance import excluded_blocks, provenance_blocks
@@ -27,15 +27,6 @@ class SearchReport:
     best_trial_numbers: list[int]
 
 
-def _figure(plot: Plot) -> list:
-    blocks = [Heading(plot.title)]
-    if plot.drawn:
-        blocks.append(Figure(plot.name, plot.caption))
-    if plot.note:
-        blocks.append(Paragraph(plot.note))
-    return blocks
-
-
 def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
           storage_label: str | None) -> SearchReport:
     objs = objectives(study)
@@ -48,7 +39,7 @@ def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
     doc.add(*provenance_blocks(study, frame, usable, storage_label))
     doc.add(Paragraph("Objectives: " + ", ".join(
         f"{o.name} ({'maximised' if o.maximize else 'minimised'})" for o in objs) + "."))
-    doc.add(*_figure(front))
+    doc.add(*figure_blocks(front))
     mask = front_mask(usable, objs)
     if len(objs) >= 2 and mask.any():
         rows = usable[mask].sort_values("trial")
@@ -82,7 +73,7 @@ def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
             for p in params), imp.note))
     else:
         doc.add(Paragraph(imp.note))
-    doc.add(*_figure(hist))
+    doc.add(*figure_blocks(hist))
     doc.add(*excluded_blocks(excluded_trials(frame, usable)))
     doc.add(Heading("Files"), Paragraph(
         "results.csv (one row per trial), report.md, report.html (self-contained), and each "

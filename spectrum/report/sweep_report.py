@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import fmt, plot_accuracy, plot_curves, plot_edf, plot_pareto, plot_speed
 from .design import Design, describe
-from .document import Document, Figure, Heading, Paragraph, Table
+from .document import Document, Heading, Paragraph, Table, figure_blocks
 from .factors import FactorReport, build_factors
 from .factors_section import factor_blocks
 from .figures import Plot
@@ -70,15 +70,6 @@ def _curves(study, usable: pd.DataFrame) -> pd.DataFrame:
     return curves.dropna(subset=["epoch"])
 
 
-def _figure_blocks(plot: Plot) -> list:
-    blocks = [Heading(plot.title, level=3)]
-    if plot.drawn:
-        blocks.append(Figure(plot.name, plot.caption))
-    if plot.note:
-        blocks.append(Paragraph(plot.note))
-    return blocks
-
-
 def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
           storage_label: str | None, edf_complexity: str | None) -> SweepReport:
     design = describe(usable)
@@ -102,7 +93,7 @@ def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
     doc.add(Heading("Summary"), summary_table(summary, design))
     doc.add(Heading("Figures"))
     for plot in plots:
-        doc.add(*_figure_blocks(plot))
+        doc.add(*figure_blocks(plot, level=3))
     doc.add(*excluded_blocks(excluded_trials(frame, usable)))
     doc.add(Heading("Files"), Paragraph(
         "results.csv (one row per trial), summary.csv (one row per configuration), "
