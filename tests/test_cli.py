@@ -63,3 +63,15 @@ def test_bad_input_is_one_line_exit_2_no_traceback(args, message):
 def test_no_arguments_prints_help():
     result = run()
     assert result.returncode == 0 and "count" in result.stdout and "sweep" in result.stdout
+
+
+def test_train_runs_one_configuration_and_prints_its_numbers(capsys):
+    assert main(["train", "--segments", "4", "--dataset", "synthetic", "--epochs", "1",
+                 "--train-subset", "128", "--batch-size", "64", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "status: complete" in out and "test_acc:" in out and "params: 922426" in out
+
+
+def test_train_rejects_a_bad_residual_value():
+    result = run("train", "--residual", "sometimes")
+    assert result.returncode == 2 and "--residual 'sometimes' is not one of" in result.stderr
