@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from spectrum.blocks import ACTIVATIONS, ORDERS, parse_choice
 from spectrum.data import DataConfig, parse_dataset_name
-from spectrum.device import configure, resolve_device
+from spectrum.device import PRECISIONS, configure, resolve_device
 from spectrum.errors import SpecError, SpectrumError
 from spectrum.nets import NetConfig, check_config
 from spectrum.segments import parse_segments, parse_segments_list
@@ -45,6 +45,11 @@ def echo_table(frame, float_format: str = "{:.3f}") -> None:
         typer.echo(frame.to_string(index=False, float_format=float_format.format))
 
 
+# Shared by every command that runs a model (count, train, sweep, search, bench).
+PRECISION = typer.Option("auto", help="auto (bfloat16 where the GPU or CPU computes it "
+                         "natively, else float32) | float32 | bfloat16")
+
+
 @app.command()
 def count(
     segments: str = typer.Option("1,4,32,C", help="Comma-separated g values; C = one per channel."),
@@ -60,6 +65,7 @@ def count(
     batch_size: Optional[int] = typer.Option(None, help="Batch size for latency measurements "
                                              "(default 64; 2 for xception)."),
     device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
+    precision: str = PRECISION,
     csv: Optional[Path] = typer.Option(None, help="Also write the table to this CSV file."),
 ) -> None:
     """Params, FLOPs (fvcore: 1 multiply-add = 1 FLOP) and latency for each g."""
@@ -80,7 +86,8 @@ def count(
         check_config(config)
     torch_device = resolve_device(device)
     configure(torch_device)
-    settings = LatencySettings(batch_size=batch_size) if latency else None
+    settings = (LatencySettings(batch_size=batch_size, precision=parse_precision(precision))
+                if latency else None)
     with tqdm(total=len(configs), desc="counting", unit="net", leave=False) as bar:
         table = count_table(configs, torch_device, settings, by_flow,
                             on_row=lambda done, total: bar.update(1))
@@ -112,10 +119,16 @@ PRESET = typer.Option("auto", help="auto (proxy-28 for 28px data, else proxy-32)
 
 
 def train_config(epochs: int, batch_size: int, lr: float, weight_decay: float, schedule: str,
-                 augment: bool, compile_: bool, train_subset: int | None) -> TrainConfig:
+                 augment: bool, compile_: bool, train_subset: int | None,
+                 precision: str) -> TrainConfig:
     return TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
                        schedule=parse_choice(schedule, SCHEDULES, "--schedule"),
-                       augment=augment, compile=compile_, train_subset=train_subset)
+                       augment=augment, compile=compile_, train_subset=train_subset,
+                       precision=parse_precision(precision))
+
+
+def parse_precision(text: str) -> str:
+    return parse_choice(text, PRECISIONS, "--precision")
 
 
 def data_config(dataset: str, data_dir: Path | None, val_size: int) -> DataConfig:
@@ -197,7 +210,8 @@ def train(
     dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR, val_size: int = VAL_SIZE,
     epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, lr: float = LR,
     weight_decay: float = WEIGHT_DECAY, schedule: str = SCHEDULE, augment: bool = AUGMENT,
-    compile_: bool = COMPILE, train_subset: Optional[int] = TRAIN_SUBSET, device: str = DEVICE,
+    compile_: bool = COMPILE, train_subset: Optional[int] = TRAIN_SUBSET,
+    precision: str = PRECISION, device: str = DEVICE,
 ) -> None:
     """Train one configuration and print its numbers."""
     from spectrum.data import load_dataset
@@ -209,7 +223,7 @@ def train(
                       parse_residual(residual)[0], seed)
     plan = SweepPlan(segments=(point.segments,), preset=preset, width_multiplier=width,
                      train=train_config(epochs, batch_size, lr, weight_decay, schedule, augment,
-                                        compile_, train_subset),
+                                        compile_, train_subset, precision),
                      data=data_config(dataset, data_dir, val_size))
     torch_device = resolve_device(device)
     configure(torch_device)
@@ -225,7 +239,7 @@ def train(
     finally:
         progress.close()
     for name in ("status", "params", "flops", "latency_ms", "train_step_ms", "val_acc",
-                 "test_acc", "wall_time_s", "device", "error"):
+                 "test_acc", "wall_time_s", "device", "precision", "error"):
         if record.get(name) is not None:
             value = record[name]
             typer.echo(f"{name:>14}: {value:.4f}" if isinstance(value, float)
@@ -246,6 +260,7 @@ def sweep(
     epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, lr: float = LR,
     weight_decay: float = WEIGHT_DECAY, schedule: str = SCHEDULE, augment: bool = AUGMENT,
     compile_: bool = COMPILE, train_subset: Optional[int] = TRAIN_SUBSET,
+    precision: str = PRECISION,
     study: str = typer.Option("quickstart", help="Study name (one grid per name)."),
     storage: Optional[str] = typer.Option(None, help="Optuna storage URL or file; default: "
                                           "SQLite study.db in the output directory."),
@@ -265,7 +280,7 @@ def sweep(
         match=parse_choice(match, MATCH_CHOICES, "--match"), preset=preset,
         width_multiplier=width,
         train=train_config(epochs, batch_size, lr, weight_decay, schedule, augment, compile_,
-                           train_subset),
+                           train_subset, precision),
         data=data_config(dataset, data_dir, val_size))
     run_study_command(lambda optuna_storage, torch_device, events: run_sweep(
         plan, study, optuna_storage, torch_device, command=command_line(), events=events),
@@ -408,7 +423,7 @@ def search(
     dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR, val_size: int = VAL_SIZE,
     epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, weight_decay: float = WEIGHT_DECAY,
     schedule: str = SCHEDULE, augment: bool = AUGMENT, compile_: bool = COMPILE,
-    train_subset: Optional[int] = TRAIN_SUBSET,
+    train_subset: Optional[int] = TRAIN_SUBSET, precision: str = PRECISION,
     study: str = typer.Option("search", help="Study name; start the same command in several "
                               "processes (same --storage) to add workers."),
     storage: Optional[str] = typer.Option(None, help="Optuna storage: default SQLite study.db "
@@ -446,7 +461,7 @@ def search(
         constraints=Constraints(max_params, max_flops, max_latency_ms), trials=trials,
         sampler=sampler.strip().lower(), pruner=pruner.strip().lower(), seed=seed,
         train=train_config(epochs, batch_size, base_lr, weight_decay, schedule, augment,
-                           compile_, train_subset),
+                           compile_, train_subset, precision),
         data=data_config(dataset, data_dir, val_size),
         latency=LatencySettings() if latency else None)
     run_study_command(lambda optuna_storage, torch_device, events: run_search(
@@ -505,20 +520,22 @@ def bench_train_command(
                                "images/s is the median over blocks."),
     compile_: bool = typer.Option(False, "--compile", help="Also measure the engine with "
                                   "torch.compile (a separate run, with its own reference)."),
-    matmul_size: int = typer.Option(2048, help="Size n of the n x n float32 matmul that sets "
-                                    "the peak for MFU."),
+    matmul_size: int = typer.Option(2048, help="Size n of the n x n matmul that sets the peak "
+                                    "for MFU."),
+    precision: str = PRECISION,
     preset: str = PRESET,
     dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR,
     out: Path = typer.Option(Path("reports") / "bench", help="Output directory for "
                              "train-DEVICE.csv and train-DEVICE.md."),
 ) -> None:
     """Training images/s of the engine vs a plain PyTorch DataLoader loop at each g, with MFU
-    (FLOPs = 3 x forward multiply-adds x 2) against a measured float32 matmul peak."""
+    (FLOPs = 3 x forward multiply-adds x 2) against a measured matmul peak. Where the engine
+    trains in bf16 by default, a float32 engine run is measured too."""
     from spectrum.bench import BenchSettings, bench_train, parse_bench_segments, write_bench
 
     settings = BenchSettings(segments=parse_bench_segments(segments), batch_size=batch_size,
                              warmup=warmup, steps=steps, blocks=blocks, matmul_size=matmul_size,
-                             compile=compile_)
+                             compile=compile_, precision=parse_precision(precision))
     data = data_config(dataset, data_dir, VAL_SIZE.default)
     torch_device = resolve_device(device)
     configure(torch_device)
@@ -532,13 +549,15 @@ def bench_train_command(
         typer.echo(f"note: load average up to {busiest:.1f} on {meta['cores']} CPUs: the machine "
                    "is oversubscribed and timings vary; SPECTRUM_THREADS=1 gives steadier numbers",
                    err=True)
-    columns = ["g", "params", "forward_macs", "spectrum_images_per_s", "reference_images_per_s",
-               "speedup", "spectrum_mfu", "reference_mfu"]
-    if compile_:
-        columns[6:6] = ["compiled_images_per_s", "compiled_speedup"]
-    echo_table(table[columns], "{:.3f}")
-    typer.echo(f"matmul peak: {table['matmul_peak_gflops'].iloc[0]:.1f} GFLOP/s (float32); "
-               f"MFU counts 3 x forward multiply-adds x 2 FLOPs per image")
+    columns = ["g", "params", "forward_macs", "precision", "spectrum_images_per_s",
+               "reference_images_per_s", "speedup"]
+    for run in meta["runs"][1:]:
+        columns += [f"{run.name}_images_per_s", f"{run.name}_speedup"]
+    echo_table(table[columns + ["spectrum_mfu", "reference_mfu"]], "{:.3f}")
+    first = table.iloc[0]
+    typer.echo(f"matmul peak: {first['matmul_peak_gflops']:.1f} GFLOP/s float32, "
+               f"{first['engine_peak_gflops']:.1f} GFLOP/s {first['precision']}; MFU counts "
+               f"3 x forward multiply-adds x 2 FLOPs per image")
     csv_path, md_path = write_bench(table, meta, out)
     typer.echo(f"wrote {csv_path} and {md_path}")
 

@@ -5,8 +5,11 @@ the same process, on the same device and thread count:
 
 * **spectrum**: :func:`spectrum.train.train` itself, i.e. the engine as sweeps use it (uint8
   data on the device, device-side normalization, channels_last, SGD Nesterov with the engine's
-  parameter groups, lr schedule and label smoothing). ``compile`` adds a second engine run with
-  ``torch.compile``, measured separately against its own interleaved reference.
+  parameter groups, lr schedule and label smoothing, and the precision ``auto`` picks: bf16
+  autocast where the hardware has native bf16). When that precision is not float32, a second
+  engine run forced to float32 shows how much of the speedup is precision and how much the rest;
+  ``compile`` adds an engine run with ``torch.compile``. Each extra run is measured separately
+  against its own interleaved reference.
 * **reference**: the way a typical tutorial trains: ``DataLoader(TensorDataset(images, labels),
   batch_size, shuffle=True)`` over float32 images normalized once up front, the model in the
   default NCHW memory format, float32, no compile, ``optimizer.zero_grad()``, the same loss
@@ -25,8 +28,10 @@ is the median over blocks of the paired ratio (engine block / the reference bloc
 MFU (model FLOP utilization) = images/s x training FLOPs per image / peak. Training FLOPs per
 image are 3 x forward multiply-adds x 2 FLOPs: fvcore's count (one multiply-add = one "flop") of
 one forward pass, doubled to FLOPs, tripled for forward + backward (input and weight gradients).
-The peak is measured in the same run: the best of several timed square float32 ``torch.matmul``
-of size ``matmul_size`` (2 n^3 FLOPs each), taken before each g and after the last one.
+The peak is measured in the same run: the best of several timed square ``torch.matmul`` of size
+``matmul_size`` (2 n^3 FLOPs each), taken before each g and after the last one, in float32 and,
+when an engine run uses bf16, in bf16 too. Each side's MFU is against the peak of the precision
+it computes in (the reference: float32).
 """
 
 from __future__ import annotations
@@ -47,23 +52,31 @@ from torch import nn
 
 from .complexity import count_flops, count_params
 from .data import DataConfig, Splits, load_dataset
-from .device import synchronize, usable_cores
+from .device import PRECISIONS, resolve_precision, synchronize, usable_cores
 from .errors import DataError, SpecError
 from .nets import NetConfig, build_net, check_config
 from .segments import Segments, parse_segments_list, segments_label
 from .train import DeviceData, TrainConfig, train
 
 COLUMNS = (
-    "g", "params", "forward_macs", "train_flops_per_image",
+    "g", "params", "forward_macs", "train_flops_per_image", "precision",
     "spectrum_images_per_s", "reference_images_per_s", "speedup",
     "spectrum_mfu", "reference_mfu",
     "spectrum_images_per_s_min", "spectrum_images_per_s_max",
     "reference_images_per_s_min", "reference_images_per_s_max",
-    "matmul_peak_gflops", "device", "threads", "torch", "batch_size", "warmup_steps",
-    "block_steps", "blocks", "dataset", "date", "command",
+    "matmul_peak_gflops", "engine_peak_gflops", "device", "threads", "torch", "batch_size",
+    "warmup_steps", "block_steps", "blocks", "dataset", "date", "command",
 )
-COMPILED_COLUMNS = ("compiled_images_per_s", "compiled_reference_images_per_s",
-                    "compiled_speedup", "compiled_mfu")
+
+
+def run_columns(name: str) -> tuple[str, ...]:
+    """The columns of an extra engine run (``float32``, ``compiled``)."""
+    return (f"{name}_images_per_s", f"{name}_reference_images_per_s", f"{name}_speedup",
+            f"{name}_mfu")
+
+
+FLOAT32_COLUMNS = run_columns("float32")
+COMPILED_COLUMNS = run_columns("compiled")
 
 
 @dataclass(frozen=True)
@@ -78,6 +91,7 @@ class BenchSettings:
     matmul_size: int = 2048
     matmul_repeats: int = 5
     compile: bool = False
+    precision: str = "auto"  # the engine's, as in TrainConfig; the reference is always float32
 
     def __post_init__(self) -> None:
         if not self.segments:
@@ -88,6 +102,8 @@ class BenchSettings:
                                 f"{getattr(self, name)}")
         if self.warmup < 0:
             raise SpecError(f"warmup must be >= 0, got {self.warmup}")
+        if self.precision not in PRECISIONS:
+            raise SpecError(f"precision {self.precision!r} is not one of: {', '.join(PRECISIONS)}")
 
     @property
     def steps_per_side(self) -> int:
@@ -97,10 +113,31 @@ class BenchSettings:
     def images_per_run(self) -> int:
         return self.steps_per_side * self.batch_size
 
-    def train_config(self, compile_: bool = False) -> TrainConfig:
+    def train_config(self, run: "EngineRun | None" = None) -> TrainConfig:
         """The engine's default recipe, for exactly one run of warm-up plus timed steps."""
-        return TrainConfig(epochs=1, batch_size=self.batch_size, compile=compile_,
-                           train_subset=self.images_per_run)
+        run = run or EngineRun("spectrum", "float32")
+        return TrainConfig(epochs=1, batch_size=self.batch_size, compile=run.compile,
+                           precision=run.precision, train_subset=self.images_per_run)
+
+
+@dataclass(frozen=True)
+class EngineRun:
+    """One way of running the engine, timed against its own interleaved reference."""
+
+    name: str  # spectrum (as sweeps run it) | float32 | compiled: the prefix of its columns
+    precision: str  # resolved: float32 | bfloat16
+    compile: bool = False
+
+
+def engine_runs(settings: BenchSettings, device: torch.device) -> list[EngineRun]:
+    """The engine as sweeps run it, then float32 (if that was not it) and compiled (if asked)."""
+    precision = resolve_precision(settings.precision, device)
+    runs = [EngineRun("spectrum", precision)]
+    if precision != "float32":
+        runs.append(EngineRun("float32", "float32"))
+    if settings.compile:
+        runs.append(EngineRun("compiled", precision, compile=True))
+    return runs
 
 
 def parse_bench_segments(text: str) -> tuple[Segments, ...]:
@@ -185,9 +222,9 @@ class Interleaved:
 
 def run_interleaved(engine_model: nn.Module, reference_model: nn.Module, data: DeviceData,
                     loader: torch.utils.data.DataLoader, settings: BenchSettings,
-                    device: torch.device, compile_: bool = False) -> Interleaved:
+                    device: torch.device, run: EngineRun | None = None) -> Interleaved:
     """Run :func:`spectrum.train.train` and, from its step callback, the reference in blocks."""
-    recipe = settings.train_config(compile_)
+    recipe = settings.train_config(run or engine_runs(settings, device)[0])
     reference = reference_steps(reference_model, loader, settings.train_config(), device)
     measured = Interleaved([], [])
     mark = 0.0
@@ -224,12 +261,14 @@ def run_interleaved(engine_model: nn.Module, reference_model: nn.Module, data: D
     return measured
 
 
-def matmul_peak_gflops(device: torch.device, size: int = 2048, repeats: int = 5) -> float:
-    """Best float32 dense matmul throughput (GFLOP/s, 2 n^3 FLOPs per n x n product)."""
+def matmul_peak_gflops(device: torch.device, size: int = 2048, repeats: int = 5,
+                       precision: str = "float32") -> float:
+    """Best dense matmul throughput (GFLOP/s, 2 n^3 FLOPs per n x n product) in ``precision``."""
+    dtype = getattr(torch, precision)
     generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator).to(device)
-    b = torch.randn(size, size, generator=generator).to(device)
-    out = torch.empty(size, size, device=device)
+    a = torch.randn(size, size, generator=generator).to(device, dtype)
+    b = torch.randn(size, size, generator=generator).to(device, dtype)
+    out = torch.empty(size, size, device=device, dtype=dtype)
     torch.matmul(a, b, out=out)  # warm-up
     synchronize(device)
     best = float("inf")
@@ -287,30 +326,41 @@ def bench_train(settings: BenchSettings, device: torch.device, data: DataConfig 
                           test_y=device_data.test_y[:keep])
     loader = reference_loader(splits, settings)
 
-    runs = [False, True] if settings.compile else [False]
-    rows, peaks = [], []
+    runs = engine_runs(settings, device)
+    peaks: dict[str, list[float]] = {precision: [] for precision in
+                                     dict.fromkeys(["float32", *(r.precision for r in runs)])}
+
+    def measure_peaks() -> None:
+        for precision, measured_peaks in peaks.items():
+            measured_peaks.append(matmul_peak_gflops(device, settings.matmul_size,
+                                                     settings.matmul_repeats, precision))
+
+    rows = []
     for net in nets:
         label = segments_label(net.entry.segments)
-        say(f"g={label}: timing float32 matmul")
-        peaks.append(matmul_peak_gflops(device, settings.matmul_size, settings.matmul_repeats))
+        say(f"g={label}: timing {' and '.join(peaks)} matmul")
+        measure_peaks()
         torch.manual_seed(0)
         initial = build_net(net, "cpu")
         params = count_params(initial)
         macs = count_flops(copy.deepcopy(initial), net)
         measured = {}
-        for compile_ in runs:
-            say(f"g={label}: {'compiled engine' if compile_ else 'engine'} and reference, "
-                f"{settings.blocks} blocks of {settings.steps} steps each")
-            measured[compile_] = run_interleaved(copy.deepcopy(initial), copy.deepcopy(initial),
-                                                 device_data, loader, settings, device, compile_)
+        for run in runs:
+            say(f"g={label}: {run_title(run)} and reference, {settings.blocks} blocks of "
+                f"{settings.steps} steps each")
+            measured[run.name] = run_interleaved(copy.deepcopy(initial), copy.deepcopy(initial),
+                                                 device_data, loader, settings, device, run)
         rows.append((label, params, macs, measured))
-    peaks.append(matmul_peak_gflops(device, settings.matmul_size, settings.matmul_repeats))
-    peak = max(peaks)
+    measure_peaks()
+    peak = {precision: max(measured_peaks) for precision, measured_peaks in peaks.items()}
     load_end = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
 
+    main = runs[0]
     date = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
     common = {
-        "matmul_peak_gflops": peak, "device": describe_device(device),
+        "precision": main.precision,
+        "matmul_peak_gflops": peak["float32"], "engine_peak_gflops": peak[main.precision],
+        "device": describe_device(device),
         "threads": threads_label(device), "torch": torch.__version__,
         "batch_size": settings.batch_size, "warmup_steps": settings.warmup,
         "block_steps": settings.steps, "blocks": settings.blocks,
@@ -320,36 +370,45 @@ def bench_train(settings: BenchSettings, device: torch.device, data: DataConfig 
     table = []
     for label, params, macs, measured in rows:
         flops = 6 * macs
-        plain = measured[False]
+
+        def mfu(images_per_s: float, precision: str) -> float:
+            return images_per_s * flops / (peak[precision] * 1e9)
+
+        plain = measured[main.name]
         spectrum_ips = statistics.median(plain.engine)
         reference_ips = statistics.median(plain.reference)
         row = {
             "g": label, "params": params, "forward_macs": macs, "train_flops_per_image": flops,
             "spectrum_images_per_s": spectrum_ips, "reference_images_per_s": reference_ips,
             "speedup": statistics.median(plain.speedups),
-            "spectrum_mfu": spectrum_ips * flops / (peak * 1e9),
-            "reference_mfu": reference_ips * flops / (peak * 1e9),
+            "spectrum_mfu": mfu(spectrum_ips, main.precision),
+            "reference_mfu": mfu(reference_ips, "float32"),
             "spectrum_images_per_s_min": min(plain.engine),
             "spectrum_images_per_s_max": max(plain.engine),
             "reference_images_per_s_min": min(plain.reference),
             "reference_images_per_s_max": max(plain.reference),
             **common,
         }
-        if settings.compile:
-            compiled = measured[True]
-            compiled_ips = statistics.median(compiled.engine)
-            row.update({
-                "compiled_images_per_s": compiled_ips,
-                "compiled_reference_images_per_s": statistics.median(compiled.reference),
-                "compiled_speedup": statistics.median(compiled.speedups),
-                "compiled_mfu": compiled_ips * flops / (peak * 1e9),
-            })
+        for run in runs[1:]:
+            extra = measured[run.name]
+            extra_ips = statistics.median(extra.engine)
+            row.update(zip(run_columns(run.name), (
+                extra_ips, statistics.median(extra.reference), statistics.median(extra.speedups),
+                mfu(extra_ips, run.precision))))
         table.append(row)
     meta = {"note": note, "load_start": load_start, "load_end": load_end,
-            "matmul_peaks_gflops": peaks, "source": splits.source,
+            "matmul_peaks_gflops": peaks["float32"],
+            "engine_peaks_gflops": peaks[main.precision], "runs": runs,
+            "precision_asked": settings.precision, "source": splits.source,
             "cpu": cpu_name(), "env": threading_env(),
             "cores": os.cpu_count(), "device_label": device_label(device)}
     return pd.DataFrame(table), meta
+
+
+def run_title(run: EngineRun) -> str:
+    if run.compile:
+        return "compiled engine"
+    return "engine" if run.name == "spectrum" else f"{run.name} engine"
 
 
 def cpu_name() -> str:
@@ -384,11 +443,12 @@ def describe_device(device: torch.device) -> str:
 def markdown(table: pd.DataFrame, meta: dict) -> str:
     """A short markdown report: the table, then how it was measured."""
     first = table.iloc[0]
-    compiled = "compiled_images_per_s" in table
+    extra = meta["runs"][1:]
     header = ["g", "params", "fwd MMACs", "spectrum img/s (min-max)",
-              "reference img/s (min-max)", "speedup", "spectrum MFU", "reference MFU"]
-    if compiled:
-        header[6:6] = ["compiled img/s", "compiled speedup"]
+              "reference img/s (min-max)", "speedup"]
+    for run in extra:
+        header += [f"{run_title(run)} img/s", f"{run_title(run)} speedup"]
+    header += ["spectrum MFU", "reference MFU"]
     lines = [f"# Training throughput: spectrum engine vs plain PyTorch loop ({first['device']})",
              "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for _, row in table.iterrows():
@@ -397,23 +457,32 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
                  f"{row['spectrum_images_per_s_max']:.0f})",
                  f"{row['reference_images_per_s']:.0f} ({row['reference_images_per_s_min']:.0f}-"
                  f"{row['reference_images_per_s_max']:.0f})",
-                 f"{row['speedup']:.2f}x", f"{row['spectrum_mfu']:.1%}",
-                 f"{row['reference_mfu']:.1%}"]
-        if compiled:
-            cells[6:6] = [f"{row['compiled_images_per_s']:.0f}",
-                          f"{row['compiled_speedup']:.2f}x"]
+                 f"{row['speedup']:.2f}x"]
+        for run in extra:
+            cells += [f"{row[f'{run.name}_images_per_s']:.0f}", f"{row[f'{run.name}_speedup']:.2f}x"]
+        cells += [f"{row['spectrum_mfu']:.1%}", f"{row['reference_mfu']:.1%}"]
         lines.append("| " + " | ".join(cells) + " |")
-    peaks = ", ".join(f"{p:.1f}" for p in meta["matmul_peaks_gflops"])
+
+    def listed(values: list[float]) -> str:
+        return ", ".join(f"{value:.1f}" for value in values)
+
     load_start = ", ".join(f"{v:.2f}" for v in meta["load_start"])
     load_end = ", ".join(f"{v:.2f}" for v in meta["load_end"])
+    precision = first["precision"]
+    peak_text = (f"{first['matmul_peak_gflops']:.1f} GFLOP/s float32 (best of the measurements "
+                 f"before each g and after the last: {listed(meta['matmul_peaks_gflops'])})")
+    if precision != "float32":
+        peak_text += (f", {first['engine_peak_gflops']:.1f} GFLOP/s {precision} (best of "
+                      f"{listed(meta['engine_peaks_gflops'])})")
     lines += [
         "",
         f"- Device: {first['device']} ({meta['cpu']}), {first['threads']} torch threads, "
         f"{meta['cores']} logical CPUs; torch {first['torch']}; date {first['date']}; "
         f"threading environment: "
         f"{', '.join(f'{k}={v}' for k, v in meta['env'].items()) or 'none set'}.",
-        f"- Matmul peak: {first['matmul_peak_gflops']:.1f} GFLOP/s (float32 "
-        f"torch.matmul, best of the measurements before each g and after the last: {peaks}).",
+        f"- Engine precision: {precision} (asked: {meta['precision_asked']}). "
+        + precision_note(precision, meta["precision_asked"], first["device"]),
+        f"- Matmul peak (torch.matmul): {peak_text}.",
         f"- Data: {first['dataset']} ({meta['source']}); batch size {first['batch_size']}.",
         f"- Timing: {first['warmup_steps']} untimed warm-up steps per side, then "
         f"{first['blocks']} blocks of {first['block_steps']} steps per side, interleaved "
@@ -421,9 +490,9 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
         "falls on both alike; a block's images/s is its total time (device synchronized at "
         "block boundaries only); images/s is the median over blocks, speedup the median of "
         "the paired per-block ratios.",
-        "- MFU = images/s x training FLOPs per image / matmul peak; training FLOPs per image = "
-        "3 x forward multiply-adds (fvcore, 1 multiply-add = 1 flop) x 2 FLOPs per "
-        "multiply-add.",
+        "- MFU = images/s x training FLOPs per image / matmul peak of the precision the side "
+        "computes in (reference: float32); training FLOPs per image = 3 x forward "
+        "multiply-adds (fvcore, 1 multiply-add = 1 flop) x 2 FLOPs per multiply-add.",
         "- spectrum = spectrum.train.train (uint8 data on the device, device-side normalization, "
         "channels_last, fused SGD Nesterov); reference = DataLoader(TensorDataset(float32 "
         "normalized images), shuffle=True), NCHW, float32, torch's default SGD Nesterov, same "
@@ -438,13 +507,26 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
                      f"{meta['cores']} logical CPUs): absolute images/s, the matmul peak and MFU "
                      "are those of a shared machine and vary from block to block (see min-max); "
                      "the paired speedup is the robust number.")
-    if compiled:
-        lines.append("- compiled = the engine with torch.compile, in a separate run with its own "
-                     "interleaved reference (compilation falls in the warm-up); its speedup is "
-                     "against that reference.")
+    for run in extra:
+        lines.append(f"- {run_title(run)} = the engine "
+                     + ("with torch.compile (compilation falls in the warm-up)" if run.compile
+                        else f"forced to {run.precision}")
+                     + ", in a separate run with its own interleaved reference; its speedup is "
+                       "against that reference.")
     if meta.get("note"):
         lines.append(f"- Note: {meta['note']}")
     return "\n".join(lines) + "\n"
+
+
+def precision_note(precision: str, asked: str, device: str) -> str:
+    if precision == "float32":
+        return "float32 throughout, like the reference." if asked != "auto" else (
+            "This device has no native bf16, so the engine trains in float32 like the reference.")
+    why = ("the default here: this CPU has native bf16 instructions (AVX512-BF16 or AMX)"
+           if device == "cpu" else "the default on this GPU")
+    return ("Mixed precision: bf16 autocast (convolutions and matmuls in bf16; float32 weights, "
+            "optimizer state, loss and BatchNorm statistics), "
+            + (why if asked == "auto" else "as asked") + ".")
 
 
 def write_bench(table: pd.DataFrame, meta: dict, out_dir: Path) -> tuple[Path, Path]:
@@ -457,5 +539,6 @@ def write_bench(table: pd.DataFrame, meta: dict, out_dir: Path) -> tuple[Path, P
     return csv_path, md_path
 
 
-__all__ = ["BenchSettings", "COLUMNS", "bench_train", "markdown", "matmul_peak_gflops",
-           "parse_bench_segments", "write_bench"]
+__all__ = ["BenchSettings", "COLUMNS", "COMPILED_COLUMNS", "EngineRun", "FLOAT32_COLUMNS",
+           "bench_train", "engine_runs", "markdown", "matmul_peak_gflops", "parse_bench_segments",
+           "write_bench"]

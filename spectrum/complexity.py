@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .device import autocast, prepare_model, synchronize
+from .device import autocast, prepare_model, resolve_precision, synchronize
 from .nets import FLOWS, NetConfig, build_net
 
 FLOW_MODULES = ("stem", "entry_flow", "middle_flow", "exit_flow", "classifier")
@@ -114,6 +114,7 @@ class LatencySettings:
     max_seconds: float = 3.0  # per measurement: stop repeating early on slow models
     train_step: bool = True
     enabled: bool = True  # False: record no latency (smoke tests)
+    precision: str = "auto"  # as in training: auto | float32 | bfloat16 (see spectrum.device)
 
 
 def _median_ms(step, settings: LatencySettings, device: torch.device) -> float:
@@ -143,6 +144,7 @@ def measure_latency(model: nn.Module, config: NetConfig, device: torch.device,
     The model is copied, so the caller's weights, BN statistics and mode are untouched.
     """
     shape = config.shape
+    precision = resolve_precision(settings.precision, device)
     model = prepare_model(copy.deepcopy(model), device)
     inputs = torch.randn(settings.batch_size, shape.in_channels, shape.image_size,
                          shape.image_size, device=device)
@@ -152,7 +154,7 @@ def measure_latency(model: nn.Module, config: NetConfig, device: torch.device,
     model.eval()
 
     def infer() -> None:
-        with torch.inference_mode(), autocast(device):
+        with torch.inference_mode(), autocast(device, precision):
             model(inputs)
 
     inference_ms = _median_ms(infer, settings, device)
@@ -163,14 +165,14 @@ def measure_latency(model: nn.Module, config: NetConfig, device: torch.device,
 
         def train_step() -> None:
             optimizer.zero_grad(set_to_none=True)
-            with autocast(device):
+            with autocast(device, precision):
                 loss = nn.functional.cross_entropy(model(inputs), labels)
             loss.backward()
             optimizer.step()
 
         train_ms = _median_ms(train_step, settings, device)
     return {"latency_ms": inference_ms, "train_step_ms": train_ms,
-            "latency_batch": settings.batch_size}
+            "latency_batch": settings.batch_size, "latency_precision": precision}
 
 
 @dataclass
@@ -183,6 +185,7 @@ class Complexity:
     latency_ms: float | None = None
     train_step_ms: float | None = None
     latency_batch: int | None = None
+    latency_precision: str | None = None
     device: str = "cpu"
     params_by_flow: dict[str, int] = field(default_factory=dict)
     flops_by_flow: dict[str, int] = field(default_factory=dict)
@@ -205,6 +208,7 @@ def measure(config: NetConfig, device: torch.device | None = None,
         result.latency_ms = timing["latency_ms"]
         result.train_step_ms = timing["train_step_ms"]
         result.latency_batch = timing["latency_batch"]
+        result.latency_precision = timing["latency_precision"]
     return result
 
 

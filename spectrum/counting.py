@@ -46,6 +46,7 @@ def count_table(configs: Sequence[NetConfig], device: torch.device | None = None
             "latency_ms": result.latency_ms,
             "train_step_ms": result.train_step_ms,
             "latency_batch": result.latency_batch,
+            "latency_precision": result.latency_precision,
             "device": result.device,
         }
         if by_flow:

@@ -14,7 +14,9 @@ Keys of ``trial.user_attrs`` (written by :mod:`spectrum.trial`):
 - ``net``: the net's summary dict (preset, flows, widths, rounding, ...).
 - ``width_multiplier`` (float), ``params`` (int), ``flops`` (int; fvcore, one multiply-add = 1).
 - ``latency_ms`` (median inference latency of one batch), ``train_step_ms`` (median training step),
-  ``latency_batch`` (batch size used for both), ``device`` (str).
+  ``latency_batch`` (batch size used for both), ``latency_precision``, ``device`` (str),
+  ``precision``: ``float32`` or ``bfloat16``, what training (and latency) ran in (absent in
+  records made before precision was recorded: those ran in float32).
 - ``curve``: list of per-epoch dicts ``{epoch, train_loss, val_acc, seconds, images_per_s}``.
 - ``val_acc``, ``test_acc``: final accuracies in [0, 1] (absent unless the run completed).
 - ``status``: ``complete | diverged | failed | infeasible | pruned``; ``error``: one-line message.
@@ -30,7 +32,7 @@ STATUSES = ("complete", "diverged", "failed", "infeasible", "pruned")
 ROW_COLUMNS = [
     "trial", "state", "status", "kind", "segments", "order", "activation", "residual", "seed",
     "match", "width_multiplier", "params", "flops", "latency_ms", "train_step_ms", "val_acc",
-    "test_acc", "epochs_run", "wall_time_s", "device", "dataset", "error",
+    "test_acc", "epochs_run", "wall_time_s", "device", "precision", "dataset", "error",
 ]
 
 

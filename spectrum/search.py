@@ -45,7 +45,6 @@ startup points.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 import warnings
@@ -61,8 +60,9 @@ from optuna.trial import TrialState
 from .blocks import ACTIVATIONS, ORDERS, parse_choice
 from .complexity import LatencySettings
 from .data import DataConfig, Splits, load_dataset
-from .device import describe
+from .device import describe, resolve_precision
 from .errors import SpecError
+from .fingerprints import changed_settings
 from .nets import (FLOWS, PRESETS, FlowSettings, NetConfig, build_net, resolve_widths,
                    separable_layers)
 from .segments import PER_CHANNEL, Segments, parse_segments, segments_label, segments_sort_key
@@ -738,9 +738,7 @@ def open_search_study(plan: SearchPlan, study_name: str, storage) -> optuna.Stud
             if existing.user_attrs.get("kind") == "sweep" or existing.get_trials(deepcopy=False):
                 raise SpecError(f"study {study_name!r} already holds trials not made by a "
                                 f"search; choose another --study name")
-        elif json.dumps(stored, sort_keys=True) != json.dumps(wanted, sort_keys=True):
-            changed = sorted(k for k in set(stored) | set(wanted)
-                             if stored.get(k) != wanted.get(k))
+        elif changed := changed_settings(stored, wanted):
             raise SpecError(f"study {study_name!r} was made with a different "
                             f"{', '.join(changed)}; re-run with the original settings to "
                             f"resume it or add workers, or use a new --study")
@@ -870,7 +868,7 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
 
     torch.manual_seed(spec.seed)
     model = build_net(net)
-    record.update(count_record(net, model, ctx.device, spec.latency))
+    record.update(count_record(net, model, ctx.device, spec.latency, config.precision))
     _set_attrs(trial, {k: v for k, v in record.items() if k not in ("kind",)})
     violations = plan.constraints.violations(record)
     already = trial.constraints  # a re-queued copy carries its original's constraints
@@ -878,6 +876,7 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
         if key not in already:
             trial.set_constraint(key, value)
     common = {"device": describe(ctx.device), "dataset": ctx.splits.name,
+              "precision": resolve_precision(config.precision, ctx.device),
               "versions": versions()}
     if any(value > 0 for value in violations.values()):
         record.update({"status": "infeasible", "curve": [], "val_acc": None, "test_acc": None,

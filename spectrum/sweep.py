@@ -11,7 +11,6 @@ A different grid under the same study name is refused.
 
 from __future__ import annotations
 
-import json
 import time
 import warnings
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ import torch
 from .complexity import LatencySettings, count
 from .data import DataConfig, Splits, load_dataset
 from .errors import SpecError
+from .fingerprints import changed_settings
 from .nets import NetConfig, check_config
 from .segments import PER_CHANNEL, Segments, segments_label, segments_sort_key
 from .train import DeviceData, EpochRecord, TrainConfig
@@ -215,8 +215,7 @@ def open_sweep_study(plan: SweepPlan, study_name: str, storage) -> optuna.Study:
             raise SpecError(f"study {study_name!r} already holds trials not made by a sweep; "
                             f"choose another --study name")
         study.set_user_attr("fingerprint", wanted)
-    elif json.dumps(stored, sort_keys=True) != json.dumps(wanted, sort_keys=True):
-        changed = sorted(k for k in set(stored) | set(wanted) if stored.get(k) != wanted.get(k))
+    elif changed := changed_settings(stored, wanted):
         raise SpecError(f"study {study_name!r} was made with a different {', '.join(changed)}; "
                         f"re-run with the original settings to resume it, or use a new --study")
     return study

@@ -5,6 +5,8 @@ device-side permutation, normalizes it, and applies augmentation to the whole ba
 crop with zero padding via one gather, horizontal flip where the dataset allows it): there is no
 per-sample Python in the hot loop. Optimizer: SGD (fused) with Nesterov momentum, a one-cycle or
 cosine schedule, label smoothing, and weight decay on conv/linear weights only (not BN or biases).
+Precision follows :func:`spectrum.device.resolve_precision` (bf16 autocast where the hardware has
+native bf16, else float32); the precision used is part of the result.
 
 A loss that turns NaN/inf ends the run as ``diverged``; running out of GPU memory ends it as
 ``failed``; both are returned, not raised, so that a sweep goes on.
@@ -20,7 +22,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from .device import autocast, prepare_model, synchronize
+from .device import PRECISIONS, autocast, prepare_model, resolve_precision, synchronize
 from .errors import SpecError
 
 SCHEDULES = ("onecycle", "cosine")
@@ -42,6 +44,7 @@ class TrainConfig:
     compile: bool = False
     eval_batch_size: int = 1024
     train_subset: int | None = None  # train on only the first N images; None or 0: all of them
+    precision: str = "auto"  # auto | float32 | bfloat16 (see spectrum.device)
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size"):
@@ -55,6 +58,8 @@ class TrainConfig:
             raise SpecError(f"schedule {self.schedule!r} is not one of: {', '.join(SCHEDULES)}")
         if self.train_subset is not None and self.train_subset < 0:
             raise SpecError(f"train_subset must be >= 0 (0 = all images), got {self.train_subset}")
+        if self.precision not in PRECISIONS:
+            raise SpecError(f"precision {self.precision!r} is not one of: {', '.join(PRECISIONS)}")
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -77,6 +82,7 @@ class TrainResult:
     test_acc: float | None = None
     error: str | None = None
     seconds: float = 0.0
+    precision: str = "float32"  # the precision actually used (auto resolved)
 
 
 @dataclass
@@ -152,11 +158,11 @@ def lr_factor(step: int, total: int, config: TrainConfig) -> float:
 
 @torch.inference_mode()
 def evaluate(model: nn.Module, data: DeviceData, images: Tensor, labels: Tensor,
-             batch_size: int, device: torch.device) -> float:
+             batch_size: int, device: torch.device, precision: str = "float32") -> float:
     model.eval()
     correct = torch.zeros((), dtype=torch.long, device=images.device)
     for start in range(0, len(images), batch_size):
-        with autocast(device):
+        with autocast(device, precision):
             logits = model(data.normalize(images[start:start + batch_size]))
         correct += (logits.argmax(1) == labels[start:start + batch_size]).sum()
     return correct.item() / max(1, len(images))
@@ -175,7 +181,7 @@ def train(model: nn.Module, data: DeviceData, config: TrainConfig, device: torch
           on_epoch: EpochCallback | None = None) -> TrainResult:
     """Train ``model`` on ``data`` with ``config``; evaluates validation each epoch, test at end."""
     started = time.perf_counter()
-    result = TrainResult(status="complete")
+    result = TrainResult(status="complete", precision=resolve_precision(config.precision, device))
     try:
         _train_epochs(model, data, config, device, seed, result, on_step, on_epoch)
     except RuntimeError as error:
@@ -217,7 +223,7 @@ def _train_epochs(model: nn.Module, data: DeviceData, config: TrainConfig, devic
                     images = random_flip(images, generator)
             for group in optimizer.param_groups:
                 group["lr"] = config.lr * lr_factor(global_step, total_steps, config)
-            with autocast(device):
+            with autocast(device, result.precision):
                 loss = criterion(step_model(images), data.train_y[index])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -233,7 +239,8 @@ def _train_epochs(model: nn.Module, data: DeviceData, config: TrainConfig, devic
                 on_step(epoch, step + 1, steps_per_epoch)
         synchronize(device)
         train_seconds = time.perf_counter() - epoch_start
-        val_acc = evaluate(model, data, data.val_x, data.val_y, config.eval_batch_size, device)
+        val_acc = evaluate(model, data, data.val_x, data.val_y, config.eval_batch_size, device,
+                           result.precision)
         record = EpochRecord(epoch, loss_sum.item() / steps_per_epoch, val_acc,
                              time.perf_counter() - epoch_start,
                              steps_per_epoch * config.batch_size / train_seconds)
@@ -242,4 +249,4 @@ def _train_epochs(model: nn.Module, data: DeviceData, config: TrainConfig, devic
             on_epoch(record)
     result.val_acc = result.curve[-1].val_acc
     result.test_acc = evaluate(model, data, data.test_x, data.test_y, config.eval_batch_size,
-                               device)
+                               device, result.precision)

@@ -72,12 +72,13 @@ def describe_trial(spec: TrialSpec, net: NetConfig) -> dict:
 
 
 def count_record(net: NetConfig, model: torch.nn.Module, device: torch.device,
-                 latency: LatencySettings | None) -> dict:
+                 latency: LatencySettings | None, precision: str = "auto") -> dict:
+    """Params, FLOPs, the net's summary and (if enabled) latency at the training ``precision``."""
     # Same number as fvcore's FlopCountAnalysis (tests check), without tracing the model.
     record = {"params": count_params(model), "flops": count(net, "flops"),
               "net": model.summary()}
     if latency is not None and latency.enabled:
-        record.update(measure_latency(model, net, device, latency))
+        record.update(measure_latency(model, net, device, replace(latency, precision=precision)))
     return record
 
 
@@ -91,7 +92,7 @@ def run_trial(spec: TrialSpec, data: DeviceData, device: torch.device, *, datase
     torch.manual_seed(spec.seed)
     model = build_net(net)
     record = describe_trial(spec, net)
-    record.update(count_record(net, model, device, spec.latency))
+    record.update(count_record(net, model, device, spec.latency, spec.train.precision))
     result = train(model, data, spec.train, device, seed=spec.seed, on_step=on_step,
                    on_epoch=on_epoch)
     record.update({
@@ -99,7 +100,8 @@ def run_trial(spec: TrialSpec, data: DeviceData, device: torch.device, *, datase
         "curve": [vars(point) for point in result.curve],
         "val_acc": result.val_acc, "test_acc": result.test_acc,
         "wall_time_s": time.perf_counter() - started,
-        "device": describe(device), "dataset": dataset, "versions": versions(),
+        "device": describe(device), "precision": result.precision, "dataset": dataset,
+        "versions": versions(),
     })
     if result.error:
         record["error"] = result.error

@@ -11,14 +11,16 @@ import pandas as pd
 import pytest
 import torch
 
-from spectrum.bench import (COLUMNS, COMPILED_COLUMNS, BenchSettings, bench_train,
-                            load_bench_data, markdown, matmul_peak_gflops,
-                            parse_bench_segments, write_bench)
+from spectrum.bench import (COLUMNS, COMPILED_COLUMNS, FLOAT32_COLUMNS, BenchSettings, EngineRun,
+                            bench_train, engine_runs, load_bench_data, markdown,
+                            matmul_peak_gflops, parse_bench_segments, write_bench)
 from spectrum.data import DataConfig
 from spectrum.errors import DataError, SpecError
 
+# bf16 is asked for explicitly so that every machine measures the same runs (bf16, then float32);
+# where the CPU has no native bf16 it is emulated, which is slow but fine at this size.
 TINY = BenchSettings(segments=(4, "C"), batch_size=8, warmup=1, steps=2, blocks=2,
-                     matmul_size=64, matmul_repeats=2)
+                     matmul_size=64, matmul_repeats=2, precision="bfloat16")
 CPU = torch.device("cpu")
 
 
@@ -41,7 +43,10 @@ def test_rows_have_every_column_and_sane_values(measured):
     assert list(table["g"]) == ["4", "C"]
     assert set(COLUMNS) <= set(table.columns)
     assert not set(COMPILED_COLUMNS) & set(table.columns)
-    assert not table[list(COLUMNS)].isna().any().any()
+    assert set(FLOAT32_COLUMNS) <= set(table.columns)
+    assert not table[list(COLUMNS + FLOAT32_COLUMNS)].isna().any().any()
+    assert (table[list(FLOAT32_COLUMNS)] > 0).all().all()
+    assert (table["precision"] == "bfloat16").all()
     for side in ("spectrum", "reference"):
         ips = table[f"{side}_images_per_s"]
         assert (ips > 0).all() and ips.map(math.isfinite).all()
@@ -53,17 +58,21 @@ def test_rows_have_every_column_and_sane_values(measured):
     assert table["params"].iloc[0] > table["params"].iloc[1] > 0
     assert table["forward_macs"].iloc[0] > table["forward_macs"].iloc[1] > 0
     assert (table["train_flops_per_image"] == 6 * table["forward_macs"]).all()
-    mfu = table["spectrum_images_per_s"] * table["train_flops_per_image"] / (
-        table["matmul_peak_gflops"] * 1e9)
-    assert mfu.tolist() == pytest.approx(table["spectrum_mfu"].tolist())
+    # Each side's MFU is against the matmul peak of the precision it computes in.
+    for column, peak in (("spectrum", "engine_peak_gflops"), ("reference", "matmul_peak_gflops"),
+                         ("float32", "matmul_peak_gflops")):
+        mfu = table[f"{column}_images_per_s"] * table["train_flops_per_image"] / (
+            table[peak] * 1e9)
+        assert mfu.tolist() == pytest.approx(table[f"{column}_mfu"].tolist())
     row = table.iloc[0]
-    assert row["matmul_peak_gflops"] > 0
+    assert row["matmul_peak_gflops"] > 0 and row["engine_peak_gflops"] > 0
     assert row["device"] == "cpu" and row["threads"] == 1
     assert row["torch"] == torch.__version__
     assert (row["batch_size"], row["warmup_steps"], row["block_steps"], row["blocks"]) == (
         8, 1, 2, 2)
     assert row["dataset"] == "synthetic" and row["command"] == "spectrum bench train"
     assert len(meta["matmul_peaks_gflops"]) == 3 and len(meta["load_start"]) == 3  # per g + end
+    assert len(meta["engine_peaks_gflops"]) == 3
 
 
 def test_writes_csv_and_markdown(measured, tmp_path):
@@ -78,6 +87,8 @@ def test_writes_csv_and_markdown(measured, tmp_path):
     text = md_path.read_text()
     assert "| C |" in text and "Matmul peak" in text and "getloadavg" in text
     assert "`spectrum bench train`" in text and "1 multiply-add = 1 flop" in text
+    assert "Engine precision: bfloat16 (asked: bfloat16)" in text
+    assert "float32 engine img/s" in text and "forced to float32" in text
 
 
 def test_compiled_engine_is_measured_separately_when_asked(monkeypatch):
@@ -94,7 +105,7 @@ def test_compiled_engine_is_measured_separately_when_asked(monkeypatch):
     monkeypatch.setattr(bench, "train", train_without_compile)
     settings = replace(TINY, segments=("C",), blocks=1, compile=True)
     table, meta = bench_train(settings, CPU, DataConfig(name="synthetic"))
-    assert seen == [False, True]
+    assert seen == [False, False, True]  # bf16 engine, float32 engine, compiled
     assert set(COMPILED_COLUMNS) <= set(table.columns)
     assert (table[list(COMPILED_COLUMNS)] > 0).all().all()
     assert "compiled" in markdown(table, meta)
@@ -142,6 +153,8 @@ def test_settings_and_segments_are_validated():
         BenchSettings(warmup=-1)
     with pytest.raises(SpecError):
         BenchSettings(segments=())
+    with pytest.raises(SpecError, match="precision 'fp16'"):
+        BenchSettings(precision="fp16")
 
 
 def test_cli_writes_the_report_and_rejects_bad_flags(tmp_path, monkeypatch, capsys):
@@ -159,3 +172,29 @@ def test_cli_writes_the_report_and_rejects_bad_flags(tmp_path, monkeypatch, caps
     assert written == [".csv", ".md"]
     assert main(args[:-2] + ["--steps", "0"]) == 2
     assert "steps must be >= 1" in capsys.readouterr().err
+    assert main(args[:-2] + ["--precision", "fp16"]) == 2
+    assert "--precision" in capsys.readouterr().err
+
+
+def test_float32_engine_has_no_extra_run_and_one_peak():
+    table, meta = bench_train(replace(TINY, segments=("C",), blocks=1, precision="float32"), CPU,
+                              DataConfig(name="synthetic"))
+    assert not set(FLOAT32_COLUMNS) & set(table.columns)
+    assert (table["precision"] == "float32").all()
+    assert (table["engine_peak_gflops"] == table["matmul_peak_gflops"]).all()
+    assert "Engine precision: float32" in markdown(table, meta)
+
+
+@pytest.mark.parametrize("flags, expected", [
+    (frozenset({"avx2", "avx512_bf16"}), ["spectrum:bfloat16", "float32:float32"]),
+    (frozenset({"avx2", "amx_bf16"}), ["spectrum:bfloat16", "float32:float32"]),
+    (frozenset({"avx2", "avx512f"}), ["spectrum:float32"]),
+])
+def test_auto_precision_follows_the_cpu(monkeypatch, flags, expected):
+    import spectrum.device as device
+
+    monkeypatch.setattr(device, "cpu_flags", lambda: flags)
+    runs = engine_runs(BenchSettings(), CPU)
+    assert [f"{run.name}:{run.precision}" for run in runs] == expected
+    compiled = engine_runs(BenchSettings(compile=True), CPU)[-1]
+    assert compiled == EngineRun("compiled", runs[0].precision, compile=True)

@@ -84,3 +84,21 @@ def test_indivisible_g_names_layer_channels_and_nearest_valid():
 def test_bad_order_is_a_spec_error():
     with pytest.raises(SpecError, match="order"):
         SpectrumConv(BlockSpec(4, 4, order="sideways"))
+
+
+@pytest.mark.parametrize("segments, size, expected", [
+    ("C", 2, torch.float32),   # one channel per segment on a 2x2 map: float32
+    (4, 7, torch.float32),     # 4 channels per segment on 7x7: float32
+    (2, 7, torch.bfloat16),    # 8 channels per segment: bf16
+    ("C", 8, torch.bfloat16),  # a map larger than 7x7: bf16
+    (1, 2, torch.bfloat16),    # a regular convolution: bf16
+])
+def test_thin_segments_on_small_maps_stay_float32_under_cpu_bf16(segments, size, expected):
+    block = SpectrumConv(BlockSpec(16, 16, segments=segments))
+    images = torch.randn(2, 16, size, size)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert block.segmented(images).dtype == expected
+        assert block(images).dtype == torch.bfloat16  # the pointwise conv is bf16 either way
+    # Outside autocast nothing changes, and the float32 path computes the same convolution.
+    assert block.segmented(images).dtype == torch.float32
+    assert torch.equal(block.segmented(images), block.spatial(images))

@@ -10,7 +10,6 @@ import textwrap
 import time
 import traceback
 import uuid
-from pathlib import Path
 
 import optuna
 import pytest

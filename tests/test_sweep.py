@@ -26,7 +26,8 @@ TINY = SweepPlan(segments=(1, "C"), data=DataConfig(name="synthetic", synthetic_
 
 RECORD_KEYS = {"kind", "grid_key", "segments", "order", "activation", "residual", "seed",
                "match", "width_multiplier", "net", "params", "flops", "latency_ms",
-               "train_step_ms", "latency_batch", "device", "curve", "val_acc", "test_acc",
+               "train_step_ms", "latency_batch", "latency_precision", "device", "precision",
+               "curve", "val_acc", "test_acc",
                "status", "wall_time_s", "dataset", "train", "versions", "worker"}
 
 
@@ -63,6 +64,21 @@ def test_changed_grid_under_the_same_study_is_refused():
         run_sweep(TINY, "s", storage, CPU)
     with pytest.raises(SpecError, match="different train"):
         run_sweep(replace(TINY, segments=("C",), train=TrainConfig(epochs=1)), "s", storage, CPU)
+
+
+def test_study_made_before_precision_was_recorded_resumes_as_float32():
+    storage = memory_study()
+    float32 = replace(TINY, segments=("C",), train=replace(TINY.train, precision="float32"))
+    study = run_sweep(float32, "s", storage, CPU)
+    trial = study.get_trials()[0]
+    assert trial.user_attrs["precision"] == trial.user_attrs["latency_precision"] == "float32"
+    legacy = study.user_attrs["fingerprint"]
+    del legacy["train"]["precision"]  # what sweeps stored before the setting existed
+    study.set_user_attr("fingerprint", legacy)
+    assert len(run_sweep(float32, "s", storage, CPU).get_trials()) == 1
+    bf16 = replace(float32, train=replace(float32.train, precision="bfloat16"))
+    with pytest.raises(SpecError, match="different train"):
+        run_sweep(bf16, "s", storage, CPU)
 
 
 def test_diverged_and_failed_trials_are_recorded_and_the_sweep_goes_on(monkeypatch):

@@ -5,6 +5,8 @@ import torch
 from torch import nn
 
 from spectrum.data import DataConfig, load_dataset
+from spectrum.device import autocast, resolve_precision
+from spectrum.errors import SpecError
 from spectrum.nets import NetConfig, build_net
 from spectrum.train import (DeviceData, TrainConfig, lr_factor, parameter_groups, random_crop,
                             random_flip, train)
@@ -59,14 +61,16 @@ def test_no_weight_decay_on_batchnorm_and_bias():
     assert bn_and_bias <= {id(p) for p in no_decay["params"]}
 
 
-def test_training_records_curves_and_is_repeatable(data):
-    config = TrainConfig(epochs=2, batch_size=64, augment=True)
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_training_records_curves_and_is_repeatable(data, precision):
+    config = TrainConfig(epochs=2, batch_size=64, augment=True, precision=precision)
     results = []
     for _ in range(2):
         torch.manual_seed(0)
         results.append(train(build_net(NetConfig.uniform(4)), data, config, CPU, seed=3))
     first, second = results
     assert first.status == "complete" and len(first.curve) == 2
+    assert first.precision == precision
     assert first.curve[0].images_per_s > 0 and 0 <= first.test_acc <= 1
     assert [p.train_loss for p in first.curve] == [p.train_loss for p in second.curve]
     assert first.test_acc == second.test_acc
@@ -107,3 +111,27 @@ def test_other_errors_are_not_swallowed(data):
     broken.weight = nn.Parameter(torch.zeros(1))
     with pytest.raises(RuntimeError, match="shape mismatch"):
         train(broken, data, TrainConfig(epochs=1, batch_size=64), CPU)
+
+
+def test_precision_auto_means_bf16_only_with_native_bf16(monkeypatch):
+    import spectrum.device as device
+
+    monkeypatch.setattr(device, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    assert resolve_precision("auto", CPU) == "bfloat16"
+    monkeypatch.setattr(device, "cpu_flags", lambda: frozenset({"avx512f", "avx2"}))
+    assert resolve_precision("auto", CPU) == "float32"
+    assert resolve_precision("bfloat16", CPU) == "bfloat16"  # asked for: emulated if need be
+    assert resolve_precision("float32", CPU) == "float32"
+    with pytest.raises(SpecError, match="precision 'fp16' is not one of"):
+        resolve_precision("fp16", CPU)
+    with pytest.raises(SpecError, match="precision"):
+        TrainConfig(precision="half")
+
+
+def test_bf16_autocast_computes_convolutions_in_bf16_and_float32_does_not():
+    conv = nn.Conv2d(2, 4, 3)
+    images = torch.randn(1, 2, 5, 5)
+    with autocast(CPU, "bfloat16"):
+        assert conv(images).dtype == torch.bfloat16
+    with autocast(CPU, "float32"):
+        assert conv(images).dtype == torch.float32
