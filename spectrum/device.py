@@ -4,7 +4,8 @@
 (``cudnn.benchmark``) and TF32 matmuls. On every device: channels_last memory format (oneDNN and
 cuDNN both run NHWC convolutions faster). On the CPU, torch's intra-op thread count is set to the
 number of usable cores unless ``SPECTRUM_THREADS`` says otherwise (documented environment
-variable; a worker sharing a machine with others should lower it).
+variable; a worker sharing a machine with others should lower it), and subnormal floats are
+flushed to zero.
 
 Precision: ``float32``, or ``bfloat16`` mixed precision (autocast: float32 weights, optimizer and
 loss; convolutions and matmuls in bf16). ``auto`` picks bf16 where the hardware computes it
@@ -63,6 +64,10 @@ def configure(device: torch.device) -> None:
         threads = int(os.environ.get("SPECTRUM_THREADS", "0")) or usable_cores()
         if torch.get_num_threads() != threads:
             torch.set_num_threads(threads)
+        # Subnormal numbers take a slow path in the CPU's arithmetic; bf16 training on the CPU
+        # ran up to 1.4x slower with them (float32 no slower). Flushing them to zero changes
+        # only values below 1e-38.
+        torch.set_flush_denormal(True)
 
 
 def prepare_model(model: nn.Module, device: torch.device) -> nn.Module:

@@ -135,3 +135,10 @@ def test_bf16_autocast_computes_convolutions_in_bf16_and_float32_does_not():
         assert conv(images).dtype == torch.bfloat16
     with autocast(CPU, "float32"):
         assert conv(images).dtype == torch.float32
+
+
+def test_configure_flushes_subnormals_on_the_cpu():
+    from spectrum.device import configure
+
+    configure(CPU)
+    assert torch.tensor([1e-323], dtype=torch.float64).item() == 0.0
