@@ -406,3 +406,13 @@ def test_two_runs_are_identical(winner, report_dir, tmp_path):
     for name in ("results.csv", "summary.csv", "report.md", "report.html", "curves.svg",
                  "edf.svg", "accuracy_vs_segments.png"):
         assert (tmp_path / name).read_bytes() == (report_dir / name).read_bytes(), name
+
+
+def test_provenance_names_the_precision_and_flags_a_mix(report_dir):
+    from spectrum.report.provenance import precision_text
+
+    md = (report_dir / "report.md").read_text()
+    assert "Precision: float32 (not recorded" in md  # these synthetic records predate the field
+    assert precision_text(pd.DataFrame({"precision": ["bfloat16", "bfloat16"]})) == "bfloat16"
+    mixed = precision_text(pd.DataFrame({"precision": ["bfloat16", "float32", None]}))
+    assert mixed.startswith("mixed (bfloat16, float32)")

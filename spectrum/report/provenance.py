@@ -42,6 +42,16 @@ def grid_text(grid: dict) -> str:
     return "; ".join(parts)
 
 
+def precision_text(frame: pd.DataFrame) -> str:
+    """The precision(s) the trials trained in; records older than the field were float32."""
+    used = sorted(frame["precision"].dropna().unique()) if "precision" in frame else []
+    if not used:
+        return "float32 (not recorded: trained before precision was recorded)"
+    if len(used) == 1:
+        return str(used[0])
+    return f"mixed ({', '.join(used)}): trials trained in different precisions"
+
+
 def counts_text(frame: pd.DataFrame) -> str:
     counts = status_counts(frame)
     parts = [f"{counts[s]} {s}" for s in COUNTED]
@@ -59,6 +69,7 @@ def provenance_blocks(study, frame: pd.DataFrame, usable: pd.DataFrame,
         f"Dataset: {study_fact(study, 'dataset') or NOT_RECORDED}",
         f"Training budget: {_dict_text(train) if train else NOT_RECORDED}",
         f"Device: {study_fact(study, 'device') or NOT_RECORDED}",
+        f"Precision: {precision_text(frame)}",
         f"Library versions: {_dict_text(versions) if versions else NOT_RECORDED}",
         f"Storage: {storage_label or 'not given'}",
     ]
