@@ -48,6 +48,9 @@ def match_width(config: NetConfig, target: int, metric: str = "params", toleranc
         scaled = replace(config, width_multiplier=multiplier, round_to_segments=True)
         return counter(scaled, metric)
 
+    own = config.width_multiplier
+    if value_at(own) == target:  # the reference itself (or an exact hit): keep its width
+        return Match(own, target, target, metric, config.width_overrides)
     low, high = LOWEST_MULTIPLIER, HIGHEST_MULTIPLIER
     low_value, high_value = value_at(low), value_at(high)
     if not low_value <= target <= high_value:

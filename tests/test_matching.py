@@ -29,3 +29,11 @@ def test_flops_matched_for_g1():
 def test_unreachable_target_is_a_spec_error():
     with pytest.raises(SpecError, match="cannot match"):
         match_width(NetConfig.uniform("C"), 10, "params")
+
+
+@pytest.mark.parametrize("metric", ["params", "flops"])
+def test_the_reference_matched_to_its_own_budget_keeps_its_width(metric):
+    reference = NetConfig.uniform("C")
+    match = match_width(reference, count(reference, metric), metric)
+    assert (match.width_multiplier, match.relative_error) == (1.0, 0.0)
+    assert resolve_widths(matched_config(reference, match)) == resolve_widths(reference)
