@@ -52,7 +52,7 @@ from torch import nn
 
 from .complexity import count_flops, count_params
 from .data import DataConfig, Splits, load_dataset
-from .device import PRECISIONS, resolve_precision, synchronize, usable_cores
+from .device import check_precision, resolve_precision, synchronize, usable_cores
 from .errors import DataError, SpecError
 from .nets import NetConfig, build_net, check_config
 from .segments import Segments, parse_segments_list, segments_label
@@ -102,8 +102,7 @@ class BenchSettings:
                                 f"{getattr(self, name)}")
         if self.warmup < 0:
             raise SpecError(f"warmup must be >= 0, got {self.warmup}")
-        if self.precision not in PRECISIONS:
-            raise SpecError(f"precision {self.precision!r} is not one of: {', '.join(PRECISIONS)}")
+        check_precision(self.precision)
 
     @property
     def steps_per_side(self) -> int:
@@ -459,7 +458,8 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
                  f"{row['reference_images_per_s_max']:.0f})",
                  f"{row['speedup']:.2f}x"]
         for run in extra:
-            cells += [f"{row[f'{run.name}_images_per_s']:.0f}", f"{row[f'{run.name}_speedup']:.2f}x"]
+            cells += [f"{row[f'{run.name}_images_per_s']:.0f}",
+                      f"{row[f'{run.name}_speedup']:.2f}x"]
         cells += [f"{row['spectrum_mfu']:.1%}", f"{row['reference_mfu']:.1%}"]
         lines.append("| " + " | ".join(cells) + " |")
 

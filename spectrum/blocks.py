@@ -11,10 +11,10 @@ The depth multiplier is the ratio of output to input channels of the spatial con
 orders, so the block always maps ``in_channels`` to ``out_channels``.
 
 Under bf16 autocast on the CPU, a spatial convolution with few channels per segment on a small
-feature map runs in float32 instead: oneDNN's bf16 kernels for such thin grouped convolutions
-(mostly their weight gradients) were measured 2-5x slower than its float32 ones, while dense and
-pointwise convolutions run about 1.6x faster in bf16 (reports/bench/). The rule depends only on
-shapes, so CPU runs stay repeatable.
+feature map runs in float32 instead. Timed per oneDNN primitive (ONEDNN_VERBOSE, AVX512-BF16 CPU),
+the bf16 kernels of such thin grouped convolutions (mostly their weight gradients) ran 2-5x slower
+than the float32 ones, while dense and pointwise convolutions ran 1.5-2.3x faster. The rule
+depends only on shapes, so CPU runs stay repeatable.
 """
 
 from __future__ import annotations

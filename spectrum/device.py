@@ -100,11 +100,15 @@ def native_bf16(device: torch.device) -> bool:
     return False
 
 
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """``float32`` or ``bfloat16``: what ``precision`` (auto | float32 | bfloat16) means here."""
+def check_precision(precision: str) -> str:
     if precision not in PRECISIONS:
         raise SpecError(f"precision {precision!r} is not one of: {', '.join(PRECISIONS)}")
-    if precision == "auto":
+    return precision
+
+
+def resolve_precision(precision: str, device: torch.device) -> str:
+    """``float32`` or ``bfloat16``: what ``precision`` (auto | float32 | bfloat16) means here."""
+    if check_precision(precision) == "auto":
         return "bfloat16" if native_bf16(device) else "float32"
     return precision
 

@@ -22,7 +22,7 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from .device import PRECISIONS, autocast, prepare_model, resolve_precision, synchronize
+from .device import autocast, check_precision, prepare_model, resolve_precision, synchronize
 from .errors import SpecError
 
 SCHEDULES = ("onecycle", "cosine")
@@ -58,8 +58,7 @@ class TrainConfig:
             raise SpecError(f"schedule {self.schedule!r} is not one of: {', '.join(SCHEDULES)}")
         if self.train_subset is not None and self.train_subset < 0:
             raise SpecError(f"train_subset must be >= 0 (0 = all images), got {self.train_subset}")
-        if self.precision not in PRECISIONS:
-            raise SpecError(f"precision {self.precision!r} is not one of: {', '.join(PRECISIONS)}")
+        check_precision(self.precision)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -181,7 +180,8 @@ def train(model: nn.Module, data: DeviceData, config: TrainConfig, device: torch
           on_epoch: EpochCallback | None = None) -> TrainResult:
     """Train ``model`` on ``data`` with ``config``; evaluates validation each epoch, test at end."""
     started = time.perf_counter()
-    result = TrainResult(status="complete", precision=resolve_precision(config.precision, device))
+    precision = resolve_precision(config.precision, device)
+    result = TrainResult(status="complete", precision=precision)
     try:
         _train_epochs(model, data, config, device, seed, result, on_step, on_epoch)
     except RuntimeError as error:

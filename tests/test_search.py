@@ -27,7 +27,7 @@ import cli
 from spectrum.complexity import count
 from spectrum.data import DataConfig
 from spectrum.errors import SpecError
-from spectrum.nets import FLOWS, NetConfig, build_net, check_config
+from spectrum.nets import FLOWS, build_net, check_config
 from spectrum.search import (Constraints, SearchPlan, SearchSettings, SearchSpace,
                              TrialSeededSampler, flow_overrides, merge_space_data,
                              net_for_params, open_search_study, run_search, state_counts)
