@@ -94,7 +94,10 @@ def build(cls, table: dict, where: str, skip: tuple[str, ...] = ()):
     for f in fields(cls):
         if f.name in values and typing.get_origin(hints[f.name]) is tuple:
             values[f.name] = tuple(values[f.name])
-    return cls(**values)
+    try:
+        return cls(**values)
+    except SpecError as error:  # a value of the right type but out of range: name the file
+        raise SpecError(f"{where}: {error}") from None
 
 
 def parse_value(text: str):

@@ -50,6 +50,8 @@ def write(tmp_path, text: str) -> Path:
     ('[studdy]\nname = "x"\n', "unknown section or key 'studdy'"),
     ('[sweep\n', "is not valid TOML"),
     ('[data]\nname = "mnist9"\n', "mnist9"),
+    ('[train]\nepochs = 0\n', "bad.toml [train]: epochs must be >= 1"),
+    ('[train]\nprecision = "half"\n', "bad.toml [train]: precision 'half' is not one of"),
 ])
 def test_bad_study_files_name_the_key_and_file(tmp_path, text, message):
     with pytest.raises(SpecError) as error:
