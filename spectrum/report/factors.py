@@ -117,15 +117,12 @@ class FactorTest:
 
     def numbers(self) -> str:
         """``-1.36 pp (95% CI [-2.10, -0.60] pp, Holm p = 0.031, paired over 3 seeds)``."""
-        head = fmt.pp(self.mean_diff)
-        if self.method == "none":
-            why = ("seeds do not pair" if self.kind == "interaction"
-                   else "too few seeds for a CI or a test")
-            return f"{head} ({why})"
-        test = (f"paired over {self.n_pairs} seeds" if self.method == "paired-t"
-                else "unpaired, Welch")
-        return (f"{head} (95% CI {fmt.ci_pp(self.ci_low, self.ci_high)}, "
-                f"{fmt.p_phrase(self.p_holm, 'Holm p')}, {test})")
+        test = {"none": None, "paired-t": f"paired over {self.n_pairs} seeds"}.get(
+            self.method, "unpaired, Welch")
+        untested = ("seeds do not pair" if self.kind == "interaction"
+                    else "too few seeds for a CI or a test")
+        return fmt.evidence(fmt.pp(self.mean_diff), self.ci_low, self.ci_high, self.p_holm, test,
+                            untested)
 
 
 @dataclass(frozen=True)

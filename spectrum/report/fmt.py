@@ -83,6 +83,13 @@ def p_phrase(value, name: str = "p") -> str:
     return f"{name} < {shown[1:]}" if shown.startswith("<") else f"{name} = {shown}"
 
 
+def evidence(head: str, ci_low, ci_high, p_holm, test: str | None, untested: str) -> str:
+    """``head (95% CI [..] pp, Holm p = .., test)``, or ``head (untested)`` when ``test`` is None."""
+    if test is None:
+        return f"{head} ({untested})"
+    return f"{head} (95% CI {ci_pp(ci_low, ci_high)}, {p_phrase(p_holm, 'Holm p')}, {test})"
+
+
 def text(value) -> str:
     """Anything else: ``None``/NaN as the missing mark, booleans as yes/no."""
     if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -63,12 +63,10 @@ class Comparison:
                    else "inconclusive")
         head = (f"{level_name('segments', self.segments)} vs "
                 f"{level_name('segments', self.reference)}: {fmt.pp(self.mean_diff)}")
-        if self.method == "none":
-            return f"{head} (too few seeds for a CI or a test) -> {verdict}"
-        test = (f"paired t-test over {self.n_pairs} seeds" if self.method == "paired-t"
-                else "Welch t-test, unpaired")
-        return (f"{head} (95% CI {fmt.ci_pp(self.ci_low, self.ci_high)}, "
-                f"{fmt.p_phrase(self.p_holm, 'Holm p')}, {test}) -> {verdict}")
+        test = {"none": None, "paired-t": f"paired t-test over {self.n_pairs} seeds"}.get(
+            self.method, "Welch t-test, unpaired")
+        return fmt.evidence(head, self.ci_low, self.ci_high, self.p_holm, test,
+                            "too few seeds for a CI or a test") + f" -> {verdict}"
 
 
 @dataclass(frozen=True)
