@@ -86,8 +86,8 @@ def count(
         check_config(config)
     torch_device = resolve_device(device)
     configure(torch_device)
-    settings = (LatencySettings(batch_size=batch_size, precision=parse_precision(precision))
-                if latency else None)
+    precision = parse_precision(precision)
+    settings = LatencySettings(batch_size=batch_size, precision=precision) if latency else None
     with tqdm(total=len(configs), desc="counting", unit="net", leave=False) as bar:
         table = count_table(configs, torch_device, settings, by_flow,
                             on_row=lambda done, total: bar.update(1))

@@ -112,9 +112,8 @@ class BenchSettings:
     def images_per_run(self) -> int:
         return self.steps_per_side * self.batch_size
 
-    def train_config(self, run: "EngineRun | None" = None) -> TrainConfig:
+    def train_config(self, run: "EngineRun") -> TrainConfig:
         """The engine's default recipe, for exactly one run of warm-up plus timed steps."""
-        run = run or EngineRun("spectrum", "float32")
         return TrainConfig(epochs=1, batch_size=self.batch_size, compile=run.compile,
                            precision=run.precision, train_subset=self.images_per_run)
 
@@ -224,7 +223,7 @@ def run_interleaved(engine_model: nn.Module, reference_model: nn.Module, data: D
                     device: torch.device, run: EngineRun | None = None) -> Interleaved:
     """Run :func:`spectrum.train.train` and, from its step callback, the reference in blocks."""
     recipe = settings.train_config(run or engine_runs(settings, device)[0])
-    reference = reference_steps(reference_model, loader, settings.train_config(), device)
+    reference = reference_steps(reference_model, loader, recipe, device)  # its lr, momentum, ...
     measured = Interleaved([], [])
     mark = 0.0
     block_images = settings.steps * settings.batch_size

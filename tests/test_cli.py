@@ -46,6 +46,10 @@ def test_count_matched_params_are_within_two_percent(capsys):
     (["count", "--segments", "3", "--no-latency"], "does not divide its 32 channels"),
     (["count", "--order", "sideways"], "order 'sideways' is not one of"),
     (["count", "--bogus"], "No such option: --bogus"),
+    (["count", "--no-latency", "--precision", "fp16"], "--precision 'fp16' is not one of"),
+    (["train", "--precision", "half"], "--precision 'half' is not one of"),
+    (["sweep", "--precision", "half"], "--precision 'half' is not one of"),
+    (["search", "--precision", "half"], "--precision 'half' is not one of"),
     (["sweep", "--orders", "depthwise-first,,"], "empty item"),
     (["sweep", "--residual", "maybe"], "--residual 'maybe' is not one of: on, off"),
     (["sweep", "--dataset", "mnist2"], "mnist2"),
@@ -75,3 +79,14 @@ def test_train_runs_one_configuration_and_prints_its_numbers(capsys):
 def test_train_rejects_a_bad_residual_value():
     result = run("train", "--residual", "sometimes")
     assert result.returncode == 2 and "--residual 'sometimes' is not one of" in result.stderr
+
+
+@pytest.mark.parametrize("precision", ["float32", "bfloat16"])
+def test_precision_flag_reaches_training_and_latency(capsys, precision):
+    assert main(["train", "--segments", "C", "--dataset", "synthetic", "--epochs", "1",
+                 "--train-subset", "128", "--batch-size", "64", "--device", "cpu",
+                 "--precision", precision]) == 0
+    assert f"precision: {precision}" in capsys.readouterr().out
+    assert main(["count", "--segments", "C", "--batch-size", "2", "--precision", precision]) == 0
+    header, row = capsys.readouterr().out.splitlines()[:2]
+    assert row.split()[header.split().index("latency_precision")] == precision
