@@ -14,14 +14,14 @@ from typing import Optional
 import typer
 from tqdm import tqdm
 
-from spectrum.blocks import ACTIVATIONS, ORDERS, parse_choice
-from spectrum.data import DataConfig, parse_dataset_name
+from spectrum.net.blocks import ACTIVATIONS, ORDERS, parse_choice
+from spectrum.data.datasets import DataConfig, parse_dataset_name
 from spectrum.device import PRECISIONS, configure, resolve_device
 from spectrum.errors import SpecError, SpectrumError
-from spectrum.nets import NetConfig, check_config
-from spectrum.segments import parse_segments, parse_segments_list
-from spectrum.sweep import run_sweep
-from spectrum.train import SCHEDULES, DeviceData, TrainConfig
+from spectrum.net.xception import NetConfig, check_config
+from spectrum.net.segments import parse_segments, parse_segments_list
+from spectrum.study.sweep import run_sweep
+from spectrum.engine.train import SCHEDULES, DeviceData, TrainConfig
 
 try:  # typer >= 0.20 vendors click; older releases use the click package
     from typer._click import exceptions as click_exceptions
@@ -69,8 +69,8 @@ def count(
     csv: Optional[Path] = typer.Option(None, help="Also write the table to this CSV file."),
 ) -> None:
     """Params, FLOPs (fvcore: 1 multiply-add = 1 FLOP) and latency for each g."""
-    from spectrum.complexity import LatencySettings
-    from spectrum.counting import MATCH_CHOICES, count_table, spectrum_configs
+    from spectrum.cost.counts import LatencySettings
+    from spectrum.cost.table import MATCH_CHOICES, count_table, spectrum_configs
 
     values = parse_segments_list(segments)
     match = parse_choice(match, MATCH_CHOICES, "--match")
@@ -152,7 +152,7 @@ def parse_residual(text: str) -> tuple[bool, ...]:
 
 def command_line() -> str:
     """The command as typed, with any storage password masked (it is stored in reports)."""
-    from spectrum.storage import mask_url
+    from spectrum.study.storage import mask_url
 
     return "spectrum " + " ".join(shlex.quote(mask_url(arg)) for arg in sys.argv[1:])
 
@@ -214,9 +214,9 @@ def train(
     precision: str = PRECISION, device: str = DEVICE,
 ) -> None:
     """Train one configuration and print its numbers."""
-    from spectrum.data import load_dataset
-    from spectrum.sweep import GridPoint, SweepPlan, base_net
-    from spectrum.trial import TrialSpec, run_trial
+    from spectrum.data.datasets import load_dataset
+    from spectrum.study.sweep import GridPoint, SweepPlan, base_net
+    from spectrum.study.trial import TrialSpec, run_trial
 
     point = GridPoint(parse_segments(segments), parse_choice(order, ORDERS, "--order"),
                       parse_choice(activation, ACTIVATIONS, "--activation"),
@@ -269,8 +269,8 @@ def sweep(
     report: bool = typer.Option(True, "--report/--no-report", help="Write the report at the end."),
 ) -> None:
     """Train proxies across the spectrum as one resumable Optuna study."""
-    from spectrum.counting import MATCH_CHOICES
-    from spectrum.sweep import SweepPlan
+    from spectrum.cost.table import MATCH_CHOICES
+    from spectrum.study.sweep import SweepPlan
 
     plan = SweepPlan(
         segments=tuple(parse_segments_list(segments)), orders=parse_list(orders, ORDERS,
@@ -292,10 +292,10 @@ def run_study_command(run, study: str, storage: str | None, out: Path | None, de
                       storage_options: dict | None = None) -> None:
     """Shared by sweep, search and run: storage, device, progress, summary, results, report.
 
-    ``storage_options`` go to :func:`spectrum.storage.open_storage` (heartbeat interval, ...).
+    ``storage_options`` go to :func:`spectrum.study.storage.open_storage` (heartbeat interval, ...).
     """
-    from spectrum.storage import describe_storage, open_storage
-    from spectrum.sweep import SweepEvents
+    from spectrum.study.storage import describe_storage, open_storage
+    from spectrum.study.sweep import SweepEvents
 
     out_dir = out or Path("reports") / study
     torch_device = resolve_device(device)
@@ -334,7 +334,7 @@ def finish_study(study, out_dir: Path, storage_label: str, report: bool) -> None
                                    "flops_mean", "latency_ms_mean") if c in summary]
             echo_table(summary[columns], "{:.4f}")
     elif study.user_attrs.get("kind") == "search":
-        from spectrum.search import best_trials_table
+        from spectrum.study.search import best_trials_table
 
         best = best_trials_table(study)
         typer.echo("best trials (Pareto front of the feasible trials):"
@@ -362,7 +362,7 @@ def report_command(
 ) -> None:
     """Tables, Pareto plots, curves, EDFs and the verdict, rebuilt from the study storage."""
     from spectrum.report import write_report
-    from spectrum.storage import describe_storage, load_existing_study, open_storage
+    from spectrum.study.storage import describe_storage, load_existing_study, open_storage
 
     target_path = Path(target)
     if storage is None:
@@ -440,8 +440,8 @@ def search(
 ) -> None:
     """Search per-flow points of the spectrum with Optuna: one or several objectives, pruning,
     constraints, any number of workers on one study."""
-    from spectrum.complexity import LatencySettings
-    from spectrum.search import (Constraints, SearchPlan, SearchSpace, flow_overrides,
+    from spectrum.cost.counts import LatencySettings
+    from spectrum.study.search import (Constraints, SearchPlan, SearchSpace, flow_overrides,
                                  merge_space_data, run_search)
 
     lr_text = lr.strip()
@@ -473,7 +473,7 @@ def search(
 
 def run_search_study(study, storage: str | None, out: Path | None, device: str) -> None:
     """``spectrum run`` for a study file of kind search: its settings, as ``spectrum search``."""
-    from spectrum.search import run_search
+    from spectrum.study.search import run_search
 
     plan = study.search
     run_study_command(lambda optuna_storage, torch_device, events: run_search(
@@ -491,7 +491,7 @@ def run(
     out: Optional[Path] = typer.Option(None, help="Output directory (default reports/NAME)."),
 ) -> None:
     """Run (or resume) a ready-made study file and write its report into reports/NAME/."""
-    from spectrum.studyfile import load_study
+    from spectrum.study.studyfile import load_study
 
     study = load_study(study_file, set_)
     device = device or study.device
@@ -531,7 +531,7 @@ def bench_train_command(
     """Training images/s of the engine vs a plain PyTorch DataLoader loop at each g, with MFU
     (FLOPs = 3 x forward multiply-adds x 2) against a measured matmul peak. Where the engine
     trains in bf16 by default, a float32 engine run is measured too."""
-    from spectrum.bench import BenchSettings, bench_train, parse_bench_segments, write_bench
+    from spectrum.engine.bench import BenchSettings, bench_train, parse_bench_segments, write_bench
 
     settings = BenchSettings(segments=parse_bench_segments(segments), batch_size=batch_size,
                              warmup=warmup, steps=steps, blocks=blocks, matmul_size=matmul_size,

@@ -4,7 +4,7 @@ Everything a report needs lives in the trial's ``user_attrs`` under the keys bel
 can be rebuilt from the storage alone. :func:`trial_row` flattens one trial into one row of
 results.csv; :func:`load_results` does it for a whole study.
 
-Keys of ``trial.user_attrs`` (written by :mod:`spectrum.trial`):
+Keys of ``trial.user_attrs`` (written by :mod:`spectrum.study.trial`):
 
 - ``kind``: ``"sweep"`` or ``"search"``.
 - ``grid_key``: canonical string naming the grid point (sweeps only; unique within the study).

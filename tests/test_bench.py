@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 import torch
 
-from spectrum.bench import (COLUMNS, COMPILED_COLUMNS, FLOAT32_COLUMNS, BenchSettings, EngineRun,
+from spectrum.engine.bench import (COLUMNS, COMPILED_COLUMNS, FLOAT32_COLUMNS, BenchSettings, EngineRun,
                             bench_train, engine_runs, load_bench_data, markdown,
                             matmul_peak_gflops, parse_bench_segments, write_bench)
-from spectrum.data import DataConfig
+from spectrum.data.datasets import DataConfig
 from spectrum.errors import DataError, SpecError
 
 # bf16 is asked for explicitly so that every machine measures the same runs (bf16, then float32);
@@ -94,7 +94,7 @@ def test_writes_csv_and_markdown(measured, tmp_path):
 def test_compiled_engine_is_measured_separately_when_asked(monkeypatch):
     # torch.compile itself is too slow for a unit test: the engine runs uncompiled here and only
     # the bookkeeping of the second, compiled run is checked.
-    import spectrum.bench as bench
+    import spectrum.engine.bench as bench
 
     real_train, seen = bench.train, []
 
@@ -115,9 +115,9 @@ def test_blocks_interleave_engine_and_reference():
     torch.manual_seed(0)
     settings = replace(TINY, segments=("C",), warmup=2, steps=3, blocks=4)
     splits, _ = load_bench_data(DataConfig(name="synthetic"), settings.images_per_run)
-    from spectrum.bench import net_for, reference_loader, run_interleaved
-    from spectrum.nets import build_net
-    from spectrum.train import DeviceData
+    from spectrum.engine.bench import net_for, reference_loader, run_interleaved
+    from spectrum.net.xception import build_net
+    from spectrum.engine.train import DeviceData
 
     model = build_net(net_for("C", splits, "auto"))
     measured = run_interleaved(copy.deepcopy(model), copy.deepcopy(model),
@@ -128,7 +128,7 @@ def test_blocks_interleave_engine_and_reference():
 
 
 def test_missing_dataset_falls_back_to_synthetic_with_a_note(tmp_path, monkeypatch):
-    import spectrum.data as data
+    import spectrum.data.datasets as data
 
     monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST_DIR", tmp_path / "none")
     monkeypatch.delenv("SPECTRUM_DATA", raising=False)

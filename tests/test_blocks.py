@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from spectrum.blocks import BlockSpec, SpectrumConv
+from spectrum.net.blocks import BlockSpec, SpectrumConv
 from spectrum.errors import SegmentsError, SpecError
 
 

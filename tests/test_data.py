@@ -1,4 +1,4 @@
-"""Tests of spectrum.data: tiny datasets written in the real formats, no network ever."""
+"""Tests of spectrum.data.datasets: tiny datasets written in the real formats, no network ever."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ import pytest
 import torch
 from PIL import Image
 
-from spectrum import data
-from spectrum.data import DataConfig, RemoteFile, load_dataset, parse_dataset_name
+from spectrum.data import datasets as data
+from spectrum.data.datasets import DataConfig, RemoteFile, load_dataset, parse_dataset_name
 from spectrum.errors import DataError, SpecError
 
 REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")

@@ -1,9 +1,9 @@
 import pytest
 
-from spectrum.complexity import count
+from spectrum.cost.counts import count
 from spectrum.errors import SpecError
-from spectrum.matching import match_width, matched_config
-from spectrum.nets import NetConfig, check_config, resolve_widths, width_divisors
+from spectrum.cost.matching import match_width, matched_config
+from spectrum.net.xception import NetConfig, check_config, resolve_widths, width_divisors
 
 
 @pytest.mark.parametrize("g", [1, 4, 16, 32])

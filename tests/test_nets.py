@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from spectrum.complexity import count, count_params, measure
+from spectrum.cost.counts import count, count_params, measure
 from spectrum.errors import SegmentsError
-from spectrum.nets import FlowSettings, NetConfig, build_net, check_config
+from spectrum.net.xception import FlowSettings, NetConfig, build_net, check_config
 
 
 def test_xception_has_the_papers_parameter_count():
@@ -81,6 +81,6 @@ def test_width_multiplier_scales_params_and_measure_reports_latency():
               round_to_segments=True),
 ])
 def test_shape_flops_equal_fvcore(config):
-    from spectrum.complexity import count_flops
+    from spectrum.cost.counts import count_flops
 
     assert count(config, "flops") == count_flops(build_net(config), config)

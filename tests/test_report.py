@@ -15,7 +15,7 @@ from optuna.study import StudyDirection
 from optuna.trial import TrialState, create_trial
 
 from spectrum.errors import SpecError
-from spectrum.nets import PROXY_WIDTHS
+from spectrum.net.xception import PROXY_WIDTHS
 from spectrum.report import build_verdict, holm, summarize, trial_frame, usable_sweep, write_report
 from spectrum.report.document import Document
 from spectrum.report.edf import complexity_weights, edf_at, edf_steps

@@ -1,4 +1,4 @@
-"""spectrum.search and ``spectrum search``: the space, constraints, pruning, workers, storage.
+"""spectrum.study.search and ``spectrum search``: the space, constraints, pruning, workers, storage.
 
 Trials train the smallest proxies on the synthetic dataset for one or a few tiny epochs. The
 PostgreSQL tests start real worker processes (``python -m cli search``) against one study.
@@ -24,15 +24,15 @@ import torch
 from optuna.trial import TrialState
 
 import cli
-from spectrum.complexity import count
-from spectrum.data import DataConfig
+from spectrum.cost.counts import count
+from spectrum.data.datasets import DataConfig
 from spectrum.errors import SpecError
-from spectrum.nets import FLOWS, build_net, check_config
-from spectrum.search import (Constraints, SearchPlan, SearchSettings, SearchSpace,
+from spectrum.net.xception import FLOWS, build_net, check_config
+from spectrum.study.search import (Constraints, SearchPlan, SearchSettings, SearchSpace,
                              TrialSeededSampler, flow_overrides, merge_space_data,
                              net_for_params, open_search_study, run_search, state_counts)
-from spectrum.storage import open_storage
-from spectrum.train import TrainConfig
+from spectrum.study.storage import open_storage
+from spectrum.engine.train import TrainConfig
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
@@ -273,7 +273,7 @@ def test_infeasible_trial_is_not_trained_and_not_on_the_front(tmp_path, monkeypa
     study = open_search_study(plan, "cons", storage)
     study.enqueue_trial(big)
     study.enqueue_trial(small)
-    import spectrum.search as search_module
+    import spectrum.study.search as search_module
 
     trained = []
     real_train = search_module.train
@@ -320,7 +320,7 @@ class PruneOddTrials(optuna.pruners.BasePruner):
 
 
 def test_pruned_trials_are_marked_with_the_epochs_they_ran(tmp_path, monkeypatch):
-    import spectrum.search as search_module
+    import spectrum.study.search as search_module
 
     monkeypatch.setattr(search_module, "make_pruner", lambda plan: PruneOddTrials())
     plan = tiny_plan(pruner="median", train=replace(TINY_TRAIN, epochs=3), trials=2)
@@ -454,7 +454,7 @@ activations = ["none"]
 
 
 def test_interrupted_search_exits_130_and_keeps_the_study(tmp_path, capsys, monkeypatch):
-    import spectrum.search as search_module
+    import spectrum.study.search as search_module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt

@@ -1,7 +1,7 @@
 import pytest
 
 from spectrum.errors import SpecError
-from spectrum.segments import (nearest_valid_segments, parse_segments, parse_segments_list,
+from spectrum.net.segments import (nearest_valid_segments, parse_segments, parse_segments_list,
                                segments_sort_key)
 
 

@@ -1,4 +1,4 @@
-"""spectrum.storage: URL masking, the accepted storage forms, one-line errors, heartbeat retries."""
+"""spectrum.study.storage: URL masking, the accepted storage forms, one-line errors, heartbeat retries."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import TrialState
 
 from spectrum.errors import StorageError
-from spectrum.storage import describe_storage, load_existing_study, mask_url, open_storage
+from spectrum.study.storage import describe_storage, load_existing_study, mask_url, open_storage
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -341,7 +341,7 @@ _DYING_WORKER = textwrap.dedent(
     import os, sys, time
     from pathlib import Path
     import optuna
-    from spectrum.storage import open_storage
+    from spectrum.study.storage import open_storage
 
     storage = open_storage(sys.argv[1], Path(sys.argv[2]), heartbeat_interval=1, grace_period=2)
     study = optuna.load_study(study_name=sys.argv[3], storage=storage)

@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from spectrum.errors import SpecError
-from spectrum.studyfile import load_study
-from spectrum.sweep import run_sweep
+from spectrum.study.studyfile import load_study
+from spectrum.study.sweep import run_sweep
 
 STUDIES = sorted((Path(__file__).parent.parent / "studies").glob("*.toml"))
 SMOKE = ["data.name=synthetic", "data.synthetic_train=192", "data.synthetic_test=32",

@@ -11,12 +11,12 @@ import optuna
 import pytest
 import torch
 
-import spectrum.trial
-from spectrum.complexity import LatencySettings
-from spectrum.data import DataConfig
+import spectrum.study.trial
+from spectrum.cost.counts import LatencySettings
+from spectrum.data.datasets import DataConfig
 from spectrum.errors import SpecError
-from spectrum.sweep import SweepPlan, finished_keys, run_sweep
-from spectrum.train import TrainConfig, TrainResult
+from spectrum.study.sweep import SweepPlan, finished_keys, run_sweep
+from spectrum.engine.train import TrainConfig, TrainResult
 
 CPU = torch.device("cpu")
 TINY = SweepPlan(segments=(1, "C"), data=DataConfig(name="synthetic", synthetic_train=320,
@@ -82,7 +82,7 @@ def test_study_made_before_precision_was_recorded_resumes_as_float32():
 
 
 def test_diverged_and_failed_trials_are_recorded_and_the_sweep_goes_on(monkeypatch):
-    real_train = spectrum.trial.train
+    real_train = spectrum.study.trial.train
 
     def fake_train(model, data, config, device, **kwargs):
         if model.summary()["flows"]["entry"]["segments"] == "1":
@@ -91,7 +91,7 @@ def test_diverged_and_failed_trials_are_recorded_and_the_sweep_goes_on(monkeypat
             return TrainResult(status="failed", error="out of memory: CUDA")
         return real_train(model, data, config, device, **kwargs)
 
-    monkeypatch.setattr(spectrum.trial, "train", fake_train)
+    monkeypatch.setattr(spectrum.study.trial, "train", fake_train)
     plan = replace(TINY, segments=(1, 2, "C"))
     storage = memory_study()
     study = run_sweep(plan, "s", storage, CPU)

@@ -4,11 +4,11 @@ import pytest
 import torch
 from torch import nn
 
-from spectrum.data import DataConfig, load_dataset
+from spectrum.data.datasets import DataConfig, load_dataset
 from spectrum.device import autocast, resolve_precision
 from spectrum.errors import SpecError
-from spectrum.nets import NetConfig, build_net
-from spectrum.train import (DeviceData, TrainConfig, lr_factor, parameter_groups, random_crop,
+from spectrum.net.xception import NetConfig, build_net
+from spectrum.engine.train import (DeviceData, TrainConfig, lr_factor, parameter_groups, random_crop,
                             random_flip, train)
 
 CPU = torch.device("cpu")

@@ -5,7 +5,7 @@ down-sampling residual blocks, a middle flow of repeated identity-residual block
 with one down-sampling block and two more separable convolutions before global average pooling.
 BatchNorm follows every convolution; ReLUs sit where the Keras reference implementation puts them.
 
-Every separable convolution is a :class:`~spectrum.blocks.SpectrumConv`, so the whole net can be
+Every separable convolution is a :class:`~spectrum.net.blocks.SpectrumConv`, so the whole net can be
 moved along the spectrum (segments g), per flow if wanted, together with op order and the
 intermediate activation. Widths are named by key (``stem1`` ... ``tail2``) so that a width
 multiplier and the rounding of channels to a multiple of g can be applied before building.
@@ -20,7 +20,7 @@ import torch
 from torch import Tensor, nn
 
 from .blocks import ACTIVATIONS, ORDERS, BlockSpec, SpectrumConv, parse_choice
-from .errors import SpecError
+from ..errors import SpecError
 from .segments import PER_CHANNEL, Segments, check_segments, parse_segments
 
 FLOWS: tuple[str, ...] = ("entry", "middle", "exit")
@@ -211,7 +211,7 @@ def resolve_widths(config: NetConfig) -> dict[str, int]:
 def check_config(config: NetConfig) -> dict[str, int]:
     """Validate that every layer of ``config`` builds; returns the resolved widths.
 
-    Raises :class:`~spectrum.segments.SegmentsError` naming the first layer whose g does not
+    Raises :class:`~spectrum.net.segments.SegmentsError` naming the first layer whose g does not
     divide the channels its spatial convolution sees.
     """
     widths = resolve_widths(config)

@@ -14,12 +14,12 @@ from typing import Callable
 
 import torch
 
-from .complexity import LatencySettings, count, count_params, measure_latency
-from .device import describe
-from .matching import match_width, matched_config
-from .nets import FLOWS, NetConfig, build_net
-from .segments import segments_label
-from .train import DeviceData, EpochRecord, StepCallback, TrainConfig, train
+from ..cost.counts import LatencySettings, count, count_params, measure_latency
+from ..device import describe
+from ..cost.matching import match_width, matched_config
+from ..net.xception import FLOWS, NetConfig, build_net
+from ..net.segments import segments_label
+from ..engine.train import DeviceData, EpochRecord, StepCallback, TrainConfig, train
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from .complexity import count
-from .errors import SpecError
-from .nets import NetConfig, resolve_widths, width_divisors
+from .counts import count
+from ..errors import SpecError
+from ..net.xception import NetConfig, resolve_widths, width_divisors
 
 METRICS = ("params", "flops")
 LOWEST_MULTIPLIER = 1 / 64

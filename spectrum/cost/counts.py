@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .device import autocast, prepare_model, resolve_precision, synchronize
-from .nets import FLOWS, NetConfig, build_net
+from ..device import autocast, prepare_model, resolve_precision, synchronize
+from ..net.xception import FLOWS, NetConfig, build_net
 
 FLOW_MODULES = ("stem", "entry_flow", "middle_flow", "exit_flow", "classifier")
 

@@ -22,8 +22,8 @@ from typing import Callable
 import torch
 from torch import Tensor, nn
 
-from .device import autocast, check_precision, prepare_model, resolve_precision, synchronize
-from .errors import SpecError
+from ..device import autocast, check_precision, prepare_model, resolve_precision, synchronize
+from ..errors import SpecError
 
 SCHEDULES = ("onecycle", "cosine")
 

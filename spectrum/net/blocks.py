@@ -25,7 +25,7 @@ from typing import Literal
 import torch
 from torch import Tensor, nn
 
-from .errors import SpecError
+from ..errors import SpecError
 from .segments import PER_CHANNEL, Segments, check_segments
 
 Order = Literal["depthwise-first", "pointwise-first"]

@@ -3,7 +3,7 @@
 For each g the proxy is built once and both sides train a copy of the same initial weights, in
 the same process, on the same device and thread count:
 
-* **spectrum**: :func:`spectrum.train.train` itself, i.e. the engine as sweeps use it (uint8
+* **spectrum**: :func:`spectrum.engine.train.train` itself, i.e. the engine as sweeps use it (uint8
   data on the device, device-side normalization, channels_last, SGD Nesterov with the engine's
   parameter groups, lr schedule and label smoothing, and the precision ``auto`` picks: bf16
   autocast where the hardware has native bf16). When that precision is not float32, a second
@@ -50,12 +50,12 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .complexity import count_flops, count_params
-from .data import DataConfig, Splits, load_dataset
-from .device import check_precision, resolve_precision, synchronize, usable_cores
-from .errors import DataError, SpecError
-from .nets import NetConfig, build_net, check_config
-from .segments import Segments, parse_segments_list, segments_label
+from ..cost.counts import count_flops, count_params
+from ..data.datasets import DataConfig, Splits, load_dataset
+from ..device import check_precision, resolve_precision, synchronize, usable_cores
+from ..errors import DataError, SpecError
+from ..net.xception import NetConfig, build_net, check_config
+from ..net.segments import Segments, parse_segments_list, segments_label
 from .train import DeviceData, TrainConfig, train
 
 COLUMNS = (
@@ -221,7 +221,7 @@ class Interleaved:
 def run_interleaved(engine_model: nn.Module, reference_model: nn.Module, data: DeviceData,
                     loader: torch.utils.data.DataLoader, settings: BenchSettings,
                     device: torch.device, run: EngineRun | None = None) -> Interleaved:
-    """Run :func:`spectrum.train.train` and, from its step callback, the reference in blocks."""
+    """Run :func:`spectrum.engine.train.train` and, from its step callback, the reference in blocks."""
     recipe = settings.train_config(run or engine_runs(settings, device)[0])
     reference = reference_steps(reference_model, loader, recipe, device)  # its lr, momentum, ...
     measured = Interleaved([], [])
@@ -492,7 +492,7 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
         "- MFU = images/s x training FLOPs per image / matmul peak of the precision the side "
         "computes in (reference: float32); training FLOPs per image = 3 x forward "
         "multiply-adds (fvcore, 1 multiply-add = 1 flop) x 2 FLOPs per multiply-add.",
-        "- spectrum = spectrum.train.train (uint8 data on the device, device-side normalization, "
+        "- spectrum = spectrum.engine.train.train (uint8 data on the device, device-side normalization, "
         "channels_last, fused SGD Nesterov); reference = DataLoader(TensorDataset(float32 "
         "normalized images), shuffle=True), NCHW, float32, torch's default SGD Nesterov, same "
         "model, hyper-parameters, loss and batch size.",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal, Union
 
-from .errors import SegmentsError, SpecError
+from ..errors import SegmentsError, SpecError
 
 PER_CHANNEL: Literal["C"] = "C"
 Segments = Union[int, Literal["C"]]

@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 import torch
 
-from .errors import DataError, SpecError
+from ..errors import DataError, SpecError
 
 FASHION_MNIST = "fashion-mnist"
 CIFAR10 = "cifar10"

@@ -7,10 +7,10 @@ from typing import Callable, Sequence
 import pandas as pd
 import torch
 
-from .complexity import FLOW_MODULES, LatencySettings, count, measure
+from .counts import FLOW_MODULES, LatencySettings, count, measure
 from .matching import match_width, matched_config
-from .nets import NetConfig
-from .segments import PER_CHANNEL, Segments, segments_label
+from ..net.xception import NetConfig
+from ..net.segments import PER_CHANNEL, Segments, segments_label
 
 MATCH_CHOICES = ("none", "params", "flops")
 

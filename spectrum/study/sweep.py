@@ -19,13 +19,13 @@ from typing import Callable
 import optuna
 import torch
 
-from .complexity import LatencySettings, count
-from .data import DataConfig, Splits, load_dataset
-from .errors import SpecError
+from ..cost.counts import LatencySettings, count
+from ..data.datasets import DataConfig, Splits, load_dataset
+from ..errors import SpecError
 from .fingerprints import changed_settings
-from .nets import NetConfig, check_config
-from .segments import PER_CHANNEL, Segments, segments_label, segments_sort_key
-from .train import DeviceData, EpochRecord, TrainConfig
+from ..net.xception import NetConfig, check_config
+from ..net.segments import PER_CHANNEL, Segments, segments_label, segments_sort_key
+from ..engine.train import DeviceData, EpochRecord, TrainConfig
 from .trial import TrialSpec, describe_trial, net_for_data, resolve_net, run_trial, versions
 from .workers import dead_on_this_host, worker_id
 

@@ -57,17 +57,17 @@ import pandas as pd
 import torch
 from optuna.trial import TrialState
 
-from .blocks import ACTIVATIONS, ORDERS, parse_choice
-from .complexity import LatencySettings
-from .data import DataConfig, Splits, load_dataset
-from .device import describe, resolve_precision
-from .errors import SpecError
+from ..net.blocks import ACTIVATIONS, ORDERS, parse_choice
+from ..cost.counts import LatencySettings
+from ..data.datasets import DataConfig, Splits, load_dataset
+from ..device import describe, resolve_precision
+from ..errors import SpecError
 from .fingerprints import changed_settings
-from .nets import (FLOWS, PRESETS, FlowSettings, NetConfig, build_net, resolve_widths,
+from ..net.xception import (FLOWS, PRESETS, FlowSettings, NetConfig, build_net, resolve_widths,
                    separable_layers)
-from .segments import PER_CHANNEL, Segments, parse_segments, segments_label, segments_sort_key
+from ..net.segments import PER_CHANNEL, Segments, parse_segments, segments_label, segments_sort_key
 from .sweep import SweepEvents, choose_preset
-from .train import DeviceData, EpochRecord, TrainConfig, train
+from ..engine.train import DeviceData, EpochRecord, TrainConfig, train
 from .trial import TrialSpec, count_record, describe_trial, net_for_data, versions
 from .workers import dead_on_this_host, worker_id
 

@@ -3,15 +3,15 @@
     [study]                      # name (default: the file's stem), kind = "sweep" | "search",
     name = "fig10-activation"    # description, device, storage (default: SQLite in reports/NAME)
     kind = "sweep"
-    [data]                       # spectrum.data.DataConfig: name, data_dir, val_size, split_seed
+    [data]                       # spectrum.data.datasets.DataConfig: name, data_dir, val_size, split_seed
     name = "fashion-mnist"
-    [train]                      # spectrum.train.TrainConfig: epochs, batch_size, lr, ...
+    [train]                      # spectrum.engine.train.TrainConfig: epochs, batch_size, lr, ...
     epochs = 2
     [sweep]                      # segments, orders, activations, residual, seeds, match, preset,
     segments = ["C"]             # width_multiplier, middle_repeats
     activations = ["none", "relu", "elu"]
     seeds = 3
-    [search]                     # spectrum.search.SearchSettings (kind = "search" only)
+    [search]                     # spectrum.study.search.SearchSettings (kind = "search" only)
 
 An unknown key or a value of the wrong type is a one-line :class:`SpecError` naming the file and
 the key. ``overrides`` (``--set train.epochs=3``, or just ``epochs=3`` when unambiguous) are
@@ -26,14 +26,14 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .blocks import ACTIVATIONS, ORDERS
-from .complexity import LatencySettings
-from .counting import MATCH_CHOICES
-from .data import DataConfig, parse_dataset_name
-from .errors import SpecError
-from .segments import parse_segments
+from ..net.blocks import ACTIVATIONS, ORDERS
+from ..cost.counts import LatencySettings
+from ..cost.table import MATCH_CHOICES
+from ..data.datasets import DataConfig, parse_dataset_name
+from ..errors import SpecError
+from ..net.segments import parse_segments
 from .sweep import SweepPlan
-from .train import TrainConfig
+from ..engine.train import TrainConfig
 
 KINDS = ("sweep", "search")
 STUDY_KEYS = {"name": str, "kind": str, "description": str, "device": str, "storage": str}
@@ -54,7 +54,7 @@ class Study:
     device: str = "auto"
     storage: str | None = None
     sweep: SweepPlan | None = None
-    search: Any = None  # spectrum.search.SearchSettings for kind = "search"
+    search: Any = None  # spectrum.study.search.SearchSettings for kind = "search"
 
 
 def type_name(kind) -> str:
