@@ -9,28 +9,31 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from tqdm import tqdm
 
-from spectrum.net.blocks import ACTIVATIONS, ORDERS, parse_choice
 from spectrum.data.datasets import DataConfig, parse_dataset_name
 from spectrum.device import PRECISIONS, configure, resolve_device
-from spectrum.errors import SpecError, SpectrumError
-from spectrum.net.xception import NetConfig, check_config
-from spectrum.net.segments import parse_segments, parse_segments_list
-from spectrum.study.sweep import run_sweep
 from spectrum.engine.train import SCHEDULES, DeviceData, TrainConfig
+from spectrum.errors import SpecError, SpectrumError
+from spectrum.net.blocks import ACTIVATIONS, ORDERS, parse_choice
+from spectrum.net.segments import parse_segments, parse_segments_list
+from spectrum.net.xception import NetConfig, check_config
+from spectrum.study.sweep import run_sweep
 
 try:  # typer >= 0.20 vendors click; older releases use the click package
     from typer._click import exceptions as click_exceptions
 except ImportError:  # pragma: no cover - depends on the installed typer
     from click import exceptions as click_exceptions
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  rich_markup_mode=None,
-                  help="Explore the spectrum between regular and depthwise separable convolutions.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    help="Explore the spectrum between regular and depthwise separable convolutions.",
+)
 
 
 @app.callback()
@@ -46,8 +49,11 @@ def echo_table(frame, float_format: str = "{:.3f}") -> None:
 
 
 # Shared by every command that runs a model (count, train, sweep, search, bench).
-PRECISION = typer.Option("auto", help="auto (bfloat16 where the GPU or CPU computes it "
-                         "natively, else float32) | float32 | bfloat16")
+PRECISION = typer.Option(
+    "auto",
+    help="auto (bfloat16 where the GPU or CPU computes it "
+    "natively, else float32) | float32 | bfloat16",
+)
 
 
 @app.command()
@@ -58,15 +64,17 @@ def count(
     activation: str = typer.Option("none", help="Intermediate activation: none | relu | elu"),
     match: str = typer.Option("none", help="Scale widths to the g=C budget: none|params|flops"),
     width: float = typer.Option(1.0, help="Width multiplier of the base net."),
-    round_to_segments: bool = typer.Option(False, "--round-to-segments",
-                                           help="Round channels up to a multiple of g."),
+    round_to_segments: bool = typer.Option(
+        False, "--round-to-segments", help="Round channels up to a multiple of g."
+    ),
     by_flow: bool = typer.Option(False, "--by-flow", help="Add a per-flow breakdown."),
     latency: bool = typer.Option(True, "--latency/--no-latency", help="Measure latency."),
-    batch_size: Optional[int] = typer.Option(None, help="Batch size for latency measurements "
-                                             "(default 64; 2 for xception)."),
+    batch_size: int | None = typer.Option(
+        None, help="Batch size for latency measurements (default 64; 2 for xception)."
+    ),
     device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
     precision: str = PRECISION,
-    csv: Optional[Path] = typer.Option(None, help="Also write the table to this CSV file."),
+    csv: Path | None = typer.Option(None, help="Also write the table to this CSV file."),
 ) -> None:
     """Params, FLOPs (fvcore: 1 multiply-add = 1 FLOP) and latency for each g."""
     from spectrum.cost.counts import LatencySettings
@@ -74,10 +82,14 @@ def count(
 
     values = parse_segments_list(segments)
     match = parse_choice(match, MATCH_CHOICES, "--match")
-    base = NetConfig.uniform("C", parse_choice(order, ORDERS, "--order"),
-                             parse_choice(activation, ACTIVATIONS, "--activation"),
-                             preset=preset, width_multiplier=width,
-                             round_to_segments=round_to_segments)
+    base = NetConfig.uniform(
+        "C",
+        parse_choice(order, ORDERS, "--order"),
+        parse_choice(activation, ACTIVATIONS, "--activation"),
+        preset=preset,
+        width_multiplier=width,
+        round_to_segments=round_to_segments,
+    )
     batch_size = batch_size or (2 if preset == "xception" else 64)
     if batch_size < 1:
         raise SpecError("--batch-size must be >= 1")
@@ -89,8 +101,9 @@ def count(
     precision = parse_precision(precision)
     settings = LatencySettings(batch_size=batch_size, precision=precision) if latency else None
     with tqdm(total=len(configs), desc="counting", unit="net", leave=False) as bar:
-        table = count_table(configs, torch_device, settings, by_flow,
-                            on_row=lambda done, total: bar.update(1))
+        table = count_table(
+            configs, torch_device, settings, by_flow, on_row=lambda done, total: bar.update(1)
+        )
     echo_table(table)
     if csv is not None:
         table.to_csv(csv, index=False)
@@ -98,33 +111,56 @@ def count(
 
 
 # Options shared by the commands that train (train, sweep, search).
-DATASET = typer.Option("fashion-mnist", help="fashion-mnist | cifar10 | cifar100 | "
-                       "imagefolder:PATH | synthetic")
-DATA_DIR = typer.Option(None, help="Directory holding the dataset files (else $SPECTRUM_DATA, "
-                        "the system copy, the user cache).")
+DATASET = typer.Option(
+    "fashion-mnist", help="fashion-mnist | cifar10 | cifar100 | imagefolder:PATH | synthetic"
+)
+DATA_DIR = typer.Option(
+    None,
+    help="Directory holding the dataset files (else $SPECTRUM_DATA, "
+    "the system copy, the user cache).",
+)
 EPOCHS = typer.Option(TrainConfig.epochs, help="Training epochs per trial.")
 BATCH_SIZE = typer.Option(TrainConfig.batch_size, help="Training batch size.")
 LR = typer.Option(TrainConfig.lr, help="Peak learning rate (SGD, Nesterov momentum).")
 WEIGHT_DECAY = typer.Option(TrainConfig.weight_decay, help="Weight decay (not on BN or biases).")
 SCHEDULE = typer.Option(TrainConfig.schedule, help="onecycle | cosine")
-AUGMENT = typer.Option(TrainConfig.augment, "--augment/--no-augment",
-                       help="Random crop (and flip where sensible) on the device.")
+AUGMENT = typer.Option(
+    TrainConfig.augment,
+    "--augment/--no-augment",
+    help="Random crop (and flip where sensible) on the device.",
+)
 COMPILE = typer.Option(False, "--compile", help="torch.compile the model for training.")
 TRAIN_SUBSET = typer.Option(None, help="Train on only the first N training images.")
 VAL_SIZE = typer.Option(5000, help="Validation images held out of the training set.")
 DEVICE = typer.Option("auto", help="auto | cpu | cuda | cuda:N")
 SEGMENTS = typer.Option("1,4,32,C", help="Comma-separated g values; C = one segment per channel.")
-PRESET = typer.Option("auto", help="auto (proxy-28 for 28px data, else proxy-32) | proxy-28 | "
-                      "proxy-32 | xception")
+PRESET = typer.Option(
+    "auto", help="auto (proxy-28 for 28px data, else proxy-32) | proxy-28 | proxy-32 | xception"
+)
 
 
-def train_config(epochs: int, batch_size: int, lr: float, weight_decay: float, schedule: str,
-                 augment: bool, compile_: bool, train_subset: int | None,
-                 precision: str) -> TrainConfig:
-    return TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                       schedule=parse_choice(schedule, SCHEDULES, "--schedule"),
-                       augment=augment, compile=compile_, train_subset=train_subset,
-                       precision=parse_precision(precision))
+def train_config(
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    schedule: str,
+    augment: bool,
+    compile_: bool,
+    train_subset: int | None,
+    precision: str,
+) -> TrainConfig:
+    return TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        schedule=parse_choice(schedule, SCHEDULES, "--schedule"),
+        augment=augment,
+        compile=compile_,
+        train_subset=train_subset,
+        precision=parse_precision(precision),
+    )
 
 
 def parse_precision(text: str) -> str:
@@ -132,8 +168,11 @@ def parse_precision(text: str) -> str:
 
 
 def data_config(dataset: str, data_dir: Path | None, val_size: int) -> DataConfig:
-    return DataConfig(name=parse_dataset_name(dataset),
-                      data_dir=str(data_dir) if data_dir else None, val_size=val_size)
+    return DataConfig(
+        name=parse_dataset_name(dataset),
+        data_dir=str(data_dir) if data_dir else None,
+        val_size=val_size,
+    )
 
 
 def parse_list(text: str, choices: tuple[str, ...], flag: str) -> tuple[str, ...]:
@@ -161,8 +200,9 @@ class TrialProgress:
     """tqdm bars for a run of trials: trials done (with ETA) and the current trial's steps."""
 
     def __init__(self, total: int, done: int = 0) -> None:
-        self.trials = tqdm(total=total, initial=done, desc="trials", unit="trial",
-                           dynamic_ncols=True)
+        self.trials = tqdm(
+            total=total, initial=done, desc="trials", unit="trial", dynamic_ncols=True
+        )
         self.steps: tqdm | None = None
 
     def trial_started(self, done: int, total: int, label: str) -> None:
@@ -174,23 +214,28 @@ class TrialProgress:
         if self.steps is None or step == 1:
             if self.steps is not None:
                 self.steps.close()
-            self.steps = tqdm(total=steps, desc=f"  epoch {epoch}", unit="step", leave=False,
-                              dynamic_ncols=True)
+            self.steps = tqdm(
+                total=steps, desc=f"  epoch {epoch}", unit="step", leave=False, dynamic_ncols=True
+            )
         self.steps.update(1)
 
     def epoch(self, record) -> None:
         if self.steps is not None:
             self.steps.close()
             self.steps = None
-        self.trials.write(f"    epoch {record.epoch}: loss {record.train_loss:.4f}, "
-                          f"val {record.val_acc:.4f}, {record.images_per_s:.0f} img/s")
+        self.trials.write(
+            f"    epoch {record.epoch}: loss {record.train_loss:.4f}, "
+            f"val {record.val_acc:.4f}, {record.images_per_s:.0f} img/s"
+        )
 
     def trial_finished(self, record: dict) -> None:
         self.trials.update(1)
         accuracy = record.get("test_acc")
         shown = f"test {accuracy:.4f}" if accuracy is not None else record.get("error", "")
-        self.trials.write(f"  g={record['segments']} {record['order']} act={record['activation']}"
-                          f" seed={record['seed']}: {record['status']}, {shown}")
+        self.trials.write(
+            f"  g={record['segments']} {record['order']} act={record['activation']}"
+            f" seed={record['seed']}: {record['status']}, {shown}"
+        )
 
     def close(self) -> None:
         if self.steps is not None:
@@ -207,24 +252,49 @@ def train(
     width: float = typer.Option(1.0, help="Width multiplier."),
     preset: str = PRESET,
     seed: int = typer.Option(0, help="Seed for initialization and data order."),
-    dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR, val_size: int = VAL_SIZE,
-    epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, lr: float = LR,
-    weight_decay: float = WEIGHT_DECAY, schedule: str = SCHEDULE, augment: bool = AUGMENT,
-    compile_: bool = COMPILE, train_subset: Optional[int] = TRAIN_SUBSET,
-    precision: str = PRECISION, device: str = DEVICE,
+    dataset: str = DATASET,
+    data_dir: Path | None = DATA_DIR,
+    val_size: int = VAL_SIZE,
+    epochs: int = EPOCHS,
+    batch_size: int = BATCH_SIZE,
+    lr: float = LR,
+    weight_decay: float = WEIGHT_DECAY,
+    schedule: str = SCHEDULE,
+    augment: bool = AUGMENT,
+    compile_: bool = COMPILE,
+    train_subset: int | None = TRAIN_SUBSET,
+    precision: str = PRECISION,
+    device: str = DEVICE,
 ) -> None:
     """Train one configuration and print its numbers."""
     from spectrum.data.datasets import load_dataset
     from spectrum.study.sweep import GridPoint, SweepPlan, base_net
     from spectrum.study.trial import TrialSpec, run_trial
 
-    point = GridPoint(parse_segments(segments), parse_choice(order, ORDERS, "--order"),
-                      parse_choice(activation, ACTIVATIONS, "--activation"),
-                      parse_residual(residual)[0], seed)
-    plan = SweepPlan(segments=(point.segments,), preset=preset, width_multiplier=width,
-                     train=train_config(epochs, batch_size, lr, weight_decay, schedule, augment,
-                                        compile_, train_subset, precision),
-                     data=data_config(dataset, data_dir, val_size))
+    point = GridPoint(
+        parse_segments(segments),
+        parse_choice(order, ORDERS, "--order"),
+        parse_choice(activation, ACTIVATIONS, "--activation"),
+        parse_residual(residual)[0],
+        seed,
+    )
+    plan = SweepPlan(
+        segments=(point.segments,),
+        preset=preset,
+        width_multiplier=width,
+        train=train_config(
+            epochs,
+            batch_size,
+            lr,
+            weight_decay,
+            schedule,
+            augment,
+            compile_,
+            train_subset,
+            precision,
+        ),
+        data=data_config(dataset, data_dir, val_size),
+    )
     torch_device = resolve_device(device)
     configure(torch_device)
     splits = load_dataset(plan.data)
@@ -232,18 +302,35 @@ def train(
     check_config(net)
     progress = TrialProgress(total=1)
     try:
-        record = run_trial(TrialSpec(net, plan.train, seed), DeviceData.from_splits(
-            splits, torch_device), torch_device, dataset=splits.name, on_step=progress.step,
-            on_epoch=progress.epoch)
+        record = run_trial(
+            TrialSpec(net, plan.train, seed),
+            DeviceData.from_splits(splits, torch_device),
+            torch_device,
+            dataset=splits.name,
+            on_step=progress.step,
+            on_epoch=progress.epoch,
+        )
         progress.trial_finished(record)
     finally:
         progress.close()
-    for name in ("status", "params", "flops", "latency_ms", "train_step_ms", "val_acc",
-                 "test_acc", "wall_time_s", "device", "precision", "error"):
+    for name in (
+        "status",
+        "params",
+        "flops",
+        "latency_ms",
+        "train_step_ms",
+        "val_acc",
+        "test_acc",
+        "wall_time_s",
+        "device",
+        "precision",
+        "error",
+    ):
         if record.get(name) is not None:
             value = record[name]
-            typer.echo(f"{name:>14}: {value:.4f}" if isinstance(value, float)
-                       else f"{name:>14}: {value}")
+            typer.echo(
+                f"{name:>14}: {value:.4f}" if isinstance(value, float) else f"{name:>14}: {value}"
+            )
 
 
 @app.command()
@@ -256,15 +343,23 @@ def sweep(
     match: str = typer.Option("none", help="Scale widths to the g=C budget: none|params|flops"),
     width: float = typer.Option(1.0, help="Width multiplier of the base net."),
     preset: str = PRESET,
-    dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR, val_size: int = VAL_SIZE,
-    epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, lr: float = LR,
-    weight_decay: float = WEIGHT_DECAY, schedule: str = SCHEDULE, augment: bool = AUGMENT,
-    compile_: bool = COMPILE, train_subset: Optional[int] = TRAIN_SUBSET,
+    dataset: str = DATASET,
+    data_dir: Path | None = DATA_DIR,
+    val_size: int = VAL_SIZE,
+    epochs: int = EPOCHS,
+    batch_size: int = BATCH_SIZE,
+    lr: float = LR,
+    weight_decay: float = WEIGHT_DECAY,
+    schedule: str = SCHEDULE,
+    augment: bool = AUGMENT,
+    compile_: bool = COMPILE,
+    train_subset: int | None = TRAIN_SUBSET,
     precision: str = PRECISION,
     study: str = typer.Option("quickstart", help="Study name (one grid per name)."),
-    storage: Optional[str] = typer.Option(None, help="Optuna storage URL or file; default: "
-                                          "SQLite study.db in the output directory."),
-    out: Optional[Path] = typer.Option(None, help="Output directory (default reports/STUDY)."),
+    storage: str | None = typer.Option(
+        None, help="Optuna storage URL or file; default: SQLite study.db in the output directory."
+    ),
+    out: Path | None = typer.Option(None, help="Output directory (default reports/STUDY)."),
     device: str = DEVICE,
     report: bool = typer.Option(True, "--report/--no-report", help="Write the report at the end."),
 ) -> None:
@@ -273,23 +368,51 @@ def sweep(
     from spectrum.study.sweep import SweepPlan
 
     plan = SweepPlan(
-        segments=tuple(parse_segments_list(segments)), orders=parse_list(orders, ORDERS,
-                                                                         "--orders"),
+        segments=tuple(parse_segments_list(segments)),
+        orders=parse_list(orders, ORDERS, "--orders"),
         activations=parse_list(activations, ACTIVATIONS, "--activations"),
-        residual=parse_residual(residual), seeds=seeds,
-        match=parse_choice(match, MATCH_CHOICES, "--match"), preset=preset,
+        residual=parse_residual(residual),
+        seeds=seeds,
+        match=parse_choice(match, MATCH_CHOICES, "--match"),
+        preset=preset,
         width_multiplier=width,
-        train=train_config(epochs, batch_size, lr, weight_decay, schedule, augment, compile_,
-                           train_subset, precision),
-        data=data_config(dataset, data_dir, val_size))
-    run_study_command(lambda optuna_storage, torch_device, events: run_sweep(
-        plan, study, optuna_storage, torch_device, command=command_line(), events=events),
-        study, storage, out, device, report, total=len(plan.points()))
+        train=train_config(
+            epochs,
+            batch_size,
+            lr,
+            weight_decay,
+            schedule,
+            augment,
+            compile_,
+            train_subset,
+            precision,
+        ),
+        data=data_config(dataset, data_dir, val_size),
+    )
+    run_study_command(
+        lambda optuna_storage, torch_device, events: run_sweep(
+            plan, study, optuna_storage, torch_device, command=command_line(), events=events
+        ),
+        study,
+        storage,
+        out,
+        device,
+        report,
+        total=len(plan.points()),
+    )
 
 
-def run_study_command(run, study: str, storage: str | None, out: Path | None, device: str,
-                      report: bool, total: int, heartbeat: bool = False,
-                      storage_options: dict | None = None) -> None:
+def run_study_command(
+    run,
+    study: str,
+    storage: str | None,
+    out: Path | None,
+    device: str,
+    report: bool,
+    total: int,
+    heartbeat: bool = False,
+    storage_options: dict | None = None,
+) -> None:
     """Shared by sweep, search and run: storage, device, progress, summary, results, report.
 
     ``storage_options`` go to :func:`spectrum.study.storage.open_storage` (heartbeat interval, ...).
@@ -299,22 +422,27 @@ def run_study_command(run, study: str, storage: str | None, out: Path | None, de
 
     out_dir = out or Path("reports") / study
     torch_device = resolve_device(device)
-    optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat,
-                                  **(storage_options or {}))
+    optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat, **(storage_options or {}))
     configure(torch_device)
     progress = TrialProgress(total)
     events = SweepEvents(
         trial_started=lambda done, _total, point: progress.trial_started(
-            done, _total, getattr(point, "key", str(point))),
-        step=progress.step, epoch=progress.epoch, trial_finished=progress.trial_finished)
+            done, _total, getattr(point, "key", str(point))
+        ),
+        step=progress.step,
+        epoch=progress.epoch,
+        trial_finished=progress.trial_finished,
+    )
     try:
         finished = run(optuna_storage, torch_device, events)
     except KeyboardInterrupt:
         progress.close()
-        typer.echo(f"spectrum: interrupted; finished trials are kept in "
-                   f"{describe_storage(storage, out_dir)}; re-run the same command to resume",
-                   err=True)
-        raise typer.Exit(130)
+        typer.echo(
+            f"spectrum: interrupted; finished trials are kept in "
+            f"{describe_storage(storage, out_dir)}; re-run the same command to resume",
+            err=True,
+        )
+        raise typer.Exit(130) from None
     progress.close()
     finish_study(finished, out_dir, describe_storage(storage, out_dir), report)
 
@@ -329,16 +457,32 @@ def finish_study(study, out_dir: Path, storage_label: str, report: bool) -> None
     if study.user_attrs.get("kind") == "sweep":
         summary = summarize(usable_sweep(trial_frame(study)))
         if not summary.empty:
-            columns = [c for c in ("segments", "order", "activation", "residual", "n_seeds",
-                                   "test_acc_mean", "test_acc_std", "params_mean",
-                                   "flops_mean", "latency_ms_mean") if c in summary]
+            columns = [
+                c
+                for c in (
+                    "segments",
+                    "order",
+                    "activation",
+                    "residual",
+                    "n_seeds",
+                    "test_acc_mean",
+                    "test_acc_std",
+                    "params_mean",
+                    "flops_mean",
+                    "latency_ms_mean",
+                )
+                if c in summary
+            ]
             echo_table(summary[columns], "{:.4f}")
     elif study.user_attrs.get("kind") == "search":
         from spectrum.study.search import best_trials_table
 
         best = best_trials_table(study)
-        typer.echo("best trials (Pareto front of the feasible trials):"
-                   if len(study.directions) > 1 else "best trial:")
+        typer.echo(
+            "best trials (Pareto front of the feasible trials):"
+            if len(study.directions) > 1
+            else "best trial:"
+        )
         if best.empty:
             typer.echo("  none: no feasible trial completed")
         else:
@@ -353,12 +497,14 @@ def finish_study(study, out_dir: Path, storage_label: str, report: bool) -> None
 
 @app.command("report")
 def report_command(
-    target: str = typer.Argument(..., help="A report directory holding study.db, or a study "
-                                 "name with --storage."),
-    storage: Optional[str] = typer.Option(None, help="Optuna storage URL or file."),
-    study: Optional[str] = typer.Option(None, help="Study name (needed if the storage holds "
-                                        "several)."),
-    out: Optional[Path] = typer.Option(None, help="Where to write (default: the directory)."),
+    target: str = typer.Argument(
+        ..., help="A report directory holding study.db, or a study name with --storage."
+    ),
+    storage: str | None = typer.Option(None, help="Optuna storage URL or file."),
+    study: str | None = typer.Option(
+        None, help="Study name (needed if the storage holds several)."
+    ),
+    out: Path | None = typer.Option(None, help="Where to write (default: the directory)."),
 ) -> None:
     """Tables, Pareto plots, curves, EDFs and the verdict, rebuilt from the study storage."""
     from spectrum.report import write_report
@@ -367,8 +513,10 @@ def report_command(
     target_path = Path(target)
     if storage is None:
         if not target_path.is_dir():
-            raise SpecError(f"{target!r} is not a directory; give a report directory or "
-                            f"--storage URL with a study name")
+            raise SpecError(
+                f"{target!r} is not a directory; give a report directory or "
+                f"--storage URL with a study name"
+            )
         if not (target_path / "study.db").exists():
             raise SpecError(f"{target_path / 'study.db'} does not exist; give --storage")
         base_dir = target_path
@@ -385,90 +533,169 @@ def report_command(
 @app.command()
 def search(
     objectives: str = typer.Option(
-        "accuracy", help="Comma-separated, any of: accuracy (validation, maximized), params, "
-        "flops, latency (minimized). Several objectives make a multi-objective study."),
-    trials: int = typer.Option(20, help="Stop when the study holds this many finished trials "
-                               "(complete, infeasible or pruned; failed ones do not count). "
-                               "Every worker on the study stops there."),
+        "accuracy",
+        help="Comma-separated, any of: accuracy (validation, maximized), params, "
+        "flops, latency (minimized). Several objectives make a multi-objective study.",
+    ),
+    trials: int = typer.Option(
+        20,
+        help="Stop when the study holds this many finished trials "
+        "(complete, infeasible or pruned; failed ones do not count). "
+        "Every worker on the study stops there.",
+    ),
     sampler: str = typer.Option("tpe", help="tpe | nsga2 | random (NSGA-II population 10)."),
-    pruner: str = typer.Option("auto", help="auto | median | hyperband | none. Single "
-                               "objective 'accuracy' only (auto: hyperband there, else none); "
-                               "reports validation accuracy after every epoch."),
-    seed: int = typer.Option(0, help="Seeds the sampler (per trial number, so workers differ "
-                             "and one worker is reproducible) and every trial's training."),
-    segments: Optional[list[str]] = typer.Option(
-        None, help="g choices, e.g. 1,4,C for every flow, or FLOW=LIST (entry=1,2 / middle=C / "
+    pruner: str = typer.Option(
+        "auto",
+        help="auto | median | hyperband | none. Single "
+        "objective 'accuracy' only (auto: hyperband there, else none); "
+        "reports validation accuracy after every epoch.",
+    ),
+    seed: int = typer.Option(
+        0,
+        help="Seeds the sampler (per trial number, so workers differ "
+        "and one worker is reproducible) and every trial's training.",
+    ),
+    segments: list[str] | None = typer.Option(
+        None,
+        help="g choices, e.g. 1,4,C for every flow, or FLOW=LIST (entry=1,2 / middle=C / "
         "exit=4,C) for one flow; repeatable. Default: every power of two dividing the flow's "
-        "channels at every width, and C."),
-    orders: Optional[list[str]] = typer.Option(
-        None, help="Op orders (depthwise-first, pointwise-first), as LIST or FLOW=LIST; "
-        "repeatable. Default: both."),
-    activations: Optional[list[str]] = typer.Option(
-        None, help="Intermediate activations (none, relu, elu), as LIST or FLOW=LIST; "
-        "repeatable. Default: all three."),
+        "channels at every width, and C.",
+    ),
+    orders: list[str] | None = typer.Option(
+        None,
+        help="Op orders (depthwise-first, pointwise-first), as LIST or FLOW=LIST; "
+        "repeatable. Default: both.",
+    ),
+    activations: list[str] | None = typer.Option(
+        None,
+        help="Intermediate activations (none, relu, elu), as LIST or FLOW=LIST; "
+        "repeatable. Default: all three.",
+    ),
     widths: str = typer.Option("0.5,0.75,1.0", help="Width multiplier choices."),
     repeats: str = typer.Option("1,2,3", help="Middle-flow repeat choices."),
     residual: str = typer.Option("on,off", help="Residual choices: on, off or on,off."),
-    lr: str = typer.Option(str(TrainConfig.lr), help="Learning rate: one value (not searched), "
-                           "a list of choices (0.05,0.2) or a log-uniform range LOW:HIGH."),
-    max_params: Optional[int] = typer.Option(None, help="Constraint: at most this many "
-                                             "parameters (checked before training)."),
-    max_flops: Optional[int] = typer.Option(None, help="Constraint: at most this many FLOPs "
-                                            "(fvcore multiply-adds per image)."),
-    max_latency_ms: Optional[float] = typer.Option(None, help="Constraint: at most this "
-                                                   "inference latency per batch (ms)."),
-    latency: bool = typer.Option(True, "--latency/--no-latency", help="Measure latency of "
-                                 "every trial (needed by the latency objective/constraint)."),
+    lr: str = typer.Option(
+        str(TrainConfig.lr),
+        help="Learning rate: one value (not searched), "
+        "a list of choices (0.05,0.2) or a log-uniform range LOW:HIGH.",
+    ),
+    max_params: int | None = typer.Option(
+        None, help="Constraint: at most this many parameters (checked before training)."
+    ),
+    max_flops: int | None = typer.Option(
+        None, help="Constraint: at most this many FLOPs (fvcore multiply-adds per image)."
+    ),
+    max_latency_ms: float | None = typer.Option(
+        None, help="Constraint: at most this inference latency per batch (ms)."
+    ),
+    latency: bool = typer.Option(
+        True,
+        "--latency/--no-latency",
+        help="Measure latency of every trial (needed by the latency objective/constraint).",
+    ),
     preset: str = PRESET,
-    dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR, val_size: int = VAL_SIZE,
-    epochs: int = EPOCHS, batch_size: int = BATCH_SIZE, weight_decay: float = WEIGHT_DECAY,
-    schedule: str = SCHEDULE, augment: bool = AUGMENT, compile_: bool = COMPILE,
-    train_subset: Optional[int] = TRAIN_SUBSET, precision: str = PRECISION,
-    study: str = typer.Option("search", help="Study name; start the same command in several "
-                              "processes (same --storage) to add workers."),
-    storage: Optional[str] = typer.Option(None, help="Optuna storage: default SQLite study.db "
-                                          "in the output directory; a .log/journal: file for "
-                                          "several processes on one machine; postgresql:// or "
-                                          "mysql:// for several machines."),
-    out: Optional[Path] = typer.Option(None, help="Output directory (default reports/STUDY)."),
+    dataset: str = DATASET,
+    data_dir: Path | None = DATA_DIR,
+    val_size: int = VAL_SIZE,
+    epochs: int = EPOCHS,
+    batch_size: int = BATCH_SIZE,
+    weight_decay: float = WEIGHT_DECAY,
+    schedule: str = SCHEDULE,
+    augment: bool = AUGMENT,
+    compile_: bool = COMPILE,
+    train_subset: int | None = TRAIN_SUBSET,
+    precision: str = PRECISION,
+    study: str = typer.Option(
+        "search",
+        help="Study name; start the same command in several "
+        "processes (same --storage) to add workers.",
+    ),
+    storage: str | None = typer.Option(
+        None,
+        help="Optuna storage: default SQLite study.db "
+        "in the output directory; a .log/journal: file for "
+        "several processes on one machine; postgresql:// or "
+        "mysql:// for several machines.",
+    ),
+    out: Path | None = typer.Option(None, help="Output directory (default reports/STUDY)."),
     device: str = DEVICE,
     report: bool = typer.Option(True, "--report/--no-report", help="Write the report at the end."),
-    heartbeat_interval: int = typer.Option(10, help="Seconds between trial heartbeats (SQL "
-                                           "storages)."),
-    grace_period: int = typer.Option(30, help="Seconds without a heartbeat before a trial is "
-                                     "failed and re-queued once."),
+    heartbeat_interval: int = typer.Option(
+        10, help="Seconds between trial heartbeats (SQL storages)."
+    ),
+    grace_period: int = typer.Option(
+        30, help="Seconds without a heartbeat before a trial is failed and re-queued once."
+    ),
 ) -> None:
     """Search per-flow points of the spectrum with Optuna: one or several objectives, pruning,
     constraints, any number of workers on one study."""
     from spectrum.cost.counts import LatencySettings
-    from spectrum.study.search import (Constraints, SearchPlan, SearchSpace, flow_overrides,
-                                 merge_space_data, run_search)
+    from spectrum.study.search import (
+        Constraints,
+        SearchPlan,
+        SearchSpace,
+        flow_overrides,
+        merge_space_data,
+        run_search,
+    )
 
     lr_text = lr.strip()
     searched_lr = "," in lr_text or ":" in lr_text
-    space = SearchSpace.from_dict(merge_space_data(
-        flow_overrides(segments, "segments"), flow_overrides(orders, "orders"),
-        flow_overrides(activations, "activations"),
-        {"widths": widths, "repeats": repeats, "residual": residual, "preset": preset,
-         **({"lr": lr_text} if searched_lr else {})}))
+    space = SearchSpace.from_dict(
+        merge_space_data(
+            flow_overrides(segments, "segments"),
+            flow_overrides(orders, "orders"),
+            flow_overrides(activations, "activations"),
+            {
+                "widths": widths,
+                "repeats": repeats,
+                "residual": residual,
+                "preset": preset,
+                **({"lr": lr_text} if searched_lr else {}),
+            },
+        )
+    )
     try:
         base_lr = TrainConfig.lr if searched_lr else float(lr_text)
     except ValueError:
-        raise SpecError(f"--lr {lr!r}: give a number, a list (0.05,0.2) or a range "
-                        f"LOW:HIGH") from None
+        raise SpecError(
+            f"--lr {lr!r}: give a number, a list (0.05,0.2) or a range LOW:HIGH"
+        ) from None
     plan = SearchPlan(
-        space=space, objectives=tuple(o.strip().lower() for o in objectives.split(",")),
-        constraints=Constraints(max_params, max_flops, max_latency_ms), trials=trials,
-        sampler=sampler.strip().lower(), pruner=pruner.strip().lower(), seed=seed,
-        train=train_config(epochs, batch_size, base_lr, weight_decay, schedule, augment,
-                           compile_, train_subset, precision),
+        space=space,
+        objectives=tuple(o.strip().lower() for o in objectives.split(",")),
+        constraints=Constraints(max_params, max_flops, max_latency_ms),
+        trials=trials,
+        sampler=sampler.strip().lower(),
+        pruner=pruner.strip().lower(),
+        seed=seed,
+        train=train_config(
+            epochs,
+            batch_size,
+            base_lr,
+            weight_decay,
+            schedule,
+            augment,
+            compile_,
+            train_subset,
+            precision,
+        ),
         data=data_config(dataset, data_dir, val_size),
-        latency=LatencySettings() if latency else None)
-    run_study_command(lambda optuna_storage, torch_device, events: run_search(
-        plan, study, optuna_storage, torch_device, command=command_line(), events=events),
-        study, storage, out, device, report, total=trials, heartbeat=True,
-        storage_options={"heartbeat_interval": heartbeat_interval,
-                         "grace_period": grace_period})
+        latency=LatencySettings() if latency else None,
+    )
+    run_study_command(
+        lambda optuna_storage, torch_device, events: run_search(
+            plan, study, optuna_storage, torch_device, command=command_line(), events=events
+        ),
+        study,
+        storage,
+        out,
+        device,
+        report,
+        total=trials,
+        heartbeat=True,
+        storage_options={"heartbeat_interval": heartbeat_interval, "grace_period": grace_period},
+    )
 
 
 def run_search_study(study, storage: str | None, out: Path | None, device: str) -> None:
@@ -476,19 +703,29 @@ def run_search_study(study, storage: str | None, out: Path | None, device: str) 
     from spectrum.study.search import run_search
 
     plan = study.search
-    run_study_command(lambda optuna_storage, torch_device, events: run_search(
-        plan, study.name, optuna_storage, torch_device, command=command_line(), events=events),
-        study.name, storage, out, device, True, total=plan.trials, heartbeat=True)
+    run_study_command(
+        lambda optuna_storage, torch_device, events: run_search(
+            plan, study.name, optuna_storage, torch_device, command=command_line(), events=events
+        ),
+        study.name,
+        storage,
+        out,
+        device,
+        True,
+        total=plan.trials,
+        heartbeat=True,
+    )
 
 
 @app.command()
 def run(
     study_file: Path = typer.Argument(..., help="A study file, e.g. studies/fig10-activation.toml"),
-    set_: list[str] = typer.Option([], "--set", help="Override a field: --set train.epochs=3 "
-                                   "(repeatable)."),
-    device: Optional[str] = typer.Option(None, help="Override the study's device."),
-    storage: Optional[str] = typer.Option(None, help="Override the study's storage URL."),
-    out: Optional[Path] = typer.Option(None, help="Output directory (default reports/NAME)."),
+    set_: list[str] = typer.Option(
+        [], "--set", help="Override a field: --set train.epochs=3 (repeatable)."
+    ),
+    device: str | None = typer.Option(None, help="Override the study's device."),
+    storage: str | None = typer.Option(None, help="Override the study's storage URL."),
+    out: Path | None = typer.Option(None, help="Output directory (default reports/NAME)."),
 ) -> None:
     """Run (or resume) a ready-made study file and write its report into reports/NAME/."""
     from spectrum.study.studyfile import load_study
@@ -498,9 +735,22 @@ def run(
     storage = storage or study.storage
     if study.kind == "sweep":
         plan = study.sweep
-        run_study_command(lambda optuna_storage, torch_device, events: run_sweep(
-            plan, study.name, optuna_storage, torch_device, command=command_line(),
-            events=events), study.name, storage, out, device, True, total=len(plan.points()))
+        run_study_command(
+            lambda optuna_storage, torch_device, events: run_sweep(
+                plan,
+                study.name,
+                optuna_storage,
+                torch_device,
+                command=command_line(),
+                events=events,
+            ),
+            study.name,
+            storage,
+            out,
+            device,
+            True,
+            total=len(plan.points()),
+        )
     else:
         run_search_study(study, storage, out, device)
 
@@ -516,48 +766,80 @@ def bench_train_command(
     batch_size: int = BATCH_SIZE,
     warmup: int = typer.Option(5, help="Untimed warm-up steps per side."),
     steps: int = typer.Option(5, help="Steps per block and side (a block is timed as a whole)."),
-    blocks: int = typer.Option(10, help="Timed blocks per side, interleaved engine / reference; "
-                               "images/s is the median over blocks."),
-    compile_: bool = typer.Option(False, "--compile", help="Also measure the engine with "
-                                  "torch.compile (a separate run, with its own reference)."),
-    matmul_size: int = typer.Option(2048, help="Size n of the n x n matmul that sets the peak "
-                                    "for MFU."),
+    blocks: int = typer.Option(
+        10,
+        help="Timed blocks per side, interleaved engine / reference; "
+        "images/s is the median over blocks.",
+    ),
+    compile_: bool = typer.Option(
+        False,
+        "--compile",
+        help="Also measure the engine with torch.compile (a separate run, with its own reference).",
+    ),
+    matmul_size: int = typer.Option(
+        2048, help="Size n of the n x n matmul that sets the peak for MFU."
+    ),
     precision: str = PRECISION,
     preset: str = PRESET,
-    dataset: str = DATASET, data_dir: Optional[Path] = DATA_DIR,
-    out: Path = typer.Option(Path("reports") / "bench", help="Output directory for "
-                             "train-DEVICE.csv and train-DEVICE.md."),
+    dataset: str = DATASET,
+    data_dir: Path | None = DATA_DIR,
+    out: Path = typer.Option(
+        Path("reports") / "bench", help="Output directory for train-DEVICE.csv and train-DEVICE.md."
+    ),
 ) -> None:
     """Training images/s of the engine vs a plain PyTorch DataLoader loop at each g, with MFU
     (FLOPs = 3 x forward multiply-adds x 2) against a measured matmul peak. Where the engine
     trains in bf16 by default, a float32 engine run is measured too."""
     from spectrum.engine.bench import BenchSettings, bench_train, parse_bench_segments, write_bench
 
-    settings = BenchSettings(segments=parse_bench_segments(segments), batch_size=batch_size,
-                             warmup=warmup, steps=steps, blocks=blocks, matmul_size=matmul_size,
-                             compile=compile_, precision=parse_precision(precision))
+    settings = BenchSettings(
+        segments=parse_bench_segments(segments),
+        batch_size=batch_size,
+        warmup=warmup,
+        steps=steps,
+        blocks=blocks,
+        matmul_size=matmul_size,
+        compile=compile_,
+        precision=parse_precision(precision),
+    )
     data = data_config(dataset, data_dir, VAL_SIZE.default)
     torch_device = resolve_device(device)
     configure(torch_device)
-    table, meta = bench_train(settings, torch_device, data, preset=preset,
-                              command=command_line(),
-                              on_progress=lambda text: typer.echo(f"  {text}", err=True))
+    table, meta = bench_train(
+        settings,
+        torch_device,
+        data,
+        preset=preset,
+        command=command_line(),
+        on_progress=lambda text: typer.echo(f"  {text}", err=True),
+    )
     if meta["note"]:
         typer.echo(f"note: {meta['note']}", err=True)
     busiest = max([*meta["load_start"], *meta["load_end"]])
     if busiest > (meta["cores"] or 1) and torch_device.type == "cpu":
-        typer.echo(f"note: load average up to {busiest:.1f} on {meta['cores']} CPUs: the machine "
-                   "is oversubscribed and timings vary; SPECTRUM_THREADS=1 gives steadier numbers",
-                   err=True)
-    columns = ["g", "params", "forward_macs", "precision", "spectrum_images_per_s",
-               "reference_images_per_s", "speedup"]
+        typer.echo(
+            f"note: load average up to {busiest:.1f} on {meta['cores']} CPUs: the machine "
+            "is oversubscribed and timings vary; SPECTRUM_THREADS=1 gives steadier numbers",
+            err=True,
+        )
+    columns = [
+        "g",
+        "params",
+        "forward_macs",
+        "precision",
+        "spectrum_images_per_s",
+        "reference_images_per_s",
+        "speedup",
+    ]
     for run in meta["runs"][1:]:
         columns += [f"{run.name}_images_per_s", f"{run.name}_speedup"]
     echo_table(table[columns + ["spectrum_mfu", "reference_mfu"]], "{:.3f}")
     first = table.iloc[0]
-    typer.echo(f"matmul peak: {first['matmul_peak_gflops']:.1f} GFLOP/s float32, "
-               f"{first['engine_peak_gflops']:.1f} GFLOP/s {first['precision']}; MFU counts "
-               f"3 x forward multiply-adds x 2 FLOPs per image")
+    typer.echo(
+        f"matmul peak: {first['matmul_peak_gflops']:.1f} GFLOP/s float32, "
+        f"{first['engine_peak_gflops']:.1f} GFLOP/s {first['precision']}; MFU counts "
+        f"3 x forward multiply-adds x 2 FLOPs per image"
+    )
     csv_path, md_path = write_bench(table, meta, out)
     typer.echo(f"wrote {csv_path} and {md_path}")
 

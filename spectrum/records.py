@@ -30,9 +30,29 @@ import pandas as pd
 STATUSES = ("complete", "diverged", "failed", "infeasible", "pruned")
 
 ROW_COLUMNS = [
-    "trial", "state", "status", "kind", "segments", "order", "activation", "residual", "seed",
-    "match", "width_multiplier", "params", "flops", "latency_ms", "train_step_ms", "val_acc",
-    "test_acc", "epochs_run", "wall_time_s", "device", "precision", "dataset", "error",
+    "trial",
+    "state",
+    "status",
+    "kind",
+    "segments",
+    "order",
+    "activation",
+    "residual",
+    "seed",
+    "match",
+    "width_multiplier",
+    "params",
+    "flops",
+    "latency_ms",
+    "train_step_ms",
+    "val_acc",
+    "test_acc",
+    "epochs_run",
+    "wall_time_s",
+    "device",
+    "precision",
+    "dataset",
+    "error",
 ]
 
 
@@ -67,8 +87,16 @@ def curves_frame(study) -> pd.DataFrame:
     for trial in study.get_trials(deepcopy=False):
         attrs = trial.user_attrs
         for point in attrs.get("curve") or []:
-            rows.append({"trial": trial.number, "status": attrs.get("status"),
-                         "segments": attrs.get("segments"), "order": attrs.get("order"),
-                         "activation": attrs.get("activation"), "residual": attrs.get("residual"),
-                         "seed": attrs.get("seed"), **point})
+            rows.append(
+                {
+                    "trial": trial.number,
+                    "status": attrs.get("status"),
+                    "segments": attrs.get("segments"),
+                    "order": attrs.get("order"),
+                    "activation": attrs.get("activation"),
+                    "residual": attrs.get("residual"),
+                    "seed": attrs.get("seed"),
+                    **point,
+                }
+            )
     return pd.DataFrame(rows)

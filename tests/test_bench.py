@@ -11,16 +11,35 @@ import pandas as pd
 import pytest
 import torch
 
-from spectrum.engine.bench import (COLUMNS, COMPILED_COLUMNS, FLOAT32_COLUMNS, BenchSettings, EngineRun,
-                            bench_train, engine_runs, load_bench_data, markdown,
-                            matmul_peak_gflops, parse_bench_segments, write_bench)
 from spectrum.data.datasets import DataConfig
+from spectrum.engine.bench import (
+    COLUMNS,
+    COMPILED_COLUMNS,
+    FLOAT32_COLUMNS,
+    BenchSettings,
+    EngineRun,
+    bench_train,
+    engine_runs,
+    load_bench_data,
+    markdown,
+    matmul_peak_gflops,
+    parse_bench_segments,
+    write_bench,
+)
 from spectrum.errors import DataError, SpecError
 
 # bf16 is asked for explicitly so that every machine measures the same runs (bf16, then float32);
 # where the CPU has no native bf16 it is emulated, which is slow but fine at this size.
-TINY = BenchSettings(segments=(4, "C"), batch_size=8, warmup=1, steps=2, blocks=2,
-                     matmul_size=64, matmul_repeats=2, precision="bfloat16")
+TINY = BenchSettings(
+    segments=(4, "C"),
+    batch_size=8,
+    warmup=1,
+    steps=2,
+    blocks=2,
+    matmul_size=64,
+    matmul_repeats=2,
+    precision="bfloat16",
+)
 CPU = torch.device("cpu")
 
 
@@ -59,17 +78,23 @@ def test_rows_have_every_column_and_sane_values(measured):
     assert table["forward_macs"].iloc[0] > table["forward_macs"].iloc[1] > 0
     assert (table["train_flops_per_image"] == 6 * table["forward_macs"]).all()
     # Each side's MFU is against the matmul peak of the precision it computes in.
-    for column, peak in (("spectrum", "engine_peak_gflops"), ("reference", "matmul_peak_gflops"),
-                         ("float32", "matmul_peak_gflops")):
-        mfu = table[f"{column}_images_per_s"] * table["train_flops_per_image"] / (
-            table[peak] * 1e9)
+    for column, peak in (
+        ("spectrum", "engine_peak_gflops"),
+        ("reference", "matmul_peak_gflops"),
+        ("float32", "matmul_peak_gflops"),
+    ):
+        mfu = table[f"{column}_images_per_s"] * table["train_flops_per_image"] / (table[peak] * 1e9)
         assert mfu.tolist() == pytest.approx(table[f"{column}_mfu"].tolist())
     row = table.iloc[0]
     assert row["matmul_peak_gflops"] > 0 and row["engine_peak_gflops"] > 0
     assert row["device"] == "cpu" and row["threads"] == 1
     assert row["torch"] == torch.__version__
     assert (row["batch_size"], row["warmup_steps"], row["block_steps"], row["blocks"]) == (
-        8, 1, 2, 2)
+        8,
+        1,
+        2,
+        2,
+    )
     assert row["dataset"] == "synthetic" and row["command"] == "spectrum bench train"
     assert len(meta["matmul_peaks_gflops"]) == 3 and len(meta["load_start"]) == 3  # per g + end
     assert len(meta["engine_peaks_gflops"]) == 3
@@ -116,13 +141,18 @@ def test_blocks_interleave_engine_and_reference():
     settings = replace(TINY, segments=("C",), warmup=2, steps=3, blocks=4)
     splits, _ = load_bench_data(DataConfig(name="synthetic"), settings.images_per_run)
     from spectrum.engine.bench import net_for, reference_loader, run_interleaved
-    from spectrum.net.xception import build_net
     from spectrum.engine.train import DeviceData
+    from spectrum.net.xception import build_net
 
     model = build_net(net_for("C", splits, "auto"))
-    measured = run_interleaved(copy.deepcopy(model), copy.deepcopy(model),
-                               DeviceData.from_splits(splits, CPU),
-                               reference_loader(splits, settings), settings, CPU)
+    measured = run_interleaved(
+        copy.deepcopy(model),
+        copy.deepcopy(model),
+        DeviceData.from_splits(splits, CPU),
+        reference_loader(splits, settings),
+        settings,
+        CPU,
+    )
     assert len(measured.engine) == len(measured.reference) == len(measured.speedups) == 4
     assert all(v > 0 for v in measured.engine + measured.reference)
 
@@ -162,9 +192,28 @@ def test_cli_writes_the_report_and_rejects_bad_flags(tmp_path, monkeypatch, caps
 
     monkeypatch.setenv("SPECTRUM_THREADS", "1")
     out = tmp_path / "bench"
-    args = ["bench", "train", "--dataset", "synthetic", "--segments", "C", "--device", "cpu",
-            "--batch-size", "4", "--warmup", "0", "--steps", "1", "--blocks", "1",
-            "--matmul-size", "32", "--out", str(out)]
+    args = [
+        "bench",
+        "train",
+        "--dataset",
+        "synthetic",
+        "--segments",
+        "C",
+        "--device",
+        "cpu",
+        "--batch-size",
+        "4",
+        "--warmup",
+        "0",
+        "--steps",
+        "1",
+        "--blocks",
+        "1",
+        "--matmul-size",
+        "32",
+        "--out",
+        str(out),
+    ]
     assert main(args) == 0
     printed = capsys.readouterr().out
     assert "speedup" in printed and "matmul peak" in printed
@@ -177,19 +226,25 @@ def test_cli_writes_the_report_and_rejects_bad_flags(tmp_path, monkeypatch, caps
 
 
 def test_float32_engine_has_no_extra_run_and_one_peak():
-    table, meta = bench_train(replace(TINY, segments=("C",), blocks=1, precision="float32"), CPU,
-                              DataConfig(name="synthetic"))
+    table, meta = bench_train(
+        replace(TINY, segments=("C",), blocks=1, precision="float32"),
+        CPU,
+        DataConfig(name="synthetic"),
+    )
     assert not set(FLOAT32_COLUMNS) & set(table.columns)
     assert (table["precision"] == "float32").all()
     assert (table["engine_peak_gflops"] == table["matmul_peak_gflops"]).all()
     assert "Engine precision: float32" in markdown(table, meta)
 
 
-@pytest.mark.parametrize("flags, expected", [
-    (frozenset({"avx2", "avx512_bf16"}), ["spectrum:bfloat16", "float32:float32"]),
-    (frozenset({"avx2", "amx_bf16"}), ["spectrum:bfloat16", "float32:float32"]),
-    (frozenset({"avx2", "avx512f"}), ["spectrum:float32"]),
-])
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        (frozenset({"avx2", "avx512_bf16"}), ["spectrum:bfloat16", "float32:float32"]),
+        (frozenset({"avx2", "amx_bf16"}), ["spectrum:bfloat16", "float32:float32"]),
+        (frozenset({"avx2", "avx512f"}), ["spectrum:float32"]),
+    ],
+)
 def test_auto_precision_follows_the_cpu(monkeypatch, flags, expected):
     import spectrum.device as device
 

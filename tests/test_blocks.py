@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from spectrum.net.blocks import BlockSpec, SpectrumConv
 from spectrum.errors import SegmentsError, SpecError
+from spectrum.net.blocks import BlockSpec, SpectrumConv
 
 
 @pytest.fixture(autouse=True)
@@ -66,8 +66,7 @@ def test_orders_and_activation_change_the_computation():
 
 @pytest.mark.parametrize("order", ["depthwise-first", "pointwise-first"])
 def test_depth_multiplier_and_stride(order):
-    block = SpectrumConv(BlockSpec(4, 16, segments="C", order=order, depth_multiplier=2,
-                                   stride=2))
+    block = SpectrumConv(BlockSpec(4, 16, segments="C", order=order, depth_multiplier=2, stride=2))
     out = block(torch.randn(1, 4, 8, 8))
     assert out.shape == (1, 16, 4, 4)
     assert block.spatial.out_channels == 2 * block.spatial.in_channels
@@ -86,13 +85,16 @@ def test_bad_order_is_a_spec_error():
         SpectrumConv(BlockSpec(4, 4, order="sideways"))
 
 
-@pytest.mark.parametrize("segments, size, expected", [
-    ("C", 2, torch.float32),   # one channel per segment on a 2x2 map: float32
-    (4, 7, torch.float32),     # 4 channels per segment on 7x7: float32
-    (2, 7, torch.bfloat16),    # 8 channels per segment: bf16
-    ("C", 8, torch.bfloat16),  # a map larger than 7x7: bf16
-    (1, 2, torch.bfloat16),    # a regular convolution: bf16
-])
+@pytest.mark.parametrize(
+    "segments, size, expected",
+    [
+        ("C", 2, torch.float32),  # one channel per segment on a 2x2 map: float32
+        (4, 7, torch.float32),  # 4 channels per segment on 7x7: float32
+        (2, 7, torch.bfloat16),  # 8 channels per segment: bf16
+        ("C", 8, torch.bfloat16),  # a map larger than 7x7: bf16
+        (1, 2, torch.bfloat16),  # a regular convolution: bf16
+    ],
+)
 def test_thin_segments_on_small_maps_stay_float32_under_cpu_bf16(segments, size, expected):
     block = SpectrumConv(BlockSpec(16, 16, segments=segments))
     images = torch.randn(2, 16, size, size)

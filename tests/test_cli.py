@@ -29,33 +29,37 @@ def test_count_prints_one_row_per_g_and_writes_csv(tmp_path, capsys):
 
 
 def test_count_matched_params_are_within_two_percent(capsys):
-    assert main(["count", "--segments", "1,C", "--match", "params", "--no-latency",
-                 "--by-flow"]) == 0
+    assert (
+        main(["count", "--segments", "1,C", "--match", "params", "--no-latency", "--by-flow"]) == 0
+    )
     lines = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
     params = {line[0]: int(line[4]) for line in lines}
     assert abs(params["1"] - params["C"]) / params["C"] <= 0.02
     assert float(lines[0][3]) < 1  # g = 1 shrinks to the depthwise budget
 
 
-@pytest.mark.parametrize("args, message", [
-    (["count", "--segments", "1,0"], "segment count 0 must be a positive integer"),
-    (["count", "--segments", "-4"], "positive integer"),
-    (["count", "--segments", "1,x"], "'x' is not a positive integer or C"),
-    (["count", "--segments", "1,,4"], "empty item"),
-    (["count", "--segments", "4,4"], "twice"),
-    (["count", "--segments", "3", "--no-latency"], "does not divide its 32 channels"),
-    (["count", "--order", "sideways"], "order 'sideways' is not one of"),
-    (["count", "--bogus"], "No such option: --bogus"),
-    (["count", "--no-latency", "--precision", "fp16"], "--precision 'fp16' is not one of"),
-    (["train", "--precision", "half"], "--precision 'half' is not one of"),
-    (["sweep", "--precision", "half"], "--precision 'half' is not one of"),
-    (["search", "--precision", "half"], "--precision 'half' is not one of"),
-    (["sweep", "--orders", "depthwise-first,,"], "empty item"),
-    (["sweep", "--residual", "maybe"], "--residual 'maybe' is not one of: on, off"),
-    (["sweep", "--dataset", "mnist2"], "mnist2"),
-    (["sweep", "--device", "tpu"], "device 'tpu'"),
-    (["report", "/nonexistent/dir"], "is not a directory"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["count", "--segments", "1,0"], "segment count 0 must be a positive integer"),
+        (["count", "--segments", "-4"], "positive integer"),
+        (["count", "--segments", "1,x"], "'x' is not a positive integer or C"),
+        (["count", "--segments", "1,,4"], "empty item"),
+        (["count", "--segments", "4,4"], "twice"),
+        (["count", "--segments", "3", "--no-latency"], "does not divide its 32 channels"),
+        (["count", "--order", "sideways"], "order 'sideways' is not one of"),
+        (["count", "--bogus"], "No such option: --bogus"),
+        (["count", "--no-latency", "--precision", "fp16"], "--precision 'fp16' is not one of"),
+        (["train", "--precision", "half"], "--precision 'half' is not one of"),
+        (["sweep", "--precision", "half"], "--precision 'half' is not one of"),
+        (["search", "--precision", "half"], "--precision 'half' is not one of"),
+        (["sweep", "--orders", "depthwise-first,,"], "empty item"),
+        (["sweep", "--residual", "maybe"], "--residual 'maybe' is not one of: on, off"),
+        (["sweep", "--dataset", "mnist2"], "mnist2"),
+        (["sweep", "--device", "tpu"], "device 'tpu'"),
+        (["report", "/nonexistent/dir"], "is not a directory"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_no_traceback(args, message):
     result = run(*args)
     assert result.returncode == 2, result.stderr
@@ -70,8 +74,26 @@ def test_no_arguments_prints_help():
 
 
 def test_train_runs_one_configuration_and_prints_its_numbers(capsys):
-    assert main(["train", "--segments", "4", "--dataset", "synthetic", "--epochs", "1",
-                 "--train-subset", "128", "--batch-size", "64", "--device", "cpu"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--segments",
+                "4",
+                "--dataset",
+                "synthetic",
+                "--epochs",
+                "1",
+                "--train-subset",
+                "128",
+                "--batch-size",
+                "64",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "status: complete" in out and "test_acc:" in out and "params: 922426" in out
 
@@ -83,9 +105,28 @@ def test_train_rejects_a_bad_residual_value():
 
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_precision_flag_reaches_training_and_latency(capsys, precision):
-    assert main(["train", "--segments", "C", "--dataset", "synthetic", "--epochs", "1",
-                 "--train-subset", "128", "--batch-size", "64", "--device", "cpu",
-                 "--precision", precision]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--segments",
+                "C",
+                "--dataset",
+                "synthetic",
+                "--epochs",
+                "1",
+                "--train-subset",
+                "128",
+                "--batch-size",
+                "64",
+                "--device",
+                "cpu",
+                "--precision",
+                precision,
+            ]
+        )
+        == 0
+    )
     assert f"precision: {precision}" in capsys.readouterr().out
     assert main(["count", "--segments", "C", "--batch-size", "2", "--precision", precision]) == 0
     header, row = capsys.readouterr().out.splitlines()[:2]

@@ -58,15 +58,20 @@ def fashion_arrays(n_train: int = 20, n_test: int = 8, seed: int = 0) -> dict[st
     train[:, 0, 0] = np.arange(n_train)
     test = rng.integers(0, 256, (n_test, 28, 28), dtype=np.uint8)
     return {
-        TRAIN_IMAGES: train, TRAIN_LABELS: (np.arange(n_train) % 10).astype(np.uint8),
-        TEST_IMAGES: test, TEST_LABELS: (np.arange(n_test) % 10).astype(np.uint8),
+        TRAIN_IMAGES: train,
+        TRAIN_LABELS: (np.arange(n_train) % 10).astype(np.uint8),
+        TEST_IMAGES: test,
+        TEST_LABELS: (np.arange(n_test) % 10).astype(np.uint8),
     }
 
 
 def fashion_files(arrays: dict[str, np.ndarray], compress: bool = True) -> dict[str, bytes]:
-    return {stem + (".gz" if compress else ""):
-            gzip.compress(idx_bytes(a)) if compress else idx_bytes(a)
-            for stem, a in arrays.items()}
+    return {
+        stem + (".gz" if compress else ""): gzip.compress(idx_bytes(a))
+        if compress
+        else idx_bytes(a)
+        for stem, a in arrays.items()
+    }
 
 
 def write_files(directory: Path, files: dict[str, bytes]) -> Path:
@@ -84,9 +89,12 @@ def write_fashion(directory: Path, compress: bool = True, **kwargs) -> dict[str,
 
 def cifar_batch(rows: int, label_key: bytes, classes: int, seed: int) -> dict:
     rng = np.random.default_rng(seed)
-    return {b"batch_label": b"batch", b"data": rng.integers(0, 256, (rows, 3072), dtype=np.uint8),
-            label_key: [int(v) for v in rng.integers(0, classes, rows)],
-            b"filenames": [b"x.png"] * rows}
+    return {
+        b"batch_label": b"batch",
+        b"data": rng.integers(0, 256, (rows, 3072), dtype=np.uint8),
+        label_key: [int(v) for v in rng.integers(0, classes, rows)],
+        b"filenames": [b"x.png"] * rows,
+    }
 
 
 def write_cifar(root: Path, name: str = "cifar10", rows: int = 4) -> tuple[Path, list[dict]]:
@@ -124,7 +132,7 @@ def serve(monkeypatch, files: dict[str, bytes]) -> list[str]:
         fetched.append(url)
         body = files[url]
         yield body[: len(body) // 2]
-        yield body[len(body) // 2:]
+        yield body[len(body) // 2 :]
 
     monkeypatch.setattr(data, "fetch_url_chunks", fake_fetch)
     return fetched
@@ -164,8 +172,9 @@ def test_image_size_is_for_imagefolder_only(tmp_path):
 @pytest.mark.parametrize("compress", [True, False])
 def test_fashion_mnist_shapes_dtypes_labels(tmp_path, compress):
     arrays = write_fashion(tmp_path / "fm", compress=compress)
-    splits = load_dataset(DataConfig(data_dir=str(tmp_path / "fm"), val_size=5,
-                                     allow_download=False))
+    splits = load_dataset(
+        DataConfig(data_dir=str(tmp_path / "fm"), val_size=5, allow_download=False)
+    )
     assert splits.name == "fashion-mnist"
     assert splits.source == str(tmp_path / "fm")
     assert splits.sizes == dict(train=15, val=5, test=8)
@@ -208,8 +217,9 @@ def test_data_dir_beats_spectrum_data(tmp_path, monkeypatch):
     write_fashion(tmp_path / "env" / "fashion-mnist")  # SPECTRUM_DATA may hold a subdir
     monkeypatch.setenv("SPECTRUM_DATA", str(tmp_path / "env"))
     config = DataConfig(val_size=5, allow_download=False)
-    assert load_dataset(replace(config, data_dir=str(tmp_path / "explicit"))).source \
-        == str(tmp_path / "explicit")
+    assert load_dataset(replace(config, data_dir=str(tmp_path / "explicit"))).source == str(
+        tmp_path / "explicit"
+    )
     assert load_dataset(config).source == str(tmp_path / "env" / "fashion-mnist")
 
 
@@ -264,8 +274,10 @@ def corrupt_raw_truncated(files):
     return TEST_LABELS, "truncated"
 
 
-@pytest.mark.parametrize("corrupt", [corrupt_truncated, corrupt_magic, corrupt_gzip,
-                                     corrupt_count, corrupt_raw_truncated])
+@pytest.mark.parametrize(
+    "corrupt",
+    [corrupt_truncated, corrupt_magic, corrupt_gzip, corrupt_count, corrupt_raw_truncated],
+)
 def test_corrupt_idx_names_the_file(tmp_path, corrupt):
     files = fashion_files(fashion_arrays())
     stem, what = corrupt(files)
@@ -286,14 +298,21 @@ def test_not_found_lists_the_three_ways(tmp_path, monkeypatch, switch_off):
     message = str(error.value)
     assert "\n" not in message
     assert ("SPECTRUM_OFFLINE is set" in message) == (switch_off == "env")
-    for way in ("--data-dir", "SPECTRUM_DATA", "apt-get install dataset-fashion-mnist",
-                "online", str(cache_dir(tmp_path) / "fashion-mnist")):
+    for way in (
+        "--data-dir",
+        "SPECTRUM_DATA",
+        "apt-get install dataset-fashion-mnist",
+        "online",
+        str(cache_dir(tmp_path) / "fashion-mnist"),
+    ):
         assert way in message
 
 
 def fake_fashion_remote(monkeypatch, files: dict[str, bytes], bad: str | None = None):
-    remote = tuple(RemoteFile(data.FASHION_MNIST_URL + name, "0" * 32 if name == bad else md5(body))
-                   for name, body in files.items())
+    remote = tuple(
+        RemoteFile(data.FASHION_MNIST_URL + name, "0" * 32 if name == bad else md5(body))
+        for name, body in files.items()
+    )
     monkeypatch.setattr(data, "FASHION_MNIST_REMOTE", remote)
     return serve(monkeypatch, {data.FASHION_MNIST_URL + n: b for n, b in files.items()})
 
@@ -323,8 +342,10 @@ def test_download_rejects_wrong_checksum_and_leaves_no_file(tmp_path, monkeypatc
 
 def test_official_fashion_mnist_source():
     assert [r.md5 for r in data.FASHION_MNIST_REMOTE][0] == "8d4fb7e6c68d591d4c3dfef9ec88bf0d"
-    assert all(r.url.startswith("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")
-               for r in data.FASHION_MNIST_REMOTE)
+    assert all(
+        r.url.startswith("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")
+        for r in data.FASHION_MNIST_REMOTE
+    )
 
 
 @pytest.mark.skipif(not REAL_FASHION_MNIST.is_dir(), reason="dataset-fashion-mnist not installed")
@@ -371,13 +392,16 @@ class RunsCode:
         return (os.getcwd, ())
 
 
-@pytest.mark.parametrize("content, what", [
-    (b"\x80\x02}q\x00(X\x04\x00\x00", "pickle"),  # cut short
-    (pickle.dumps({b"data": np.zeros((2, 100), np.uint8), b"labels": [0, 1]}), "3072"),
-    (pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]}), "label"),
-    (pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": [10]}), "labels outside"),
-    (pickle.dumps({b"data": RunsCode(), b"labels": [0]}), "refusing"),
-])
+@pytest.mark.parametrize(
+    "content, what",
+    [
+        (b"\x80\x02}q\x00(X\x04\x00\x00", "pickle"),  # cut short
+        (pickle.dumps({b"data": np.zeros((2, 100), np.uint8), b"labels": [0, 1]}), "3072"),
+        (pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]}), "label"),
+        (pickle.dumps({b"data": np.zeros((1, 3072), np.uint8), b"labels": [10]}), "labels outside"),
+        (pickle.dumps({b"data": RunsCode(), b"labels": [0]}), "refusing"),
+    ],
+)
 def test_corrupt_cifar_names_the_file(tmp_path, content, what):
     folder, _ = write_cifar(tmp_path)
     (folder / "data_batch_3").write_bytes(content)
@@ -481,8 +505,9 @@ def break_unknown_val_class(root):
     return root / "val" / "emu"
 
 
-@pytest.mark.parametrize("break_it", [break_missing_val, break_empty_class, break_unreadable,
-                                      break_unknown_val_class])
+@pytest.mark.parametrize(
+    "break_it", [break_missing_val, break_empty_class, break_unreadable, break_unknown_val_class]
+)
 def test_imagefolder_errors_name_the_path(tmp_path, break_it):
     root = write_imagefolder(tmp_path / "pets")
     culprit = break_it(root)
@@ -523,9 +548,16 @@ def test_synthetic_is_learnable():
 
 
 def test_synthetic_options():
-    splits = load_dataset(DataConfig(name="synthetic", synthetic_train=100, synthetic_test=10,
-                                     synthetic_shape=(3, 32, 32), synthetic_classes=4,
-                                     val_size=30))
+    splits = load_dataset(
+        DataConfig(
+            name="synthetic",
+            synthetic_train=100,
+            synthetic_test=10,
+            synthetic_shape=(3, 32, 32),
+            synthetic_classes=4,
+            val_size=30,
+        )
+    )
     assert splits.sizes == dict(train=70, val=30, test=10)
     assert (splits.in_channels, splits.image_size, splits.num_classes) == (3, 32, 4)
     assert splits.crop_padding == 4 and len(splits.mean) == 3

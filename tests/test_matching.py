@@ -1,8 +1,8 @@
 import pytest
 
 from spectrum.cost.counts import count
-from spectrum.errors import SpecError
 from spectrum.cost.matching import match_width, matched_config
+from spectrum.errors import SpecError
 from spectrum.net.xception import NetConfig, check_config, resolve_widths, width_divisors
 
 

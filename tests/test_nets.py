@@ -30,8 +30,9 @@ def test_xception_shapes_through_the_flows():
 
 
 @pytest.mark.parametrize("g", [1, 2, 4, 8, 16, 32, "C"])
-@pytest.mark.parametrize("preset, shape", [("proxy-28", (2, 1, 28, 28)),
-                                           ("proxy-32", (2, 3, 32, 32))])
+@pytest.mark.parametrize(
+    "preset, shape", [("proxy-28", (2, 1, 28, 28)), ("proxy-32", (2, 3, 32, 32))]
+)
 def test_proxy_builds_at_every_power_of_two_up_to_32(g, preset, shape):
     for order in ("depthwise-first", "pointwise-first"):
         model = build_net(NetConfig.uniform(g, order, preset=preset))
@@ -46,8 +47,11 @@ def test_residual_off_removes_shortcuts_and_changes_params():
 
 
 def test_per_flow_settings_reach_their_layers():
-    config = NetConfig(entry=FlowSettings(2), middle=FlowSettings(4, activation="relu"),
-                       exit=FlowSettings("C", order="pointwise-first"))
+    config = NetConfig(
+        entry=FlowSettings(2),
+        middle=FlowSettings(4, activation="relu"),
+        exit=FlowSettings("C", order="pointwise-first"),
+    )
     model = build_net(config, "meta")
     assert model.entry_flow[1].units[0].conv.groups == 2
     assert model.middle_flow[0].units[0].conv.groups == 4
@@ -73,13 +77,21 @@ def test_width_multiplier_scales_params_and_measure_reports_latency():
     assert result.latency_ms > 0 and result.train_step_ms > 0
 
 
-@pytest.mark.parametrize("config", [
-    NetConfig.uniform("C"), NetConfig.uniform(1, "pointwise-first", "relu"),
-    NetConfig.uniform(4, residual=False, preset="proxy-32"),
-    NetConfig(entry=FlowSettings(2), middle=FlowSettings(8),
-              exit=FlowSettings("C", "pointwise-first"), width_multiplier=0.7,
-              round_to_segments=True),
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        NetConfig.uniform("C"),
+        NetConfig.uniform(1, "pointwise-first", "relu"),
+        NetConfig.uniform(4, residual=False, preset="proxy-32"),
+        NetConfig(
+            entry=FlowSettings(2),
+            middle=FlowSettings(8),
+            exit=FlowSettings("C", "pointwise-first"),
+            width_multiplier=0.7,
+            round_to_segments=True,
+        ),
+    ],
+)
 def test_shape_flops_equal_fvcore(config):
     from spectrum.cost.counts import count_flops
 

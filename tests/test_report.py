@@ -19,8 +19,8 @@ from spectrum.net.xception import PROXY_WIDTHS
 from spectrum.report import build_verdict, holm, summarize, trial_frame, usable_sweep, write_report
 from spectrum.report.document import Document
 from spectrum.report.edf import complexity_weights, edf_at, edf_steps
-from spectrum.report.pareto import non_dominated
 from spectrum.report.frames import usable_search
+from spectrum.report.pareto import non_dominated
 from spectrum.report.render_md import render_markdown
 from spectrum.report.search import importances, objectives
 from spectrum.report.stats import BOOTSTRAP_SEED, bootstrap_ci
@@ -28,8 +28,15 @@ from spectrum.report.verdict_section import verdict_blocks
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-SWEEP_FIGURES = ("accuracy_vs_segments", "pareto_params", "pareto_flops", "pareto_latency",
-                 "curves", "edf", "speed")
+SWEEP_FIGURES = (
+    "accuracy_vs_segments",
+    "pareto_params",
+    "pareto_flops",
+    "pareto_latency",
+    "curves",
+    "edf",
+    "speed",
+)
 G_INT = {"1": 1, "4": 4, "32": 32, "C": 128}
 PARAMS = {"1": 900_000, "4": 300_000, "32": 150_000, "C": 120_000}
 FLOPS = {"1": 40_000_000, "4": 14_000_000, "32": 7_000_000, "C": 6_000_000}
@@ -37,19 +44,51 @@ FLOPS = {"1": 40_000_000, "4": 14_000_000, "32": 7_000_000, "C": 6_000_000}
 LATENCY = {"1": 9.0, "4": 5.0, "32": 3.0, "C": 4.0}
 
 
-def record(segments, seed, test_acc, *, order="depthwise-first", activation="none",
-           residual=True, match="none", latency=True, params_jitter=0, epochs=4):
-    curve = [{"epoch": e, "train_loss": 2.0 / e + 0.01 * seed, "val_acc": test_acc - 0.1 / e,
-              "seconds": 1.0, "images_per_s": 900.0 / (1 + G_INT[segments] % 7)}
-             for e in range(1, epochs + 1)]
+def record(
+    segments,
+    seed,
+    test_acc,
+    *,
+    order="depthwise-first",
+    activation="none",
+    residual=True,
+    match="none",
+    latency=True,
+    params_jitter=0,
+    epochs=4,
+):
+    curve = [
+        {
+            "epoch": e,
+            "train_loss": 2.0 / e + 0.01 * seed,
+            "val_acc": test_acc - 0.1 / e,
+            "seconds": 1.0,
+            "images_per_s": 900.0 / (1 + G_INT[segments] % 7),
+        }
+        for e in range(1, epochs + 1)
+    ]
     attrs = {
-        "kind": "sweep", "grid_key": f"{segments}|{order}|{activation}|{residual}|{seed}",
-        "segments": segments, "order": order, "activation": activation, "residual": residual,
-        "seed": seed, "match": match, "width_multiplier": 1.0,
-        "params": PARAMS[segments] + params_jitter, "flops": FLOPS[segments] + params_jitter,
-        "train_step_ms": 20.0 + G_INT[segments] % 5, "latency_batch": 64, "device": "cpu",
-        "curve": curve, "val_acc": test_acc - 0.005, "test_acc": test_acc,
-        "status": "complete", "error": None, "wall_time_s": 12.0, "dataset": "synthetic",
+        "kind": "sweep",
+        "grid_key": f"{segments}|{order}|{activation}|{residual}|{seed}",
+        "segments": segments,
+        "order": order,
+        "activation": activation,
+        "residual": residual,
+        "seed": seed,
+        "match": match,
+        "width_multiplier": 1.0,
+        "params": PARAMS[segments] + params_jitter,
+        "flops": FLOPS[segments] + params_jitter,
+        "train_step_ms": 20.0 + G_INT[segments] % 5,
+        "latency_batch": 64,
+        "device": "cpu",
+        "curve": curve,
+        "val_acc": test_acc - 0.005,
+        "test_acc": test_acc,
+        "status": "complete",
+        "error": None,
+        "wall_time_s": 12.0,
+        "dataset": "synthetic",
         "train": {"epochs": epochs, "batch_size": 64, "lr": 0.05},
         "versions": {"torch": "2.5.0", "optuna": optuna.__version__},
         "net": {"preset": "proxy-28", "widths": dict(PROXY_WIDTHS), "flows": {}},
@@ -67,9 +106,18 @@ def new_sweep(segments, seeds, *, match="none", activations=("none",)):
     study.set_user_attr("train", {"epochs": 4, "batch_size": 64, "lr": 0.05})
     study.set_user_attr("device", "cpu")
     study.set_user_attr("versions", {"torch": "2.5.0", "optuna": optuna.__version__})
-    study.set_user_attr("grid", {"segments": list(segments), "orders": ["depthwise-first"],
-                                 "activations": list(activations), "residual": [True],
-                                 "seeds": list(seeds), "match": match, "preset": "proxy-28"})
+    study.set_user_attr(
+        "grid",
+        {
+            "segments": list(segments),
+            "orders": ["depthwise-first"],
+            "activations": list(activations),
+            "residual": [True],
+            "seeds": list(seeds),
+            "match": match,
+            "preset": "proxy-28",
+        },
+    )
     return study
 
 
@@ -84,14 +132,30 @@ def add_unusable(study):
         diverged.pop(key)
     diverged.update(status="diverged", error="loss became NaN at epoch 2")
     study.add_trial(create_trial(state=TrialState.FAIL, user_attrs=diverged))
-    failed = {"kind": "sweep", "segments": "32", "order": "depthwise-first",
-              "activation": "none", "residual": True, "seed": 98, "status": "failed",
-              "error": "RuntimeError: out of memory"}
+    failed = {
+        "kind": "sweep",
+        "segments": "32",
+        "order": "depthwise-first",
+        "activation": "none",
+        "residual": True,
+        "seed": 98,
+        "status": "failed",
+        "error": "RuntimeError: out of memory",
+    }
     study.add_trial(create_trial(state=TrialState.FAIL, user_attrs=failed))
-    study.add_trial(create_trial(state=TrialState.RUNNING,
-                                 user_attrs={"kind": "sweep", "segments": "C", "seed": 97,
-                                             "order": "depthwise-first", "activation": "none",
-                                             "residual": True}))
+    study.add_trial(
+        create_trial(
+            state=TrialState.RUNNING,
+            user_attrs={
+                "kind": "sweep",
+                "segments": "C",
+                "seed": 97,
+                "order": "depthwise-first",
+                "activation": "none",
+                "residual": True,
+            },
+        )
+    )
 
 
 # Seed effects shared by every g (paired design), plus a little per-run noise.
@@ -142,6 +206,7 @@ def report_dir(winner, tmp_path_factory):
 
 # --- statistics -------------------------------------------------------------------------------
 
+
 def test_holm_known_vector():
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
     assert holm([0.5, 0.9]) == pytest.approx([1.0, 1.0])  # capped at 1, monotone
@@ -186,6 +251,7 @@ def test_non_dominated():
 
 # --- tables -----------------------------------------------------------------------------------
 
+
 def test_results_csv_matches_storage(winner, report_dir):
     results = pd.read_csv(report_dir / "results.csv")
     trials = winner.get_trials()
@@ -199,9 +265,13 @@ def test_summary_csv_means_and_ci(winner, report_dir):
     summary = pd.read_csv(report_dir / "summary.csv", dtype={"segments": str})
     assert len(summary) == 8  # 4 g x 2 activations; failed/running trials do not add rows
     row = summary[(summary["segments"] == "4") & (summary["activation"] == "none")].iloc[0]
-    accs = [t.user_attrs["test_acc"] for t in winner.get_trials()
-            if t.state == TrialState.COMPLETE and t.user_attrs["segments"] == "4"
-            and t.user_attrs["activation"] == "none"]
+    accs = [
+        t.user_attrs["test_acc"]
+        for t in winner.get_trials()
+        if t.state == TrialState.COMPLETE
+        and t.user_attrs["segments"] == "4"
+        and t.user_attrs["activation"] == "none"
+    ]
     assert row["n_seeds"] == 5 == len(accs)
     assert row["test_acc_mean"] == pytest.approx(np.mean(accs))
     assert row["test_acc_std"] == pytest.approx(np.std(accs, ddof=1))
@@ -212,6 +282,7 @@ def test_summary_csv_means_and_ci(winner, report_dir):
 
 
 # --- files ------------------------------------------------------------------------------------
+
 
 def test_every_figure_written(report_dir):
     for name in SWEEP_FIGURES:
@@ -240,6 +311,7 @@ def test_report_lists_provenance_and_excluded_trials(report_dir):
 
 
 # --- verdict ----------------------------------------------------------------------------------
+
 
 def test_verdict_names_the_clear_winner(winner, report_dir):
     verdict = verdict_of(winner)
@@ -281,9 +353,14 @@ def test_holm_can_turn_a_raw_significant_result_inconclusive():
     # Six g, paired by seed: g = 4 is a little better than C (raw paired p ~ 0.025), the rest is
     # noise. With 9 comparisons Holm lifts that p above 0.05, so it must not count.
     base = [0.90, 0.91, 0.89, 0.90]
-    shifts = {"1": [0.003, -0.002, 0.001, -0.004], "2": [-0.002, 0.004, -0.003, 0.001],
-              "4": [0.010, 0.003, 0.008, 0.005], "8": [0.001, -0.003, 0.004, -0.002],
-              "16": [-0.004, 0.002, 0.0, 0.003], "C": [0.0, 0.0, 0.0, 0.0]}
+    shifts = {
+        "1": [0.003, -0.002, 0.001, -0.004],
+        "2": [-0.002, 0.004, -0.003, 0.001],
+        "4": [0.010, 0.003, 0.008, 0.005],
+        "8": [0.001, -0.003, 0.004, -0.002],
+        "16": [-0.004, 0.002, 0.0, 0.003],
+        "C": [0.0, 0.0, 0.0, 0.0],
+    }
     study = new_sweep(list(shifts), range(4))
     for g, shift in shifts.items():
         for seed in range(4):
@@ -318,6 +395,7 @@ def test_latency_disagreement_and_matched_budget_notes(winner):
 
 # --- robustness, search, errors, determinism --------------------------------------------------
 
+
 def test_partial_study_reports_what_is_missing(tmp_path):
     study = new_sweep(["C"], [0])
     add_complete(study, record("C", 0, 0.91, latency=False))
@@ -330,8 +408,9 @@ def test_partial_study_reports_what_is_missing(tmp_path):
 
 
 def search_study():
-    study = optuna.create_study(directions=[StudyDirection.MAXIMIZE, StudyDirection.MINIMIZE],
-                                study_name="synthetic-search")
+    study = optuna.create_study(
+        directions=[StudyDirection.MAXIMIZE, StudyDirection.MINIMIZE], study_name="synthetic-search"
+    )
     study.set_user_attr("kind", "search")
     study.set_user_attr("objectives", ["accuracy", "params"])
     study.set_user_attr("command", "spectrum search --objectives accuracy,params")
@@ -339,17 +418,33 @@ def search_study():
     dists = {f: CategoricalDistribution(choices) for f in ("entry", "middle", "exit")}
     dists["lr"] = FloatDistribution(0.01, 0.1)
     # (entry, middle, exit, lr, accuracy, params); trial 3 dominates trial 0, trial 5 infeasible.
-    rows = [("1", "1", "1", 0.05, 0.90, 900_000), ("C", "C", "C", 0.05, 0.86, 100_000),
-            ("4", "4", "4", 0.03, 0.89, 300_000), ("4", "1", "4", 0.04, 0.92, 800_000),
-            ("1", "C", "4", 0.02, 0.85, 400_000), ("1", "1", "C", 0.05, 0.99, 50_000)]
+    rows = [
+        ("1", "1", "1", 0.05, 0.90, 900_000),
+        ("C", "C", "C", 0.05, 0.86, 100_000),
+        ("4", "4", "4", 0.03, 0.89, 300_000),
+        ("4", "1", "4", 0.04, 0.92, 800_000),
+        ("1", "C", "4", 0.02, 0.85, 400_000),
+        ("1", "1", "C", 0.05, 0.99, 50_000),
+    ]
     for entry, middle, exit_, lr, acc, params in rows:
-        attrs = {"kind": "search", "segments": f"{entry}/{middle}/{exit_}", "val_acc": acc,
-                 "test_acc": acc - 0.01, "params": params, "status": "complete"}
+        attrs = {
+            "kind": "search",
+            "segments": f"{entry}/{middle}/{exit_}",
+            "val_acc": acc,
+            "test_acc": acc - 0.01,
+            "params": params,
+            "status": "complete",
+        }
         if acc == 0.99:
             attrs["status"] = "infeasible"
-        study.add_trial(create_trial(values=[acc, params], user_attrs=attrs,
-                                     params={"entry": entry, "middle": middle, "exit": exit_,
-                                             "lr": lr}, distributions=dists))
+        study.add_trial(
+            create_trial(
+                values=[acc, params],
+                user_attrs=attrs,
+                params={"entry": entry, "middle": middle, "exit": exit_, "lr": lr},
+                distributions=dists,
+            )
+        )
     study.add_trial(create_trial(state=TrialState.RUNNING, user_attrs={"kind": "search"}))
     return study
 
@@ -378,10 +473,18 @@ def test_search_importances_per_objective():
         # accuracy depends on the middle flow only, params on the entry flow only
         acc = 0.8 + 0.05 * choices.index(middle) + rng.normal(0, 0.002)
         params = 1e6 / (1 + choices.index(entry)) + rng.normal(0, 1000)
-        study.add_trial(create_trial(
-            values=[acc, params], params={"entry": entry, "middle": middle, "exit": exit_},
-            distributions=dists, user_attrs={"kind": "search", "status": "complete",
-                                             "segments": f"{entry}/{middle}/{exit_}"}))
+        study.add_trial(
+            create_trial(
+                values=[acc, params],
+                params={"entry": entry, "middle": middle, "exit": exit_},
+                distributions=dists,
+                user_attrs={
+                    "kind": "search",
+                    "status": "complete",
+                    "segments": f"{entry}/{middle}/{exit_}",
+                },
+            )
+        )
     objs = objectives(study)
     usable = usable_search(trial_frame(study), 2)
     result = importances(study, usable, objs)
@@ -403,8 +506,15 @@ def test_empty_or_unusable_study_raises(tmp_path):
 
 def test_two_runs_are_identical(winner, report_dir, tmp_path):
     write_report(winner, tmp_path, storage_label="sqlite:///synthetic.db")
-    for name in ("results.csv", "summary.csv", "report.md", "report.html", "curves.svg",
-                 "edf.svg", "accuracy_vs_segments.png"):
+    for name in (
+        "results.csv",
+        "summary.csv",
+        "report.md",
+        "report.html",
+        "curves.svg",
+        "edf.svg",
+        "accuracy_vs_segments.png",
+    ):
         assert (tmp_path / name).read_bytes() == (report_dir / name).read_bytes(), name
 
 

@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from test_report import add_complete, new_sweep, record
 
 from spectrum.report import build_factors, holm, trial_frame, usable_sweep, write_report
 from spectrum.report.document import Document
 from spectrum.report.factors import CSV_COLUMNS
 from spectrum.report.factors_section import factor_blocks
 from spectrum.report.render_md import render_markdown
-from test_report import add_complete, new_sweep, record
 
 SEED_EFFECT = [0.004, -0.003, 0.001, -0.002, 0.0]
 
@@ -31,8 +31,17 @@ def sweep(means: dict, seeds=range(5), noise=0.002, rng_seed=3, skip=()):
             if (g, activation, residual, order, seed) in skip:
                 continue
             acc = mean + SEED_EFFECT[seed % 5] + rng.normal(0, noise)
-            add_complete(study, record(g, seed, round(float(acc), 5), activation=activation,
-                                       residual=residual, order=order))
+            add_complete(
+                study,
+                record(
+                    g,
+                    seed,
+                    round(float(acc), 5),
+                    activation=activation,
+                    residual=residual,
+                    order=order,
+                ),
+            )
     return study
 
 
@@ -48,11 +57,14 @@ DW, PW = "depthwise-first", "pointwise-first"
 
 
 def activation_sweep(none, relu, elu, **kwargs):
-    return sweep({("C", "none", True, DW): none, ("C", "relu", True, DW): relu,
-                  ("C", "elu", True, DW): elu}, **kwargs)
+    return sweep(
+        {("C", "none", True, DW): none, ("C", "relu", True, DW): relu, ("C", "elu", True, DW): elu},
+        **kwargs,
+    )
 
 
 # --- activation (Figure 10) -------------------------------------------------------------------
+
 
 def test_clear_activation_effect_agrees_with_figure_10():
     report = factors_of(activation_sweep(0.90, 0.86, 0.87))
@@ -67,8 +79,10 @@ def test_clear_activation_effect_agrees_with_figure_10():
     assert relu.mean_diff == pytest.approx(-0.04, abs=0.004)
     assert "Figure 10" in verdict.sentence
     assert "agrees with the paper" in verdict.sentence
-    assert "intermediate ReLU vs no intermediate activation: conclusively worse at g = C" \
+    assert (
+        "intermediate ReLU vs no intermediate activation: conclusively worse at g = C"
         in verdict.sentence
+    )
     assert not report.interactions  # only g = C was trained
 
 
@@ -79,16 +93,19 @@ def test_activation_that_beats_none_contradicts_figure_10():
     relu, elu = verdict.comparisons
     assert relu.favours == "relu" and not elu.conclusive
     assert "contradicts the paper" in verdict.sentence
-    assert "intermediate ReLU vs no intermediate activation: conclusively better at g = C" \
+    assert (
+        "intermediate ReLU vs no intermediate activation: conclusively better at g = C"
         in verdict.sentence
+    )
 
 
 def test_partial_agreement_names_what_is_inconclusive():
     report = factors_of(activation_sweep(0.90, 0.86, 0.8995))
     (verdict,) = report.factors
     assert verdict.status == "agrees in part"
-    assert "agrees in part" in verdict.sentence and "1 comparison is inconclusive" \
-        in verdict.sentence
+    assert (
+        "agrees in part" in verdict.sentence and "1 comparison is inconclusive" in verdict.sentence
+    )
 
 
 def test_noise_is_inconclusive():
@@ -101,20 +118,30 @@ def test_noise_is_inconclusive():
 
 # --- residual (Figure 9) and op order ---------------------------------------------------------
 
+
 def test_residual_effect_agrees_with_figure_9():
     report = factors_of(sweep({("C", "none", True, DW): 0.90, ("C", "none", False, DW): 0.85}))
     (verdict,) = report.factors
     assert verdict.factor == "residual" and verdict.reference is True
     assert verdict.status == "agrees" and verdict.comparisons[0].favours is True
-    assert "Figure 9" in verdict.sentence and "no residual vs residual: conclusively worse" \
-        in verdict.sentence
+    assert (
+        "Figure 9" in verdict.sentence
+        and "no residual vs residual: conclusively worse" in verdict.sentence
+    )
     assert "not convergence speed" in verdict.sentence
 
 
 def order_sweep(pw_shift, noise, rng_seed=5):
-    return sweep({("4", "none", True, DW): 0.90, ("4", "none", True, PW): 0.90 + pw_shift,
-                  ("C", "none", True, DW): 0.88, ("C", "none", True, PW): 0.88 + pw_shift},
-                 noise=noise, rng_seed=rng_seed)
+    return sweep(
+        {
+            ("4", "none", True, DW): 0.90,
+            ("4", "none", True, PW): 0.90 + pw_shift,
+            ("C", "none", True, DW): 0.88,
+            ("C", "none", True, PW): 0.88 + pw_shift,
+        },
+        noise=noise,
+        rng_seed=rng_seed,
+    )
 
 
 def test_order_small_and_inconclusive_is_consistent_not_proven():
@@ -132,8 +159,9 @@ def test_order_small_and_inconclusive_is_consistent_not_proven():
 def test_order_wide_cis_stay_inconclusive_and_a_clear_gap_contradicts():
     wide = factors_of(order_sweep(0.0, noise=0.03, rng_seed=2)).factors[0]
     assert not any(t.conclusive for t in wide.comparisons)
-    assert wide.status == "inconclusive" and "too wide to call op order unimportant" \
-        in wide.sentence
+    assert (
+        wide.status == "inconclusive" and "too wide to call op order unimportant" in wide.sentence
+    )
     gap = factors_of(order_sweep(-0.03, noise=0.002)).factors[0]
     assert gap.status == "contradicts" and "op order matters here" in gap.sentence
     assert "favours depthwise-first at g = 4" in gap.sentence
@@ -141,18 +169,22 @@ def test_order_wide_cis_stay_inconclusive_and_a_clear_gap_contradicts():
 
 # --- Holm -------------------------------------------------------------------------------------
 
+
 def test_holm_runs_over_all_factor_tests():
     # Residual off is a little worse at g = 4 only (raw paired p ~ 0.025); noise elsewhere.
     # Four comparisons: Holm lifts that p above 0.05, so it must not count.
     base = [0.90, 0.91, 0.89, 0.90]
-    shifts = {"1": [0.003, -0.002, 0.001, -0.004], "4": [-0.010, -0.003, -0.008, -0.005],
-              "32": [0.001, -0.003, 0.004, -0.002], "C": [-0.004, 0.002, 0.0, 0.003]}
+    shifts = {
+        "1": [0.003, -0.002, 0.001, -0.004],
+        "4": [-0.010, -0.003, -0.008, -0.005],
+        "32": [0.001, -0.003, 0.004, -0.002],
+        "C": [-0.004, 0.002, 0.0, 0.003],
+    }
     study = new_sweep(list(shifts), range(4))
     for g, shift in shifts.items():
         for seed in range(4):
             add_complete(study, record(g, seed, base[seed], residual=True))
-            add_complete(study, record(g, seed, round(base[seed] + shift[seed], 5),
-                                       residual=False))
+            add_complete(study, record(g, seed, round(base[seed] + shift[seed], 5), residual=False))
     report = factors_of(study)
     assert len(report.tests) == 4
     raw = [t.p_value for t in report.tests]
@@ -161,8 +193,10 @@ def test_holm_runs_over_all_factor_tests():
     assert four.p_value < 0.05 and four.ci_high < 0  # significant before correction ...
     assert four.p_holm >= 0.05 and not four.conclusive  # ... but not after Holm
     assert report.factors[0].status == "inconclusive"
-    assert "The 95% CI of no residual at g = 4 excludes zero, but the test does not reach " \
+    assert (
+        "The 95% CI of no residual at g = 4 excludes zero, but the test does not reach "
         "Holm p < 0.05" in report.factors[0].sentence
+    )
     for t in report.tests:
         assert t.conclusive == ((t.ci_low > 0 or t.ci_high < 0) and t.p_holm < 0.05)
 
@@ -196,8 +230,9 @@ def test_activation_by_segments_interaction():
     assert one.mean_reference == pytest.approx(inter.differences[-1].mean_diff)
     # The Holm family holds the 4 comparisons and the 3 contrasts.
     assert len(report.tests) == 7
-    assert [t.p_holm for t in report.tests] == pytest.approx(holm([t.p_value for t in
-                                                                   report.tests]))
+    assert [t.p_holm for t in report.tests] == pytest.approx(
+        holm([t.p_value for t in report.tests])
+    )
     md = markdown(report)
     assert "### Interaction: intermediate ReLU and depth" in md
     assert "as the paper's explanation predicts" in md
@@ -214,8 +249,7 @@ def test_interaction_without_pairing_cannot_be_tested():
         for seed in seeds:
             for activation in ("none", "relu"):
                 acc = 0.9 + RELU_EFFECT[g] * (activation == "relu") + rng.normal(0, 0.002)
-                add_complete(study, record(g, seed, round(float(acc), 5),
-                                           activation=activation))
+                add_complete(study, record(g, seed, round(float(acc), 5), activation=activation))
     report = factors_of(study)
     (inter,) = report.interactions
     assert not inter.testable and inter.status == "cannot be tested"
@@ -228,6 +262,7 @@ def test_interaction_without_pairing_cannot_be_tested():
 
 # --- robustness -------------------------------------------------------------------------------
 
+
 def test_single_seed_single_level_and_missing_trials():
     one = factors_of(activation_sweep(0.90, 0.86, 0.87, seeds=[0]))
     assert all(t.method == "none" and not t.conclusive for t in one.tests)
@@ -239,8 +274,9 @@ def test_single_seed_single_level_and_missing_trials():
     assert "nothing to compare" in markdown(flat)
 
     # ReLU missing at g = 4, and one seed of none missing at g = 1.
-    gappy = depth_sweep(skip={("1", "none", True, DW, 4)} | {("4", "relu", True, DW, s)
-                                                              for s in range(5)})
+    gappy = depth_sweep(
+        skip={("1", "none", True, DW, 4)} | {("4", "relu", True, DW, s) for s in range(5)}
+    )
     report = factors_of(gappy)
     verdict = report.factors[0]
     assert [t.segments for t in verdict.comparisons] == ["1", "32", "C"]
@@ -249,8 +285,7 @@ def test_single_seed_single_level_and_missing_trials():
     assert "Not compared where a level is missing" in markdown(report)
     assert [c.segments for c in report.interactions[0].contrasts] == ["1", "32"]
 
-    no_reference = factors_of(sweep({("C", "relu", True, DW): 0.9,
-                                     ("C", "elu", True, DW): 0.9}))
+    no_reference = factors_of(sweep({("C", "relu", True, DW): 0.9, ("C", "elu", True, DW): 0.9}))
     assert no_reference.factors[0].status == "not tested"
     assert "was not trained" in no_reference.factors[0].sentence
 
@@ -262,6 +297,7 @@ def test_build_is_deterministic():
 
 
 # --- files ------------------------------------------------------------------------------------
+
 
 def test_report_has_the_section_and_factors_csv(tmp_path):
     study = depth_sweep(seeds=range(3))

@@ -26,22 +26,50 @@ from optuna.trial import TrialState
 import cli
 from spectrum.cost.counts import count
 from spectrum.data.datasets import DataConfig
+from spectrum.engine.train import TrainConfig
 from spectrum.errors import SpecError
 from spectrum.net.xception import FLOWS, build_net, check_config
-from spectrum.study.search import (Constraints, SearchPlan, SearchSettings, SearchSpace,
-                             TrialSeededSampler, flow_overrides, merge_space_data,
-                             net_for_params, open_search_study, run_search, state_counts)
+from spectrum.study.search import (
+    Constraints,
+    SearchPlan,
+    SearchSettings,
+    SearchSpace,
+    TrialSeededSampler,
+    flow_overrides,
+    merge_space_data,
+    net_for_params,
+    open_search_study,
+    run_search,
+    state_counts,
+)
 from spectrum.study.storage import open_storage
-from spectrum.engine.train import TrainConfig
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
 TINY_SPACE = {"widths": "0.5", "repeats": "1", "segments": "1,4,C", "activations": "none"}
 TINY_TRAIN = TrainConfig(epochs=1, batch_size=64, train_subset=128)
 SYNTHETIC = DataConfig(name="synthetic", val_size=256)
-CLI_TINY = ["--dataset", "synthetic", "--val-size", "256", "--epochs", "1", "--batch-size", "64",
-            "--train-subset", "128", "--no-latency", "--widths", "0.5", "--repeats", "1",
-            "--segments", "1,4,C", "--activations", "none"]
+CLI_TINY = [
+    "--dataset",
+    "synthetic",
+    "--val-size",
+    "256",
+    "--epochs",
+    "1",
+    "--batch-size",
+    "64",
+    "--train-subset",
+    "128",
+    "--no-latency",
+    "--widths",
+    "0.5",
+    "--repeats",
+    "1",
+    "--segments",
+    "1,4,C",
+    "--activations",
+    "none",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +82,14 @@ def one_thread():
 
 
 def tiny_plan(**changes) -> SearchPlan:
-    plan = SearchPlan(space=SearchSpace.from_dict(TINY_SPACE), train=TINY_TRAIN, data=SYNTHETIC,
-                      latency=None, trials=2, pruner="none")
+    plan = SearchPlan(
+        space=SearchSpace.from_dict(TINY_SPACE),
+        train=TINY_TRAIN,
+        data=SYNTHETIC,
+        latency=None,
+        trials=2,
+        pruner="none",
+    )
     return replace(plan, **changes)
 
 
@@ -73,24 +107,41 @@ def one_line(text: str) -> str:
 # The space
 
 
-@pytest.mark.parametrize("data", [
-    {},
-    {"widths": "0.3,0.5,0.75,1.0,1.5", "repeats": "0,1,2,3"},
-    {"widths": [0.25], "orders": "pointwise-first"},
-    {"widths": "1.0", "entry": {"orders": "depthwise-first"}, "preset": "proxy-32"},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"widths": "0.3,0.5,0.75,1.0,1.5", "repeats": "0,1,2,3"},
+        {"widths": [0.25], "orders": "pointwise-first"},
+        {"widths": "1.0", "entry": {"orders": "depthwise-first"}, "preset": "proxy-32"},
+    ],
+)
 def test_every_choice_builds(data):
     space = SearchSpace.from_dict(data)
     choices = space.choices()
     # Divisibility is per flow and per (width, order): check every one of those combinations.
     for flow in FLOWS:
-        for g, order, width in ((g, o, w) for g in choices[f"{flow}_segments"]
-                                for o in choices[f"{flow}_order"] for w in choices["width"]):
+        for g, order, width in (
+            (g, o, w)
+            for g in choices[f"{flow}_segments"]
+            for o in choices[f"{flow}_order"]
+            for w in choices["width"]
+        ):
             for repeats in choices["repeats"]:
-                params = {f"{f}_{k}": choices[f"{f}_{k}"][0]
-                          for f in FLOWS for k in ("segments", "order", "activation")}
-                params.update({f"{flow}_segments": g, f"{flow}_order": order, "width": width,
-                               "repeats": repeats, "residual": "on"})
+                params = {
+                    f"{f}_{k}": choices[f"{f}_{k}"][0]
+                    for f in FLOWS
+                    for k in ("segments", "order", "activation")
+                }
+                params.update(
+                    {
+                        f"{flow}_segments": g,
+                        f"{flow}_order": order,
+                        "width": width,
+                        "repeats": repeats,
+                        "residual": "on",
+                    }
+                )
                 preset = "proxy-28" if space.preset == "auto" else space.preset
                 check_config(net_for_params(space, params, preset))
     # And whole nets, sampled at random across all parameters, build for real.
@@ -114,7 +165,8 @@ def test_narrowing():
     data = merge_space_data(
         flow_overrides(["1,4,C", "exit=C"], "segments"),
         flow_overrides(["depthwise-first"], "orders"),
-        {"widths": "0.5,1.0", "repeats": "1,2", "lr": "0.05,0.2", "residual": "on"})
+        {"widths": "0.5,1.0", "repeats": "1,2", "lr": "0.05,0.2", "residual": "on"},
+    )
     space = SearchSpace.from_dict(data)
     choices = space.choices()
     assert choices["entry_segments"] == choices["middle_segments"] == ("1", "4", "C")
@@ -122,29 +174,32 @@ def test_narrowing():
     assert all(choices[f"{f}_order"] == ("depthwise-first",) for f in FLOWS)
     assert choices["width"] == (0.5, 1.0) and choices["repeats"] == (1, 2)
     assert choices["lr"] == (0.05, 0.2) and choices["residual"] == ("on",)
-    assert space.size() == 3 * 3 * 1 * 3 ** 3 * 2 * 2 * 1 * 2
+    assert space.size() == 3 * 3 * 1 * 3**3 * 2 * 2 * 1 * 2
     assert SearchSpace.from_dict(space.to_dict()) == space
     ranged = SearchSpace.from_dict({"lr": "0.01:0.5"})
     assert ranged.lr_range == (0.01, 0.5) and ranged.size() is None
     assert ranged.distributions()["lr"].log
 
 
-@pytest.mark.parametrize(("data", "names"), [
-    ({"segments": "1,32,C"}, "entry.segments"),
-    ({"exit": {"segments": "3"}}, "exit.segments"),
-    ({"widths": "0.5,x"}, "widths"),
-    ({"widths": "0"}, "widths"),
-    ({"repeats": "1,1"}, "repeats"),
-    ({"repeats": "1.5"}, "repeats"),
-    ({"orders": "sideways"}, "orders"),
-    ({"middle": {"activations": "tanh"}}, "middle.activations"),
-    ({"residual": "maybe"}, "residual"),
-    ({"lr": "0.5:0.1"}, "lr"),
-    ({"lr": "0.1,abc"}, "lr"),
-    ({"segmnts": "1"}, "segmnts"),
-    ({"entry": {"segs": "1"}}, "segs"),
-    ({"preset": "resnet"}, "preset"),
-])
+@pytest.mark.parametrize(
+    ("data", "names"),
+    [
+        ({"segments": "1,32,C"}, "entry.segments"),
+        ({"exit": {"segments": "3"}}, "exit.segments"),
+        ({"widths": "0.5,x"}, "widths"),
+        ({"widths": "0"}, "widths"),
+        ({"repeats": "1,1"}, "repeats"),
+        ({"repeats": "1.5"}, "repeats"),
+        ({"orders": "sideways"}, "orders"),
+        ({"middle": {"activations": "tanh"}}, "middle.activations"),
+        ({"residual": "maybe"}, "residual"),
+        ({"lr": "0.5:0.1"}, "lr"),
+        ({"lr": "0.1,abc"}, "lr"),
+        ({"segmnts": "1"}, "segmnts"),
+        ({"entry": {"segs": "1"}}, "segs"),
+        ({"preset": "resnet"}, "preset"),
+    ],
+)
 def test_bad_narrowing_is_one_line_naming_the_key(data, names):
     with pytest.raises(SpecError) as info:
         SearchSpace.from_dict(data)
@@ -153,8 +208,9 @@ def test_bad_narrowing_is_one_line_naming_the_key(data, names):
 
 
 def test_bad_narrowing_on_the_command_line_exits_2(capsys, tmp_path):
-    code = cli.main(["search", *CLI_TINY, "--segments", "entry=1,32", "--widths", "0.5",
-                     "--out", str(tmp_path)])
+    code = cli.main(
+        ["search", *CLI_TINY, "--segments", "entry=1,32", "--widths", "0.5", "--out", str(tmp_path)]
+    )
     assert code == 2
     line = one_line(capsys.readouterr().err)
     assert "entry.segments" in line and "g=32" in line and "valid for the entry flow" in line
@@ -163,9 +219,18 @@ def test_bad_narrowing_on_the_command_line_exits_2(capsys, tmp_path):
 
 def test_settings_from_a_study_file_table():
     settings = SearchSettings.from_dict(
-        {"objectives": ["accuracy", "flops"], "trials": 7, "sampler": "nsga2", "pruner": "none",
-         "max_flops": 2_000_000, "space": {"segments": [1, "C"], "widths": [0.5]}},
-        data=SYNTHETIC, train=TINY_TRAIN, where="s.toml [search]")
+        {
+            "objectives": ["accuracy", "flops"],
+            "trials": 7,
+            "sampler": "nsga2",
+            "pruner": "none",
+            "max_flops": 2_000_000,
+            "space": {"segments": [1, "C"], "widths": [0.5]},
+        },
+        data=SYNTHETIC,
+        train=TINY_TRAIN,
+        where="s.toml [search]",
+    )
     assert settings.objectives == ("accuracy", "flops") and settings.trials == 7
     assert settings.constraints.max_flops == 2_000_000
     assert settings.space.choices()["entry_segments"] == ("1", "C")
@@ -189,8 +254,18 @@ def test_plan_checks():
 
 
 def test_pruner_with_several_objectives_exits_2_with_one_line(capsys, tmp_path):
-    code = cli.main(["search", *CLI_TINY, "--objectives", "accuracy,flops", "--pruner", "median",
-                     "--out", str(tmp_path)])
+    code = cli.main(
+        [
+            "search",
+            *CLI_TINY,
+            "--objectives",
+            "accuracy,flops",
+            "--pruner",
+            "median",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 2
     line = one_line(capsys.readouterr().err)
     assert "pruning is not available for multi-objective studies" in line
@@ -205,10 +280,15 @@ def test_sampler_is_seeded_per_trial_number():
 
     def draws(seed: int, workers: int) -> list[dict]:
         storage = optuna.storages.InMemoryStorage()
-        studies = [optuna.create_study(storage=storage, study_name="s", load_if_exists=True,
-                                       sampler=TrialSeededSampler(
-                                           lambda s: optuna.samplers.TPESampler(seed=s), seed))
-                   for _ in range(workers)]
+        studies = [
+            optuna.create_study(
+                storage=storage,
+                study_name="s",
+                load_if_exists=True,
+                sampler=TrialSeededSampler(lambda s: optuna.samplers.TPESampler(seed=s), seed),
+            )
+            for _ in range(workers)
+        ]
         out = []
         for number in range(6):  # workers take turns, as parallel workers would
             trial = studies[number % workers].ask(space.distributions())
@@ -238,9 +318,24 @@ def test_search_records_and_study_attributes(tmp_path):
         assert trial.values == [attrs["val_acc"], attrs["params"]]
         expected = "/".join(str(trial.params[f"{f}_segments"]) for f in FLOWS)
         assert attrs["segments"] in (expected, expected.split("/")[0])
-        for key in ("order", "activation", "residual", "seed", "match", "net",
-                    "width_multiplier", "params", "flops", "test_acc", "wall_time_s",
-                    "device", "dataset", "train", "versions", "worker"):
+        for key in (
+            "order",
+            "activation",
+            "residual",
+            "seed",
+            "match",
+            "net",
+            "width_multiplier",
+            "params",
+            "flops",
+            "test_acc",
+            "wall_time_s",
+            "device",
+            "dataset",
+            "train",
+            "versions",
+            "worker",
+        ):
             assert key in attrs, key
     user = study.user_attrs
     assert user["kind"] == "search" and user["objectives"] == ["accuracy", "params"]
@@ -251,8 +346,12 @@ def test_search_records_and_study_attributes(tmp_path):
         assert user[key]
     # Resuming with other settings is refused; with the same ones it has nothing left to do.
     with pytest.raises(SpecError, match="different objectives"):
-        run_search(replace(plan, objectives=("accuracy", "flops")), "rec", sqlite(tmp_path),
-                   torch.device("cpu"))
+        run_search(
+            replace(plan, objectives=("accuracy", "flops")),
+            "rec",
+            sqlite(tmp_path),
+            torch.device("cpu"),
+        )
     again = run_search(plan, "rec", sqlite(tmp_path), torch.device("cpu"))
     assert len(again.get_trials()) == 2
 
@@ -267,8 +366,11 @@ def test_infeasible_trial_is_not_trained_and_not_on_the_front(tmp_path, monkeypa
     space = SearchSpace.from_dict({**TINY_SPACE, "widths": "0.5,1.0"})
     small, big = fixed_params(space, width=0.5), fixed_params(space, width=1.0)
     flops = [count(net_for_params(space, p, "proxy-28"), "flops") for p in (small, big)]
-    plan = tiny_plan(space=space, objectives=("accuracy", "flops"),
-                     constraints=Constraints(max_flops=sum(flops) // 2))
+    plan = tiny_plan(
+        space=space,
+        objectives=("accuracy", "flops"),
+        constraints=Constraints(max_flops=sum(flops) // 2),
+    )
     storage = sqlite(tmp_path)
     study = open_search_study(plan, "cons", storage)
     study.enqueue_trial(big)
@@ -277,8 +379,11 @@ def test_infeasible_trial_is_not_trained_and_not_on_the_front(tmp_path, monkeypa
 
     trained = []
     real_train = search_module.train
-    monkeypatch.setattr(search_module, "train",
-                        lambda model, *a, **k: trained.append(1) or real_train(model, *a, **k))
+    monkeypatch.setattr(
+        search_module,
+        "train",
+        lambda model, *a, **k: trained.append(1) or real_train(model, *a, **k),
+    )
     study = run_search(plan, "cons", storage, torch.device("cpu"))
     infeasible, feasible = study.get_trials()
     assert trained == [1]  # only the feasible trial trained
@@ -286,8 +391,10 @@ def test_infeasible_trial_is_not_trained_and_not_on_the_front(tmp_path, monkeypa
     assert infeasible.user_attrs["status"] == "infeasible"
     assert infeasible.user_attrs["curve"] == [] and infeasible.user_attrs["val_acc"] is None
     assert infeasible.user_attrs["flops"] == flops[1]
-    assert infeasible.user_attrs["error"].startswith("flops ") and "> max" in \
-        infeasible.user_attrs["error"]
+    assert (
+        infeasible.user_attrs["error"].startswith("flops ")
+        and "> max" in infeasible.user_attrs["error"]
+    )
     assert infeasible.constraints["flops"] > 0 >= feasible.constraints["flops"]
     assert feasible.user_attrs["status"] == "complete"
     assert [t.number for t in study.best_trials] == [feasible.number]
@@ -303,13 +410,23 @@ def test_a_duplicate_point_is_not_trained_and_replaced_by_a_random_one(tmp_path)
     study = run_search(plan, "dup", storage, torch.device("cpu"))
     first, duplicate, replacement = study.get_trials()
     assert [t.state for t in (first, duplicate, replacement)] == [
-        TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
+        TrialState.COMPLETE,
+        TrialState.FAIL,
+        TrialState.COMPLETE,
+    ]
     assert duplicate.user_attrs["not_run"] == "duplicate"
-    assert duplicate.user_attrs["duplicate_of"] == 0 and "curve" not in duplicate.user_attrs \
+    assert (
+        duplicate.user_attrs["duplicate_of"] == 0
+        and "curve" not in duplicate.user_attrs
         or duplicate.user_attrs["curve"] == []
+    )
     assert replacement.params != point and replacement.user_attrs["replaces_duplicate"] == 1
-    assert state_counts(study) == {"finished": 2, "running": 0, "waiting": 0,
-                                   "training_failures": 0}
+    assert state_counts(study) == {
+        "finished": 2,
+        "running": 0,
+        "waiting": 0,
+        "training_failures": 0,
+    }
 
 
 class PruneOddTrials(optuna.pruners.BasePruner):
@@ -332,19 +449,27 @@ def test_pruned_trials_are_marked_with_the_epochs_they_ran(tmp_path, monkeypatch
     assert pruned.user_attrs["status"] == "pruned"
     assert [p["epoch"] for p in pruned.user_attrs["curve"]] == [1]
     assert list(pruned.intermediate_values) == [1]
-    assert pruned.user_attrs["val_acc"] is None and "pruned after epoch 1" in \
-        pruned.user_attrs["error"]
+    assert (
+        pruned.user_attrs["val_acc"] is None
+        and "pruned after epoch 1" in pruned.user_attrs["error"]
+    )
     assert state_counts(study)["finished"] == 2  # pruned trials count towards --trials
 
 
 @pytest.mark.slow
 def test_hyperband_search_reports_every_epoch(tmp_path):
-    plan = tiny_plan(pruner="hyperband", train=replace(TINY_TRAIN, epochs=3), trials=6,
-                     space=SearchSpace.from_dict({**TINY_SPACE, "lr": "0.001,0.01,0.3"}))
+    plan = tiny_plan(
+        pruner="hyperband",
+        train=replace(TINY_TRAIN, epochs=3),
+        trials=6,
+        space=SearchSpace.from_dict({**TINY_SPACE, "lr": "0.001,0.01,0.3"}),
+    )
     study = run_search(plan, "hb", sqlite(tmp_path), torch.device("cpu"))
     trials = study.get_trials()
-    assert len(trials) == 6 and {t.state for t in trials} <= {TrialState.COMPLETE,
-                                                              TrialState.PRUNED}
+    assert len(trials) == 6 and {t.state for t in trials} <= {
+        TrialState.COMPLETE,
+        TrialState.PRUNED,
+    }
     for trial in trials:
         curve = trial.user_attrs["curve"]
         assert sorted(trial.intermediate_values) == [p["epoch"] for p in curve]
@@ -364,14 +489,17 @@ def test_requeued_copy_runs_with_its_fixed_params(tmp_path):
     with warnings.catch_warnings():  # heartbeats only run under optimize(); not needed here
         warnings.simplefilter("ignore", UserWarning)
         dead = study.ask(plan.space.distributions())
-    for name, value in {"kind": "search", "status": "interrupted", "error": "worker died",
-                        "worker": {"host": "elsewhere", "pid": 1}}.items():
+    for name, value in {
+        "kind": "search",
+        "status": "interrupted",
+        "error": "worker died",
+        "worker": {"host": "elsewhere", "pid": 1},
+    }.items():
         dead.set_user_attr(name, value)
     study.tell(dead, state=TrialState.FAIL)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)(
-            study, study.get_trials()[0])
+        optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)(study, study.get_trials()[0])
     study = run_search(plan, "retry", storage, torch.device("cpu"))
     failed, copy = study.get_trials()
     assert failed.state == TrialState.FAIL and copy.state == TrialState.COMPLETE
@@ -390,8 +518,12 @@ def test_journal_storage_recovers_a_dead_workers_trial(tmp_path):
     params = fixed_params(plan.space, entry_segments="C", middle_segments="4", exit_segments="1")
     study.enqueue_trial(params)
     dead = study.ask(plan.space.distributions())
-    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                          capture_output=True, text=True, check=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     dead.set_user_attr("worker", {"host": socket.gethostname(), "pid": int(gone.stdout)})
     study = run_search(plan, "journal", storage, torch.device("cpu"))
     failed, copy = study.get_trials()
@@ -407,8 +539,24 @@ def test_journal_storage_recovers_a_dead_workers_trial(tmp_path):
 def test_search_command_end_to_end(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SPECTRUM_THREADS", "1")
     out = tmp_path / "out"
-    code = cli.main(["search", *CLI_TINY, "--objectives", "accuracy,flops", "--trials", "2",
-                     "--sampler", "tpe", "--seed", "3", "--study", "e2e", "--out", str(out)])
+    code = cli.main(
+        [
+            "search",
+            *CLI_TINY,
+            "--objectives",
+            "accuracy,flops",
+            "--trials",
+            "2",
+            "--sampler",
+            "tpe",
+            "--seed",
+            "3",
+            "--study",
+            "e2e",
+            "--out",
+            str(out),
+        ]
+    )
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "best trials (Pareto front" in captured.out
@@ -475,8 +623,9 @@ def test_password_never_shown(capsys, tmp_path):
 
 
 def test_command_line_is_stored_masked(monkeypatch):
-    monkeypatch.setattr(sys, "argv", ["spectrum", "search", "--storage",
-                                      "postgresql://u:hunter2@h/db"])
+    monkeypatch.setattr(
+        sys, "argv", ["spectrum", "search", "--storage", "postgresql://u:hunter2@h/db"]
+    )
     assert "hunter2" not in cli.command_line() and "u:***@h/db" in cli.command_line()
 
 
@@ -487,11 +636,35 @@ def test_command_line_is_stored_masked(monkeypatch):
 def worker(url: str, study: str, out: Path, trials: int, *extra: str) -> subprocess.Popen:
     env = {**os.environ, "SPECTRUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
-        [sys.executable, "-m", "cli", "search", *CLI_TINY, "--trials", str(trials),
-         "--study", study, "--storage", url, "--out", str(out), "--no-report",
-         "--heartbeat-interval", "1", "--grace-period", "3", "--pruner", "none", *extra],
-        cwd=Path(cli.__file__).parent, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "cli",
+            "search",
+            *CLI_TINY,
+            "--trials",
+            str(trials),
+            "--study",
+            study,
+            "--storage",
+            url,
+            "--out",
+            str(out),
+            "--no-report",
+            "--heartbeat-interval",
+            "1",
+            "--grace-period",
+            "3",
+            "--pruner",
+            "none",
+            *extra,
+        ],
+        cwd=Path(cli.__file__).parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 def finish(process: subprocess.Popen, timeout: float = 90) -> str:
@@ -506,15 +679,13 @@ def finish(process: subprocess.Popen, timeout: float = 90) -> str:
 
 
 def load(url: str, name: str) -> optuna.Study:
-    return optuna.load_study(study_name=name, storage=open_storage(url, Path("."),
-                                                                    heartbeat=False))
+    return optuna.load_study(study_name=name, storage=open_storage(url, Path("."), heartbeat=False))
 
 
 @pytest.mark.postgres
 def test_two_workers_finish_exactly_n_trials(postgres_url, tmp_path):
     name = f"two-{uuid.uuid4().hex[:8]}"
-    workers = [worker(postgres_url, name, tmp_path / f"w{i}", 4, "--seed", "5")
-               for i in range(2)]
+    workers = [worker(postgres_url, name, tmp_path / f"w{i}", 4, "--seed", "5") for i in range(2)]
     outputs = [finish(w) for w in workers]
     study = load(postgres_url, name)
     assert len(study.get_trials(states=(TrialState.COMPLETE,))) == 4
@@ -529,19 +700,22 @@ def test_killed_worker_trial_is_failed_and_finished_by_another(postgres_url, tmp
     name = f"kill-{uuid.uuid4().hex[:8]}"
     storage = open_storage(postgres_url, tmp_path, heartbeat=False)
     # Three epochs: long enough that the victim is surely killed inside its trial.
-    victim, other = (worker(postgres_url, name, tmp_path / w, 3, "--epochs", "3")
-                     for w in ("victim", "other"))
+    victim, other = (
+        worker(postgres_url, name, tmp_path / w, 3, "--epochs", "3") for w in ("victim", "other")
+    )
     deadline = time.time() + 60
     killed_number = None
     while time.time() < deadline and killed_number is None:
         try:
             trials = optuna.load_study(study_name=name, storage=storage).get_trials(
-                deepcopy=False, states=(TrialState.RUNNING,))
+                deepcopy=False, states=(TrialState.RUNNING,)
+            )
         except KeyError:  # not created yet
             trials = []
         for trial in trials:
-            if (trial.user_attrs.get("worker") or {}).get("pid") == victim.pid \
-                    and "params" in trial.user_attrs:  # counted: training has begun
+            if (trial.user_attrs.get("worker") or {}).get(
+                "pid"
+            ) == victim.pid and "params" in trial.user_attrs:  # counted: training has begun
                 victim.send_signal(signal.SIGKILL)
                 killed_number = trial.number
                 break

@@ -1,18 +1,31 @@
 import pytest
 
 from spectrum.errors import SpecError
-from spectrum.net.segments import (nearest_valid_segments, parse_segments, parse_segments_list,
-                               segments_sort_key)
+from spectrum.net.segments import (
+    nearest_valid_segments,
+    parse_segments,
+    parse_segments_list,
+    segments_sort_key,
+)
 
 
 def test_parse_list_with_c_any_case():
     assert parse_segments_list("1,4, 32,c") == [1, 4, 32, "C"]
 
 
-@pytest.mark.parametrize("text, fragment", [
-    ("0", "positive"), ("-2", "positive"), ("1,x", "'x'"), ("1,,4", "empty item at position 2"),
-    ("", "empty item"), ("4,4", "twice"), ("C,c", "twice"), ("2.5", "'2.5'"),
-])
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("0", "positive"),
+        ("-2", "positive"),
+        ("1,x", "'x'"),
+        ("1,,4", "empty item at position 2"),
+        ("", "empty item"),
+        ("4,4", "twice"),
+        ("C,c", "twice"),
+        ("2.5", "'2.5'"),
+    ],
+)
 def test_bad_lists_are_one_line_errors(text, fragment):
     with pytest.raises(SpecError) as error:
         parse_segments_list(text)

@@ -14,21 +14,47 @@ import torch
 import spectrum.study.trial
 from spectrum.cost.counts import LatencySettings
 from spectrum.data.datasets import DataConfig
+from spectrum.engine.train import TrainConfig, TrainResult
 from spectrum.errors import SpecError
 from spectrum.study.sweep import SweepPlan, finished_keys, run_sweep
-from spectrum.engine.train import TrainConfig, TrainResult
 
 CPU = torch.device("cpu")
-TINY = SweepPlan(segments=(1, "C"), data=DataConfig(name="synthetic", synthetic_train=320,
-                                                     synthetic_test=64),
-                 train=TrainConfig(epochs=2, batch_size=64),
-                 latency=LatencySettings(batch_size=4, warmup=1, repeats=2, min_repeats=1))
+TINY = SweepPlan(
+    segments=(1, "C"),
+    data=DataConfig(name="synthetic", synthetic_train=320, synthetic_test=64),
+    train=TrainConfig(epochs=2, batch_size=64),
+    latency=LatencySettings(batch_size=4, warmup=1, repeats=2, min_repeats=1),
+)
 
-RECORD_KEYS = {"kind", "grid_key", "segments", "order", "activation", "residual", "seed",
-               "match", "width_multiplier", "net", "params", "flops", "latency_ms",
-               "train_step_ms", "latency_batch", "latency_precision", "device", "precision",
-               "curve", "val_acc", "test_acc",
-               "status", "wall_time_s", "dataset", "train", "versions", "worker"}
+RECORD_KEYS = {
+    "kind",
+    "grid_key",
+    "segments",
+    "order",
+    "activation",
+    "residual",
+    "seed",
+    "match",
+    "width_multiplier",
+    "net",
+    "params",
+    "flops",
+    "latency_ms",
+    "train_step_ms",
+    "latency_batch",
+    "latency_precision",
+    "device",
+    "precision",
+    "curve",
+    "val_acc",
+    "test_acc",
+    "status",
+    "wall_time_s",
+    "dataset",
+    "train",
+    "versions",
+    "worker",
+}
 
 
 def memory_study():
@@ -95,21 +121,40 @@ def test_diverged_and_failed_trials_are_recorded_and_the_sweep_goes_on(monkeypat
     plan = replace(TINY, segments=(1, 2, "C"))
     storage = memory_study()
     study = run_sweep(plan, "s", storage, CPU)
-    statuses = {t.params["segments"]: (t.state.name, t.user_attrs["status"])
-                for t in study.get_trials()}
-    assert statuses == {"1": ("FAIL", "diverged"), "2": ("FAIL", "failed"),
-                        "C": ("COMPLETE", "complete")}
+    statuses = {
+        t.params["segments"]: (t.state.name, t.user_attrs["status"]) for t in study.get_trials()
+    }
+    assert statuses == {
+        "1": ("FAIL", "diverged"),
+        "2": ("FAIL", "failed"),
+        "C": ("COMPLETE", "complete"),
+    }
     assert len(finished_keys(study)) == 3
     assert len(run_sweep(plan, "s", storage, CPU).get_trials()) == 3  # not re-run
 
 
 def test_sigkill_then_rerun_loses_and_duplicates_nothing(tmp_path):
-    command = [sys.executable, "-m", "cli", "sweep", "--dataset", "synthetic", "--epochs", "3",
-               "--segments", "1,2,4,C", "--study", "killed", "--out", str(tmp_path),
-               "--no-report"]
+    command = [
+        sys.executable,
+        "-m",
+        "cli",
+        "sweep",
+        "--dataset",
+        "synthetic",
+        "--epochs",
+        "3",
+        "--segments",
+        "1,2,4,C",
+        "--study",
+        "killed",
+        "--out",
+        str(tmp_path),
+        "--no-report",
+    ]
     env = dict(os.environ, SPECTRUM_THREADS="1")
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     deadline = time.time() + 120
     completed_before = []

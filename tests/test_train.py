@@ -6,10 +6,17 @@ from torch import nn
 
 from spectrum.data.datasets import DataConfig, load_dataset
 from spectrum.device import autocast, resolve_precision
+from spectrum.engine.train import (
+    DeviceData,
+    TrainConfig,
+    lr_factor,
+    parameter_groups,
+    random_crop,
+    random_flip,
+    train,
+)
 from spectrum.errors import SpecError
 from spectrum.net.xception import NetConfig, build_net
-from spectrum.engine.train import (DeviceData, TrainConfig, lr_factor, parameter_groups, random_crop,
-                            random_flip, train)
 
 CPU = torch.device("cpu")
 
@@ -29,8 +36,11 @@ def test_random_crop_keeps_shape_and_shifts_content():
     # every crop is a translated window of the zero-padded original
     padded = nn.functional.pad(images, (2, 2, 2, 2))
     for n in range(2):
-        assert any(torch.equal(cropped[n, 0], padded[n, 0, dy:dy + 6, dx:dx + 6])
-                   for dy in range(5) for dx in range(5))
+        assert any(
+            torch.equal(cropped[n, 0], padded[n, 0, dy : dy + 6, dx : dx + 6])
+            for dy in range(5)
+            for dx in range(5)
+        )
 
 
 def test_random_flip_flips_some_images_exactly():
@@ -56,8 +66,9 @@ def test_no_weight_decay_on_batchnorm_and_bias():
     decay, no_decay = parameter_groups(model, 5e-4)
     assert decay["weight_decay"] == 5e-4 and no_decay["weight_decay"] == 0
     assert all(p.ndim > 1 for p in decay["params"])
-    bn_and_bias = {id(p) for m in model.modules() if isinstance(m, nn.BatchNorm2d)
-                   for p in m.parameters()} | {id(model.classifier[-1].bias)}
+    bn_and_bias = {
+        id(p) for m in model.modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters()
+    } | {id(model.classifier[-1].bias)}
     assert bn_and_bias <= {id(p) for p in no_decay["params"]}
 
 
@@ -78,8 +89,12 @@ def test_training_records_curves_and_is_repeatable(data, precision):
 
 def test_exploding_loss_ends_as_diverged(data):
     torch.manual_seed(0)
-    result = train(build_net(NetConfig.uniform("C")), data,
-                   TrainConfig(epochs=1, batch_size=64, lr=1e12, warmup_fraction=0.01), CPU)
+    result = train(
+        build_net(NetConfig.uniform("C")),
+        data,
+        TrainConfig(epochs=1, batch_size=64, lr=1e12, warmup_fraction=0.01),
+        CPU,
+    )
     assert result.status == "diverged" and "non-finite" in result.error
     assert result.test_acc is None
 

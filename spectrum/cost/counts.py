@@ -86,8 +86,9 @@ def shape_flops(model: nn.Module, config: NetConfig) -> int:
     shape = config.shape
     try:
         with torch.no_grad():
-            model.eval()(torch.zeros(1, shape.in_channels, shape.image_size, shape.image_size,
-                                     device="meta"))
+            model.eval()(
+                torch.zeros(1, shape.in_channels, shape.image_size, shape.image_size, device="meta")
+            )
     finally:
         for handle in handles:
             handle.remove()
@@ -132,13 +133,20 @@ def _median_ms(step, settings: LatencySettings, device: torch.device) -> float:
         step()
         synchronize(device)
         times.append((time.perf_counter() - start) * 1000.0)
-        if len(times) >= settings.min_repeats and time.perf_counter() - began > settings.max_seconds:
+        if (
+            len(times) >= settings.min_repeats
+            and time.perf_counter() - began > settings.max_seconds
+        ):
             break
     return statistics.median(times)
 
 
-def measure_latency(model: nn.Module, config: NetConfig, device: torch.device,
-                    settings: LatencySettings = LatencySettings()) -> dict[str, float | None]:
+def measure_latency(
+    model: nn.Module,
+    config: NetConfig,
+    device: torch.device,
+    settings: LatencySettings = LatencySettings(),
+) -> dict[str, float | None]:
     """Median inference and training-step latency (ms) of one batch on ``device``.
 
     The model is copied, so the caller's weights, BN statistics and mode are untouched.
@@ -146,8 +154,9 @@ def measure_latency(model: nn.Module, config: NetConfig, device: torch.device,
     shape = config.shape
     precision = resolve_precision(settings.precision, device)
     model = prepare_model(copy.deepcopy(model), device)
-    inputs = torch.randn(settings.batch_size, shape.in_channels, shape.image_size,
-                         shape.image_size, device=device)
+    inputs = torch.randn(
+        settings.batch_size, shape.in_channels, shape.image_size, shape.image_size, device=device
+    )
     inputs = inputs.contiguous(memory_format=torch.channels_last)
     labels = torch.randint(0, shape.num_classes, (settings.batch_size,), device=device)
 
@@ -171,8 +180,12 @@ def measure_latency(model: nn.Module, config: NetConfig, device: torch.device,
             optimizer.step()
 
         train_ms = _median_ms(train_step, settings, device)
-    return {"latency_ms": inference_ms, "train_step_ms": train_ms,
-            "latency_batch": settings.batch_size, "latency_precision": precision}
+    return {
+        "latency_ms": inference_ms,
+        "train_step_ms": train_ms,
+        "latency_batch": settings.batch_size,
+        "latency_precision": precision,
+    }
 
 
 @dataclass
@@ -192,14 +205,22 @@ class Complexity:
     summary: dict = field(default_factory=dict)
 
 
-def measure(config: NetConfig, device: torch.device | None = None,
-            latency: LatencySettings | None = LatencySettings(), by_flow: bool = False) -> Complexity:
+def measure(
+    config: NetConfig,
+    device: torch.device | None = None,
+    latency: LatencySettings | None = LatencySettings(),
+    by_flow: bool = False,
+) -> Complexity:
     """Count and (if ``latency`` is given) time one network."""
     device = device or torch.device("cpu")
     model = build_net(config, "cpu")
-    result = Complexity(config=config, params=count_params(model),
-                        flops=count_flops(model, config), device=str(device),
-                        summary=model.summary())
+    result = Complexity(
+        config=config,
+        params=count_params(model),
+        flops=count_flops(model, config),
+        device=str(device),
+        summary=model.summary(),
+    )
     if by_flow:
         result.params_by_flow = params_by_flow(model)
         result.flops_by_flow = flops_by_flow(model, config)
@@ -212,6 +233,16 @@ def measure(config: NetConfig, device: torch.device | None = None,
     return result
 
 
-__all__ = ["FLOWS", "Complexity", "LatencySettings", "count", "count_flops", "count_params",
-           "shape_flops",
-           "flops_by_flow", "measure", "measure_latency", "params_by_flow"]
+__all__ = [
+    "FLOWS",
+    "Complexity",
+    "LatencySettings",
+    "count",
+    "count_flops",
+    "count_params",
+    "shape_flops",
+    "flops_by_flow",
+    "measure",
+    "measure_latency",
+    "params_by_flow",
+]

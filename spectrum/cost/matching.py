@@ -11,12 +11,12 @@ the nudged channel counts are recorded as the config's ``width_overrides``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
-from .counts import count
 from ..errors import SpecError
 from ..net.xception import NetConfig, resolve_widths, width_divisors
+from .counts import count
 
 METRICS = ("params", "flops")
 LOWEST_MULTIPLIER = 1 / 64
@@ -38,8 +38,13 @@ class Match:
         return abs(self.value - self.target) / self.target
 
 
-def match_width(config: NetConfig, target: int, metric: str = "params", tolerance: float = 0.02,
-                counter: Callable[[NetConfig, str], int] = count) -> Match:
+def match_width(
+    config: NetConfig,
+    target: int,
+    metric: str = "params",
+    tolerance: float = 0.02,
+    counter: Callable[[NetConfig, str], int] = count,
+) -> Match:
     """The multiplier whose ``metric`` is nearest ``target``; SpecError if beyond ``tolerance``."""
     if metric not in METRICS:
         raise SpecError(f"match metric {metric!r} is not one of: none, {', '.join(METRICS)}")
@@ -54,8 +59,10 @@ def match_width(config: NetConfig, target: int, metric: str = "params", toleranc
     low, high = LOWEST_MULTIPLIER, HIGHEST_MULTIPLIER
     low_value, high_value = value_at(low), value_at(high)
     if not low_value <= target <= high_value:
-        raise SpecError(f"cannot match {metric}={target}: reachable range is "
-                        f"{low_value}..{high_value} for this network")
+        raise SpecError(
+            f"cannot match {metric}={target}: reachable range is "
+            f"{low_value}..{high_value} for this network"
+        )
     while high / low > 1.0005:
         middle = (low * high) ** 0.5
         middle_value = value_at(middle)
@@ -66,19 +73,28 @@ def match_width(config: NetConfig, target: int, metric: str = "params", toleranc
     best = min(((high, high_value), (low, low_value)), key=lambda mv: abs(mv[1] - target))
     multiplier = round(best[0], 4)
     config = replace(config, width_multiplier=multiplier, round_to_segments=True)
-    config, value = _nudge_widths(config, counter(config, metric), target, metric, tolerance,
-                                  counter)
+    config, value = _nudge_widths(
+        config, counter(config, metric), target, metric, tolerance, counter
+    )
     match = Match(multiplier, value, target, metric, config.width_overrides)
     if match.relative_error > tolerance:
-        raise SpecError(f"matching {metric} for g={config.entry.segments}: nearest is "
-                        f"{match.value} vs target {target} ({match.relative_error:.1%} off, "
-                        f"tolerance {tolerance:.0%})")
+        raise SpecError(
+            f"matching {metric} for g={config.entry.segments}: nearest is "
+            f"{match.value} vs target {target} ({match.relative_error:.1%} off, "
+            f"tolerance {tolerance:.0%})"
+        )
     return match
 
 
-def _nudge_widths(config: NetConfig, value: int, target: int, metric: str, tolerance: float,
-                  counter: Callable[[NetConfig, str], int], max_steps: int = 16
-                  ) -> tuple[NetConfig, int]:
+def _nudge_widths(
+    config: NetConfig,
+    value: int,
+    target: int,
+    metric: str,
+    tolerance: float,
+    counter: Callable[[NetConfig, str], int],
+    max_steps: int = 16,
+) -> tuple[NetConfig, int]:
     """Greedy: move one width by one multiple of its g while that brings ``value`` nearer."""
     divisors = width_divisors(config)
     for _ in range(max_steps):
@@ -103,5 +119,9 @@ def _nudge_widths(config: NetConfig, value: int, target: int, metric: str, toler
 
 
 def matched_config(config: NetConfig, match: Match) -> NetConfig:
-    return replace(config, width_multiplier=match.width_multiplier, round_to_segments=True,
-                   width_overrides=match.width_overrides)
+    return replace(
+        config,
+        width_multiplier=match.width_multiplier,
+        round_to_segments=True,
+        width_overrides=match.width_overrides,
+    )

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import torch
 
+from ..net.segments import PER_CHANNEL, Segments, segments_label
+from ..net.xception import NetConfig
 from .counts import FLOW_MODULES, LatencySettings, count, measure
 from .matching import match_width, matched_config
-from ..net.xception import NetConfig
-from ..net.segments import PER_CHANNEL, Segments, segments_label
 
 MATCH_CHOICES = ("none", "params", "flops")
 
 
-def spectrum_configs(base: NetConfig, segments: Sequence[Segments], match: str = "none",
-                     reference: NetConfig | None = None) -> list[NetConfig]:
+def spectrum_configs(
+    base: NetConfig,
+    segments: Sequence[Segments],
+    match: str = "none",
+    reference: NetConfig | None = None,
+) -> list[NetConfig]:
     """``base`` moved to each g (all flows), widths matched to the reference if asked.
 
     The default reference is the g = C member of the same net at the base's width.
@@ -29,9 +33,13 @@ def spectrum_configs(base: NetConfig, segments: Sequence[Segments], match: str =
     return [matched_config(config, match_width(config, target, match)) for config in configs]
 
 
-def count_table(configs: Sequence[NetConfig], device: torch.device | None = None,
-                latency: LatencySettings | None = LatencySettings(), by_flow: bool = False,
-                on_row: Callable[[int, int], None] | None = None) -> pd.DataFrame:
+def count_table(
+    configs: Sequence[NetConfig],
+    device: torch.device | None = None,
+    latency: LatencySettings | None = LatencySettings(),
+    by_flow: bool = False,
+    on_row: Callable[[int, int], None] | None = None,
+) -> pd.DataFrame:
     """Params, FLOPs and latency for each config; ``on_row(done, total)`` reports progress."""
     rows = []
     for index, config in enumerate(configs):
@@ -57,4 +65,3 @@ def count_table(configs: Sequence[NetConfig], device: torch.device | None = None
         if on_row:
             on_row(index + 1, len(configs))
     return pd.DataFrame(rows)
-

@@ -132,15 +132,20 @@ class RemoteFile:
 
 FASHION_MNIST_URL = "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"
 FASHION_MNIST_STEMS = (
-    "train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-    "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte",
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
 )
-FASHION_MNIST_REMOTE = tuple(RemoteFile(FASHION_MNIST_URL + name, md5) for name, md5 in (
-    ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
-    ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
-    ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
-    ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
-))
+FASHION_MNIST_REMOTE = tuple(
+    RemoteFile(FASHION_MNIST_URL + name, md5)
+    for name, md5 in (
+        ("train-images-idx3-ubyte.gz", "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        ("train-labels-idx1-ubyte.gz", "25c81989df183df01b3e8a0aad5dffbe"),
+        ("t10k-images-idx3-ubyte.gz", "bef4ecab320f06d8554ea6380940ec79"),
+        ("t10k-labels-idx1-ubyte.gz", "bb300cfdad3c16e7a12a480ee83cd310"),
+    )
+)
 
 
 @dataclass(frozen=True)
@@ -159,12 +164,23 @@ class CifarLayout:
 CIFAR_URL = "https://www.cs.toronto.edu/~kriz/"
 CIFAR_LAYOUTS = {
     CIFAR10: CifarLayout(
-        "CIFAR-10", "cifar-10-batches-py", tuple(f"data_batch_{i}" for i in range(1, 6)),
-        "test_batch", b"labels", 10,
-        RemoteFile(CIFAR_URL + "cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a")),
+        "CIFAR-10",
+        "cifar-10-batches-py",
+        tuple(f"data_batch_{i}" for i in range(1, 6)),
+        "test_batch",
+        b"labels",
+        10,
+        RemoteFile(CIFAR_URL + "cifar-10-python.tar.gz", "c58f30108f718f92721af3b95e74349a"),
+    ),
     CIFAR100: CifarLayout(
-        "CIFAR-100", "cifar-100-python", ("train",), "test", b"fine_labels", 100,
-        RemoteFile(CIFAR_URL + "cifar-100-python.tar.gz", "eb9058c3a382ffc7106e4002c42a8d85")),
+        "CIFAR-100",
+        "cifar-100-python",
+        ("train",),
+        "test",
+        b"fine_labels",
+        100,
+        RemoteFile(CIFAR_URL + "cifar-100-python.tar.gz", "eb9058c3a382ffc7106e4002c42a8d85"),
+    ),
 }
 CIFAR_ROW_BYTES = 3 * 32 * 32
 
@@ -182,7 +198,7 @@ def parse_dataset_name(text: str) -> str:
     """The canonical dataset name for a ``--dataset`` value; ``imagefolder:PATH`` keeps PATH."""
     raw = str(text).strip()
     if raw.lower().startswith(IMAGEFOLDER_PREFIX):
-        path = raw[len(IMAGEFOLDER_PREFIX):].strip()
+        path = raw[len(IMAGEFOLDER_PREFIX) :].strip()
         if not path:
             raise SpecError("dataset 'imagefolder:' needs a path, e.g. imagefolder:/data/flowers")
         return IMAGEFOLDER_PREFIX + path
@@ -208,8 +224,9 @@ def check_config(config: DataConfig, name: str) -> None:
         raise SpecError(f"val_size {config.val_size!r} must be an integer >= 0")
     if config.image_size is not None:
         if not name.startswith(IMAGEFOLDER_PREFIX):
-            raise SpecError(f"image_size applies to imagefolder:PATH datasets only, not {name}; "
-                            "drop it")
+            raise SpecError(
+                f"image_size applies to imagefolder:PATH datasets only, not {name}; drop it"
+            )
         if not is_count(config.image_size) or config.image_size < 1:
             raise SpecError(f"image_size {config.image_size!r} must be a positive integer")
     if name == SYNTHETIC:
@@ -246,8 +263,10 @@ def explicit_data_dir(config: DataConfig) -> Path | None:
         return None
     directory = Path(config.data_dir).expanduser()
     if not directory.is_dir():
-        raise DataError(f"--data-dir {directory} is not a directory; pass the folder that holds "
-                        "the dataset files")
+        raise DataError(
+            f"--data-dir {directory} is not a directory; pass the folder that holds "
+            "the dataset files"
+        )
     return directory
 
 
@@ -292,8 +311,9 @@ def download(remote: RemoteFile, directory: Path) -> Path:
     temp: Path | None = None
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        handle, temp_name = tempfile.mkstemp(dir=directory, prefix=f".{remote.filename}.",
-                                             suffix=".part")
+        handle, temp_name = tempfile.mkstemp(
+            dir=directory, prefix=f".{remote.filename}.", suffix=".part"
+        )
         temp = Path(temp_name)
         digest = hashlib.md5()
         with os.fdopen(handle, "wb") as stream:
@@ -303,8 +323,10 @@ def download(remote: RemoteFile, directory: Path) -> Path:
             stream.flush()
             os.fsync(stream.fileno())
         if digest.hexdigest() != remote.md5:
-            raise DataError(f"downloaded {remote.url} has MD5 {digest.hexdigest()}, expected "
-                            f"{remote.md5} (discarded, nothing written to {directory})")
+            raise DataError(
+                f"downloaded {remote.url} has MD5 {digest.hexdigest()}, expected "
+                f"{remote.md5} (discarded, nothing written to {directory})"
+            )
         os.chmod(temp, 0o644)  # mkstemp creates 0600
         os.replace(temp, target)
     except (OSError, http.client.HTTPException) as exc:
@@ -338,29 +360,38 @@ def read_file_bytes(path: Path) -> bytes:
     try:
         return gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"{path} is not a valid gzip file ({describe(exc)}); "
-                        f"{REPLACE_HINT}") from None
+        raise DataError(
+            f"{path} is not a valid gzip file ({describe(exc)}); {REPLACE_HINT}"
+        ) from None
 
 
 def parse_idx(payload: bytes, path: Path, ndim: int) -> np.ndarray:
     """An IDX array of unsigned bytes with ``ndim`` dimensions; DataError naming ``path`` if not."""
     if len(payload) < 4 or payload[:3] != b"\x00\x00\x08":
-        raise DataError(f"{path} is not an IDX file of unsigned bytes (magic "
-                        f"{payload[:4].hex() or 'missing'}); {REPLACE_HINT}")
+        raise DataError(
+            f"{path} is not an IDX file of unsigned bytes (magic "
+            f"{payload[:4].hex() or 'missing'}); {REPLACE_HINT}"
+        )
     if payload[3] != ndim:
-        raise DataError(f"{path} is an IDX file with {payload[3]} dimensions, expected {ndim}; "
-                        "are the image and label files swapped?")
+        raise DataError(
+            f"{path} is an IDX file with {payload[3]} dimensions, expected {ndim}; "
+            "are the image and label files swapped?"
+        )
     header = 4 + 4 * ndim
     if len(payload) < header:
         raise DataError(f"{path} is truncated inside its IDX header; {REPLACE_HINT}")
     dims = struct.unpack(f">{ndim}I", payload[4:header])
     expected, found = math.prod(dims), len(payload) - header
     if found < expected:
-        raise DataError(f"{path} is truncated: its header promises {expected} bytes of data, "
-                        f"it holds {found}; {REPLACE_HINT}")
+        raise DataError(
+            f"{path} is truncated: its header promises {expected} bytes of data, "
+            f"it holds {found}; {REPLACE_HINT}"
+        )
     if found > expected:
-        raise DataError(f"{path} has {found - expected} bytes after the data its header "
-                        f"describes; {REPLACE_HINT}")
+        raise DataError(
+            f"{path} has {found - expected} bytes after the data its header "
+            f"describes; {REPLACE_HINT}"
+        )
     # copy(): frombuffer over bytes is read-only, and torch wants writable arrays
     return np.frombuffer(payload, np.uint8, count=expected, offset=header).reshape(dims).copy()
 
@@ -398,14 +429,17 @@ def locate_fashion_mnist(config: DataConfig) -> tuple[Path, dict[str, Path]]:
         missing = [stem for stem, path in found.items() if path is None]
         # A partial cache is an interrupted download, completed below; elsewhere it is a mistake.
         if len(missing) < len(found) and directory != cache:
-            raise DataError(f"{directory} holds only part of Fashion-MNIST: missing "
-                            f"{', '.join(s + '[.gz]' for s in missing)}; add them or point "
-                            "--data-dir elsewhere")
+            raise DataError(
+                f"{directory} holds only part of Fashion-MNIST: missing "
+                f"{', '.join(s + '[.gz]' for s in missing)}; add them or point "
+                "--data-dir elsewhere"
+            )
     ways = FASHION_MNIST_WAYS.format(cache=cache)
     searched = ", ".join(dict.fromkeys(str(d) for d in dirs))
     if not downloads_allowed(config):
-        raise DataError(f"Fashion-MNIST not found (searched {searched}) and "
-                        f"{downloads_off(config)}; {ways}")
+        raise DataError(
+            f"Fashion-MNIST not found (searched {searched}) and {downloads_off(config)}; {ways}"
+        )
     present = find_idx_files(cache)
     for remote in FASHION_MNIST_REMOTE:
         if present.get(remote.filename.removesuffix(".gz")) is None:
@@ -418,8 +452,10 @@ def locate_fashion_mnist(config: DataConfig) -> tuple[Path, dict[str, Path]]:
 
 def check_labels(labels: np.ndarray, num_classes: int, path: Path) -> None:
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        raise DataError(f"{path} has labels outside 0..{num_classes - 1} (found "
-                        f"{labels.min()}..{labels.max()}); {REPLACE_HINT}")
+        raise DataError(
+            f"{path} has labels outside 0..{num_classes - 1} (found "
+            f"{labels.min()}..{labels.max()}); {REPLACE_HINT}"
+        )
 
 
 def read_idx_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -427,21 +463,25 @@ def read_idx_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.
     images = read_idx(images_path, ndim=3)
     labels = read_idx(labels_path, ndim=1).astype(np.int64)
     if len(images) != len(labels):
-        raise DataError(f"{images_path} has {len(images)} images but {labels_path} has "
-                        f"{len(labels)} labels; one of them is from another release, replace it")
+        raise DataError(
+            f"{images_path} has {len(images)} images but {labels_path} has "
+            f"{len(labels)} labels; one of them is from another release, replace it"
+        )
     check_labels(labels, 10, labels_path)
     return images[:, None], labels
 
 
 def load_fashion_mnist(config: DataConfig) -> LoadedData:
     directory, files = locate_fashion_mnist(config)
-    train_x, train_y = read_idx_pair(files["train-images-idx3-ubyte"],
-                                     files["train-labels-idx1-ubyte"])
-    test_x, test_y = read_idx_pair(files["t10k-images-idx3-ubyte"],
-                                   files["t10k-labels-idx1-ubyte"])
+    train_x, train_y = read_idx_pair(
+        files["train-images-idx3-ubyte"], files["train-labels-idx1-ubyte"]
+    )
+    test_x, test_y = read_idx_pair(files["t10k-images-idx3-ubyte"], files["t10k-labels-idx1-ubyte"])
     if train_x.shape[1:] != test_x.shape[1:]:
-        raise DataError(f"train and test images in {directory} differ in size "
-                        f"({train_x.shape[2:]} vs {test_x.shape[2:]}); replace the odd file")
+        raise DataError(
+            f"train and test images in {directory} differ in size "
+            f"({train_x.shape[2:]} vs {test_x.shape[2:]}); replace the odd file"
+        )
     return LoadedData(str(directory), train_x, train_y, test_x, test_y, 10, hflip=False)
 
 
@@ -453,10 +493,15 @@ class CifarUnpickler(pickle.Unpickler):
     """Unpickles plain containers and numpy arrays only: a dataset file must not run code."""
 
     ALLOWED = {
-        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
-        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
-        ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+        ("_codecs", "encode"),
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"),
+        ("numpy._core.multiarray", "scalar"),
+        ("numpy.core.numeric", "_frombuffer"),
+        ("numpy._core.numeric", "_frombuffer"),
     }
 
     def find_class(self, module: str, name: str):
@@ -467,8 +512,9 @@ class CifarUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def read_cifar_batch(path: Path, label_key: bytes, num_classes: int) -> tuple[np.ndarray,
-                                                                             np.ndarray]:
+def read_cifar_batch(
+    path: Path, label_key: bytes, num_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Images ``(N, 3, 32, 32)`` and int64 labels from one CIFAR pickle."""
     try:
         with path.open("rb") as stream:
@@ -476,24 +522,35 @@ def read_cifar_batch(path: Path, label_key: bytes, num_classes: int) -> tuple[np
     except OSError as exc:
         raise DataError(f"cannot read {path} ({exc.strerror}); check its permissions") from None
     except Exception as exc:  # a corrupt pickle can raise nearly anything
-        raise DataError(f"{path} is not a readable CIFAR pickle ({type(exc).__name__}: "
-                        f"{describe(exc)}); {REPLACE_HINT}") from None
+        raise DataError(
+            f"{path} is not a readable CIFAR pickle ({type(exc).__name__}: "
+            f"{describe(exc)}); {REPLACE_HINT}"
+        ) from None
     if not isinstance(batch, dict) or b"data" not in batch or label_key not in batch:
-        raise DataError(f"{path} lacks the keys b'data' and {label_key!r} of a CIFAR batch; "
-                        f"{REPLACE_HINT}")
+        raise DataError(
+            f"{path} lacks the keys b'data' and {label_key!r} of a CIFAR batch; {REPLACE_HINT}"
+        )
     data = batch[b"data"]
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
-            or data.shape[1] != CIFAR_ROW_BYTES:
+    if (
+        not isinstance(data, np.ndarray)
+        or data.dtype != np.uint8
+        or data.ndim != 2
+        or data.shape[1] != CIFAR_ROW_BYTES
+    ):
         shape, dtype = getattr(data, "shape", "?"), getattr(data, "dtype", type(data).__name__)
-        raise DataError(f"{path}: b'data' is {dtype} of shape {shape}, expected uint8 "
-                        f"(N, {CIFAR_ROW_BYTES}); {REPLACE_HINT}")
+        raise DataError(
+            f"{path}: b'data' is {dtype} of shape {shape}, expected uint8 "
+            f"(N, {CIFAR_ROW_BYTES}); {REPLACE_HINT}"
+        )
     try:
         labels = np.asarray(batch[label_key], dtype=np.int64)
     except (TypeError, ValueError):
         labels = None
     if labels is None or labels.shape != (len(data),):
-        raise DataError(f"{path}: {label_key!r} does not hold one integer label per row of "
-                        f"b'data' ({len(data)} rows); {REPLACE_HINT}")
+        raise DataError(
+            f"{path}: {label_key!r} does not hold one integer label per row of "
+            f"b'data' ({len(data)} rows); {REPLACE_HINT}"
+        )
     check_labels(labels, num_classes, path)
     # rows are channel-major: 1024 red, then 1024 green, then 1024 blue bytes
     return np.ascontiguousarray(data).reshape(-1, 3, 32, 32), labels
@@ -512,10 +569,17 @@ def extract_safely(archive: Path, folder: str, destination: Path) -> Path:
             members = tar.getmembers()
             for member in members:
                 parts = PurePosixPath(member.name).parts
-                if member.name.startswith("/") or ".." in parts or not parts \
-                        or parts[0] != folder or not (member.isfile() or member.isdir()):
-                    raise DataError(f"{archive} contains the unexpected entry {member.name!r}; "
-                                    "refusing to extract it, delete the archive")
+                if (
+                    member.name.startswith("/")
+                    or ".." in parts
+                    or not parts
+                    or parts[0] != folder
+                    or not (member.isfile() or member.isdir())
+                ):
+                    raise DataError(
+                        f"{archive} contains the unexpected entry {member.name!r}; "
+                        "refusing to extract it, delete the archive"
+                    )
             if hasattr(tarfile, "data_filter"):
                 tar.extractall(staging, members=members, filter="data")
             else:  # pragma: no cover - Python without extraction filters; members checked above
@@ -523,17 +587,20 @@ def extract_safely(archive: Path, folder: str, destination: Path) -> Path:
         if not target.exists():  # another process may have finished first
             os.replace(staging / folder, target)
     except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
-        raise DataError(f"cannot extract {archive} ({describe(exc)}); delete it so that it is "
-                        "downloaded again") from None
+        raise DataError(
+            f"cannot extract {archive} ({describe(exc)}); delete it so that it is downloaded again"
+        ) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
 def cifar_ways(layout: CifarLayout, cache: Path) -> str:
-    return (f"get it one of three ways: pass --data-dir DIR (or set SPECTRUM_DATA=DIR) to the "
-            f"extracted {layout.folder} folder or its parent; download {layout.remote.url} and "
-            f"extract it into {cache}; or run once online so that it is downloaded there")
+    return (
+        f"get it one of three ways: pass --data-dir DIR (or set SPECTRUM_DATA=DIR) to the "
+        f"extracted {layout.folder} folder or its parent; download {layout.remote.url} and "
+        f"extract it into {cache}; or run once online so that it is downloaded there"
+    )
 
 
 def locate_cifar(config: DataConfig, layout: CifarLayout) -> Path:
@@ -548,15 +615,20 @@ def locate_cifar(config: DataConfig, layout: CifarLayout) -> Path:
             if all(present):
                 return directory
             if any(present):
-                missing = [p.name for p, ok in zip(cifar_files(directory, layout), present)
-                           if not ok]
-                raise DataError(f"{directory} holds only part of {layout.title}: missing "
-                                f"{', '.join(missing)}; add them or point --data-dir elsewhere")
+                missing = [
+                    p.name for p, ok in zip(cifar_files(directory, layout), present) if not ok
+                ]
+                raise DataError(
+                    f"{directory} holds only part of {layout.title}: missing "
+                    f"{', '.join(missing)}; add them or point --data-dir elsewhere"
+                )
     ways = cifar_ways(layout, cache)
     if not downloads_allowed(config):
         searched_text = ", ".join(dict.fromkeys(map(str, searched)))
-        raise DataError(f"{layout.title} not found (searched {searched_text}) and "
-                        f"{downloads_off(config)}; {ways}")
+        raise DataError(
+            f"{layout.title} not found (searched {searched_text}) and "
+            f"{downloads_off(config)}; {ways}"
+        )
     archive = cache / layout.remote.filename
     try:
         if not (archive.is_file() and file_md5(archive) == layout.remote.md5):
@@ -571,22 +643,27 @@ def locate_cifar(config: DataConfig, layout: CifarLayout) -> Path:
 def load_cifar(config: DataConfig, name: str) -> LoadedData:
     layout = CIFAR_LAYOUTS[name]
     directory = locate_cifar(config, layout)
-    batches = [read_cifar_batch(directory / file, layout.label_key, layout.num_classes)
-               for file in layout.train_files]
-    test_x, test_y = read_cifar_batch(directory / layout.test_file, layout.label_key,
-                                      layout.num_classes)
+    batches = [
+        read_cifar_batch(directory / file, layout.label_key, layout.num_classes)
+        for file in layout.train_files
+    ]
+    test_x, test_y = read_cifar_batch(
+        directory / layout.test_file, layout.label_key, layout.num_classes
+    )
     train_x = np.concatenate([x for x, _ in batches])
     train_y = np.concatenate([y for _, y in batches])
-    return LoadedData(str(directory), train_x, train_y, test_x, test_y, layout.num_classes,
-                      hflip=True)
+    return LoadedData(
+        str(directory), train_x, train_y, test_x, test_y, layout.num_classes, hflip=True
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # imagefolder:PATH
 
 
-IMAGEFOLDER_LAYOUT = ("imagefolder:PATH needs PATH/train/<class>/*.png|jpg|jpeg and "
-                      "PATH/val/<class>/...")
+IMAGEFOLDER_LAYOUT = (
+    "imagefolder:PATH needs PATH/train/<class>/*.png|jpg|jpeg and PATH/val/<class>/..."
+)
 
 
 def list_class_images(split_dir: Path) -> dict[str, list[Path]]:
@@ -598,8 +675,9 @@ def list_class_images(split_dir: Path) -> dict[str, list[Path]]:
         raise DataError(f"{split_dir} has no class folders; {IMAGEFOLDER_LAYOUT}")
     classes: dict[str, list[Path]] = {}
     for class_dir in class_dirs:
-        images = sorted(p for p in class_dir.iterdir()
-                        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        images = sorted(
+            p for p in class_dir.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        )
         if not images:
             raise DataError(f"{class_dir} has no .png/.jpg/.jpeg images; add some or remove it")
         classes[class_dir.name] = images
@@ -616,12 +694,13 @@ def read_image(path: Path, size: int) -> tuple[np.ndarray, bool]:
             rgb = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
             return np.asarray(rgb, dtype=np.uint8), grayscale
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
-        raise DataError(f"cannot read image {path} ({describe(exc)}); "
-                        "replace or delete it") from None
+        raise DataError(
+            f"cannot read image {path} ({describe(exc)}); replace or delete it"
+        ) from None
 
 
 def load_imagefolder(config: DataConfig, name: str) -> LoadedData:
-    root = Path(name[len(IMAGEFOLDER_PREFIX):]).expanduser()
+    root = Path(name[len(IMAGEFOLDER_PREFIX) :]).expanduser()
     if not root.is_dir():
         raise DataError(f"image folder {root} is missing; {IMAGEFOLDER_LAYOUT}")
     size = config.image_size or DEFAULT_IMAGEFOLDER_SIZE
@@ -630,8 +709,10 @@ def load_imagefolder(config: DataConfig, name: str) -> LoadedData:
     class_index = {class_name: i for i, class_name in enumerate(train_classes)}
     for class_name in test_classes:
         if class_name not in class_index:
-            raise DataError(f"{root / 'val' / class_name} is a class that {root / 'train'} "
-                            "lacks; add it to train/ or remove it from val/")
+            raise DataError(
+                f"{root / 'val' / class_name} is a class that {root / 'train'} "
+                "lacks; add it to train/ or remove it from val/"
+            )
 
     def read_split(classes: dict[str, list[Path]]) -> tuple[np.ndarray, np.ndarray, bool]:
         arrays, labels, all_gray = [], [], True
@@ -647,9 +728,15 @@ def load_imagefolder(config: DataConfig, name: str) -> LoadedData:
     train_x, train_y, train_gray = read_split(train_classes)
     test_x, test_y, test_gray = read_split(test_classes)
     channels = slice(0, 1) if train_gray and test_gray else slice(0, 3)
-    return LoadedData(str(root), np.ascontiguousarray(train_x[:, channels]), train_y,
-                      np.ascontiguousarray(test_x[:, channels]), test_y, len(class_index),
-                      hflip=True)
+    return LoadedData(
+        str(root),
+        np.ascontiguousarray(train_x[:, channels]),
+        train_y,
+        np.ascontiguousarray(test_x[:, channels]),
+        test_y,
+        len(class_index),
+        hflip=True,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -674,14 +761,24 @@ def generate_synthetic(config: DataConfig) -> LoadedData:
     class_ids = torch.arange(classes)
     angle = class_ids * math.pi / classes
     frequency = 2 * math.pi / (torch.where(class_ids % 2 == 0, 7.0, 4.5) * scale)
-    rows, cols = torch.meshgrid(torch.arange(height, dtype=torch.float32),
-                                torch.arange(width, dtype=torch.float32), indexing="ij")
-    along = (cols * angle.cos().view(-1, 1, 1) + rows * angle.sin().view(-1, 1, 1))  # (K, H, W)
+    rows, cols = torch.meshgrid(
+        torch.arange(height, dtype=torch.float32),
+        torch.arange(width, dtype=torch.float32),
+        indexing="ij",
+    )
+    along = cols * angle.cos().view(-1, 1, 1) + rows * angle.sin().view(-1, 1, 1)  # (K, H, W)
     wave = torch.sin(frequency[labels].view(-1, 1, 1) * along[labels] + phase.view(-1, 1, 1))
     images = (128 + 50 * wave.unsqueeze(1) + 40 * noise).round().clamp(0, 255).to(torch.uint8)
     n_train = config.synthetic_train
-    return LoadedData("generated", images[:n_train].numpy(), labels[:n_train].numpy(),
-                      images[n_train:].numpy(), labels[n_train:].numpy(), classes, hflip=False)
+    return LoadedData(
+        "generated",
+        images[:n_train].numpy(),
+        labels[:n_train].numpy(),
+        images[n_train:].numpy(),
+        labels[n_train:].numpy(),
+        classes,
+        hflip=False,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -694,8 +791,10 @@ def resolve_val_size(requested: int, n_train: int) -> int:
     if requested == DEFAULT_VAL_SIZE and requested > small_set_cap:
         return small_set_cap
     if requested > n_train - 1:
-        raise SpecError(f"val_size {requested} must be smaller than the {n_train} training "
-                        f"images; use --val-size {small_set_cap} or less")
+        raise SpecError(
+            f"val_size {requested} must be smaller than the {n_train} training "
+            f"images; use --val-size {small_set_cap} or less"
+        )
     return requested
 
 
@@ -727,19 +826,27 @@ def make_splits(name: str, loaded: LoadedData, config: DataConfig) -> Splits:
     all_x = torch.from_numpy(loaded.train_x)
     all_y = torch.from_numpy(loaded.train_y).long()
     if len(all_y) < 2:
-        raise DataError(f"{loaded.source} has {len(all_y)} training image(s); add more, at least "
-                        "2 are needed to hold out a validation split")
+        raise DataError(
+            f"{loaded.source} has {len(all_y)} training image(s); add more, at least "
+            "2 are needed to hold out a validation split"
+        )
     val_size = resolve_val_size(config.val_size, len(all_y))
     train_idx, val_idx = split_indices(len(all_y), val_size, config.split_seed)
     train_x = all_x.index_select(0, train_idx)
     mean, std = channel_stats(train_x)
     return Splits(
-        name=name, source=loaded.source,
-        train_x=train_x, train_y=all_y.index_select(0, train_idx),
-        val_x=all_x.index_select(0, val_idx), val_y=all_y.index_select(0, val_idx),
+        name=name,
+        source=loaded.source,
+        train_x=train_x,
+        train_y=all_y.index_select(0, train_idx),
+        val_x=all_x.index_select(0, val_idx),
+        val_y=all_y.index_select(0, val_idx),
         test_x=torch.from_numpy(loaded.test_x).contiguous(),
         test_y=torch.from_numpy(loaded.test_y).long(),
-        num_classes=loaded.num_classes, mean=mean, std=std, hflip=loaded.hflip,
+        num_classes=loaded.num_classes,
+        mean=mean,
+        std=std,
+        hflip=loaded.hflip,
         crop_padding=crop_padding_for(int(train_x.shape[2])),
     )
 

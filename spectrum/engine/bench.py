@@ -42,9 +42,9 @@ import os
 import platform
 import statistics
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pandas as pd
 import torch
@@ -54,25 +54,48 @@ from ..cost.counts import count_flops, count_params
 from ..data.datasets import DataConfig, Splits, load_dataset
 from ..device import check_precision, resolve_precision, synchronize, usable_cores
 from ..errors import DataError, SpecError
-from ..net.xception import NetConfig, build_net, check_config
 from ..net.segments import Segments, parse_segments_list, segments_label
+from ..net.xception import NetConfig, build_net, check_config
 from .train import DeviceData, TrainConfig, train
 
 COLUMNS = (
-    "g", "params", "forward_macs", "train_flops_per_image", "precision",
-    "spectrum_images_per_s", "reference_images_per_s", "speedup",
-    "spectrum_mfu", "reference_mfu",
-    "spectrum_images_per_s_min", "spectrum_images_per_s_max",
-    "reference_images_per_s_min", "reference_images_per_s_max",
-    "matmul_peak_gflops", "engine_peak_gflops", "device", "threads", "torch", "batch_size",
-    "warmup_steps", "block_steps", "blocks", "dataset", "date", "command",
+    "g",
+    "params",
+    "forward_macs",
+    "train_flops_per_image",
+    "precision",
+    "spectrum_images_per_s",
+    "reference_images_per_s",
+    "speedup",
+    "spectrum_mfu",
+    "reference_mfu",
+    "spectrum_images_per_s_min",
+    "spectrum_images_per_s_max",
+    "reference_images_per_s_min",
+    "reference_images_per_s_max",
+    "matmul_peak_gflops",
+    "engine_peak_gflops",
+    "device",
+    "threads",
+    "torch",
+    "batch_size",
+    "warmup_steps",
+    "block_steps",
+    "blocks",
+    "dataset",
+    "date",
+    "command",
 )
 
 
 def run_columns(name: str) -> tuple[str, ...]:
     """The columns of an extra engine run (``float32``, ``compiled``)."""
-    return (f"{name}_images_per_s", f"{name}_reference_images_per_s", f"{name}_speedup",
-            f"{name}_mfu")
+    return (
+        f"{name}_images_per_s",
+        f"{name}_reference_images_per_s",
+        f"{name}_speedup",
+        f"{name}_mfu",
+    )
 
 
 FLOAT32_COLUMNS = run_columns("float32")
@@ -98,8 +121,7 @@ class BenchSettings:
             raise SpecError("give at least one g to benchmark")
         for name in ("batch_size", "steps", "blocks", "matmul_size", "matmul_repeats"):
             if getattr(self, name) < 1:
-                raise SpecError(f"{name.replace('_', '-')} must be >= 1, got "
-                                f"{getattr(self, name)}")
+                raise SpecError(f"{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
         if self.warmup < 0:
             raise SpecError(f"warmup must be >= 0, got {self.warmup}")
         check_precision(self.precision)
@@ -112,10 +134,15 @@ class BenchSettings:
     def images_per_run(self) -> int:
         return self.steps_per_side * self.batch_size
 
-    def train_config(self, run: "EngineRun") -> TrainConfig:
+    def train_config(self, run: EngineRun) -> TrainConfig:
         """The engine's default recipe, for exactly one run of warm-up plus timed steps."""
-        return TrainConfig(epochs=1, batch_size=self.batch_size, compile=run.compile,
-                           precision=run.precision, train_subset=self.images_per_run)
+        return TrainConfig(
+            epochs=1,
+            batch_size=self.batch_size,
+            compile=run.compile,
+            precision=run.precision,
+            train_subset=self.images_per_run,
+        )
 
 
 @dataclass(frozen=True)
@@ -157,8 +184,9 @@ def load_bench_data(data: DataConfig, images_needed: int) -> tuple[Splits, str]:
     except DataError as error:
         if data.data_dir:
             raise
-        fallback = DataConfig(name="synthetic", synthetic_train=images_needed + 64,
-                              synthetic_test=64, val_size=32)
+        fallback = DataConfig(
+            name="synthetic", synthetic_train=images_needed + 64, synthetic_test=64, val_size=32
+        )
         note = f"{data.name} not available ({error}); measured on synthetic data instead"
         return load_dataset(fallback), note
 
@@ -169,8 +197,11 @@ def enough_training_images(splits: Splits, needed: int) -> Splits:
     if n >= needed:
         return splits
     repeats = -(-needed // n)
-    return replace(splits, train_x=splits.train_x.repeat(repeats, 1, 1, 1),
-                   train_y=splits.train_y.repeat(repeats))
+    return replace(
+        splits,
+        train_x=splits.train_x.repeat(repeats, 1, 1, 1),
+        train_y=splits.train_y.repeat(repeats),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -184,17 +215,24 @@ def reference_loader(splits: Splits, settings: BenchSettings) -> torch.utils.dat
     std = torch.tensor(splits.std).view(1, -1, 1, 1)
     images = (splits.train_x[:n].float() / 255.0 - mean) / std
     dataset = torch.utils.data.TensorDataset(images, splits.train_y[:n])
-    return torch.utils.data.DataLoader(dataset, batch_size=settings.batch_size, shuffle=True,
-                                       drop_last=True)
+    return torch.utils.data.DataLoader(
+        dataset, batch_size=settings.batch_size, shuffle=True, drop_last=True
+    )
 
 
-def reference_steps(model: nn.Module, loader: torch.utils.data.DataLoader,
-                    recipe: TrainConfig, device: torch.device) -> Iterator[None]:
+def reference_steps(
+    model: nn.Module, loader: torch.utils.data.DataLoader, recipe: TrainConfig, device: torch.device
+) -> Iterator[None]:
     """A plain PyTorch training loop, one step per ``next()``, epoch after epoch."""
     model = model.to(device)  # default (contiguous NCHW) memory format, float32
     model.train()
-    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum,
-                                nesterov=True, weight_decay=recipe.weight_decay)
+    optimizer = torch.optim.SGD(
+        model.parameters(),
+        lr=recipe.lr,
+        momentum=recipe.momentum,
+        nesterov=True,
+        weight_decay=recipe.weight_decay,
+    )
     criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
     while True:
         for images, labels in loader:
@@ -218,9 +256,15 @@ class Interleaved:
         return [e / r for e, r in zip(self.engine, self.reference)]
 
 
-def run_interleaved(engine_model: nn.Module, reference_model: nn.Module, data: DeviceData,
-                    loader: torch.utils.data.DataLoader, settings: BenchSettings,
-                    device: torch.device, run: EngineRun | None = None) -> Interleaved:
+def run_interleaved(
+    engine_model: nn.Module,
+    reference_model: nn.Module,
+    data: DeviceData,
+    loader: torch.utils.data.DataLoader,
+    settings: BenchSettings,
+    device: torch.device,
+    run: EngineRun | None = None,
+) -> Interleaved:
     """Run :func:`spectrum.engine.train.train` and, from its step callback, the reference in blocks."""
     recipe = settings.train_config(run or engine_runs(settings, device)[0])
     reference = reference_steps(reference_model, loader, recipe, device)  # its lr, momentum, ...
@@ -259,8 +303,9 @@ def run_interleaved(engine_model: nn.Module, reference_model: nn.Module, data: D
     return measured
 
 
-def matmul_peak_gflops(device: torch.device, size: int = 2048, repeats: int = 5,
-                       precision: str = "float32") -> float:
+def matmul_peak_gflops(
+    device: torch.device, size: int = 2048, repeats: int = 5, precision: str = "float32"
+) -> float:
     """Best dense matmul throughput (GFLOP/s, 2 n^3 FLOPs per n x n product) in ``precision``."""
     dtype = getattr(torch, precision)
     generator = torch.Generator().manual_seed(0)
@@ -275,7 +320,7 @@ def matmul_peak_gflops(device: torch.device, size: int = 2048, repeats: int = 5,
         torch.matmul(a, b, out=out)
         synchronize(device)
         best = min(best, time.perf_counter() - began)
-    return 2 * size ** 3 / best / 1e9
+    return 2 * size**3 / best / 1e9
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,10 +328,14 @@ def matmul_peak_gflops(device: torch.device, size: int = 2048, repeats: int = 5,
 
 
 def net_for(segments: Segments, splits: Splits, preset: str) -> NetConfig:
-    chosen = preset if preset != "auto" else ("proxy-28" if splits.image_size <= 28
-                                              else "proxy-32")
-    net = NetConfig.uniform(segments, preset=chosen, in_channels=splits.in_channels,
-                            num_classes=splits.num_classes, image_size=splits.image_size)
+    chosen = preset if preset != "auto" else ("proxy-28" if splits.image_size <= 28 else "proxy-32")
+    net = NetConfig.uniform(
+        segments,
+        preset=chosen,
+        in_channels=splits.in_channels,
+        num_classes=splits.num_classes,
+        image_size=splits.image_size,
+    )
     check_config(net)
     return net
 
@@ -306,9 +355,14 @@ def device_label(device: torch.device) -> str:
 ProgressCallback = Callable[[str], None]
 
 
-def bench_train(settings: BenchSettings, device: torch.device, data: DataConfig = DataConfig(),
-                preset: str = "auto", command: str = "",
-                on_progress: ProgressCallback | None = None) -> tuple[pd.DataFrame, dict]:
+def bench_train(
+    settings: BenchSettings,
+    device: torch.device,
+    data: DataConfig = DataConfig(),
+    preset: str = "auto",
+    command: str = "",
+    on_progress: ProgressCallback | None = None,
+) -> tuple[pd.DataFrame, dict]:
     """Measure every g; returns the table (one row per g, :data:`COLUMNS`) and run metadata."""
     say = on_progress or (lambda _text: None)
     load_start = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
@@ -319,19 +373,25 @@ def bench_train(settings: BenchSettings, device: torch.device, data: DataConfig 
     device_data = DeviceData.from_splits(splits, device)
     # Evaluation after the engine's epoch is not timed; keep it to one small batch.
     keep = min(len(splits.val_y), 64)
-    device_data = replace(device_data, val_x=device_data.val_x[:keep],
-                          val_y=device_data.val_y[:keep], test_x=device_data.test_x[:keep],
-                          test_y=device_data.test_y[:keep])
+    device_data = replace(
+        device_data,
+        val_x=device_data.val_x[:keep],
+        val_y=device_data.val_y[:keep],
+        test_x=device_data.test_x[:keep],
+        test_y=device_data.test_y[:keep],
+    )
     loader = reference_loader(splits, settings)
 
     runs = engine_runs(settings, device)
-    peaks: dict[str, list[float]] = {precision: [] for precision in
-                                     dict.fromkeys(["float32", *(r.precision for r in runs)])}
+    peaks: dict[str, list[float]] = {
+        precision: [] for precision in dict.fromkeys(["float32", *(r.precision for r in runs)])
+    }
 
     def measure_peaks() -> None:
         for precision, measured_peaks in peaks.items():
-            measured_peaks.append(matmul_peak_gflops(device, settings.matmul_size,
-                                                     settings.matmul_repeats, precision))
+            measured_peaks.append(
+                matmul_peak_gflops(device, settings.matmul_size, settings.matmul_repeats, precision)
+            )
 
     rows = []
     for net in nets:
@@ -344,10 +404,19 @@ def bench_train(settings: BenchSettings, device: torch.device, data: DataConfig 
         macs = count_flops(copy.deepcopy(initial), net)
         measured = {}
         for run in runs:
-            say(f"g={label}: {run_title(run)} and reference, {settings.blocks} blocks of "
-                f"{settings.steps} steps each")
-            measured[run.name] = run_interleaved(copy.deepcopy(initial), copy.deepcopy(initial),
-                                                 device_data, loader, settings, device, run)
+            say(
+                f"g={label}: {run_title(run)} and reference, {settings.blocks} blocks of "
+                f"{settings.steps} steps each"
+            )
+            measured[run.name] = run_interleaved(
+                copy.deepcopy(initial),
+                copy.deepcopy(initial),
+                device_data,
+                loader,
+                settings,
+                device,
+                run,
+            )
         rows.append((label, params, macs, measured))
     measure_peaks()
     peak = {precision: max(measured_peaks) for precision, measured_peaks in peaks.items()}
@@ -357,27 +426,36 @@ def bench_train(settings: BenchSettings, device: torch.device, data: DataConfig 
     date = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
     common = {
         "precision": main.precision,
-        "matmul_peak_gflops": peak["float32"], "engine_peak_gflops": peak[main.precision],
+        "matmul_peak_gflops": peak["float32"],
+        "engine_peak_gflops": peak[main.precision],
         "device": describe_device(device),
-        "threads": threads_label(device), "torch": torch.__version__,
-        "batch_size": settings.batch_size, "warmup_steps": settings.warmup,
-        "block_steps": settings.steps, "blocks": settings.blocks,
+        "threads": threads_label(device),
+        "torch": torch.__version__,
+        "batch_size": settings.batch_size,
+        "warmup_steps": settings.warmup,
+        "block_steps": settings.steps,
+        "blocks": settings.blocks,
         "dataset": splits.name if not note else f"{splits.name} (fallback)",
-        "date": date, "command": command,
+        "date": date,
+        "command": command,
     }
     table = []
     for label, params, macs, measured in rows:
         flops = 6 * macs
 
-        def mfu(images_per_s: float, precision: str) -> float:
+        def mfu(images_per_s: float, precision: str, flops: int = flops) -> float:
             return images_per_s * flops / (peak[precision] * 1e9)
 
         plain = measured[main.name]
         spectrum_ips = statistics.median(plain.engine)
         reference_ips = statistics.median(plain.reference)
         row = {
-            "g": label, "params": params, "forward_macs": macs, "train_flops_per_image": flops,
-            "spectrum_images_per_s": spectrum_ips, "reference_images_per_s": reference_ips,
+            "g": label,
+            "params": params,
+            "forward_macs": macs,
+            "train_flops_per_image": flops,
+            "spectrum_images_per_s": spectrum_ips,
+            "reference_images_per_s": reference_ips,
             "speedup": statistics.median(plain.speedups),
             "spectrum_mfu": mfu(spectrum_ips, main.precision),
             "reference_mfu": mfu(reference_ips, "float32"),
@@ -390,16 +468,32 @@ def bench_train(settings: BenchSettings, device: torch.device, data: DataConfig 
         for run in runs[1:]:
             extra = measured[run.name]
             extra_ips = statistics.median(extra.engine)
-            row.update(zip(run_columns(run.name), (
-                extra_ips, statistics.median(extra.reference), statistics.median(extra.speedups),
-                mfu(extra_ips, run.precision))))
+            row.update(
+                zip(
+                    run_columns(run.name),
+                    (
+                        extra_ips,
+                        statistics.median(extra.reference),
+                        statistics.median(extra.speedups),
+                        mfu(extra_ips, run.precision),
+                    ),
+                )
+            )
         table.append(row)
-    meta = {"note": note, "load_start": load_start, "load_end": load_end,
-            "matmul_peaks_gflops": peaks["float32"],
-            "engine_peaks_gflops": peaks[main.precision], "runs": runs,
-            "precision_asked": settings.precision, "source": splits.source,
-            "cpu": cpu_name(), "env": threading_env(),
-            "cores": os.cpu_count(), "device_label": device_label(device)}
+    meta = {
+        "note": note,
+        "load_start": load_start,
+        "load_end": load_end,
+        "matmul_peaks_gflops": peaks["float32"],
+        "engine_peaks_gflops": peaks[main.precision],
+        "runs": runs,
+        "precision_asked": settings.precision,
+        "source": splits.source,
+        "cpu": cpu_name(),
+        "env": threading_env(),
+        "cores": os.cpu_count(),
+        "device_label": device_label(device),
+    }
     return pd.DataFrame(table), meta
 
 
@@ -442,23 +536,39 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
     """A short markdown report: the table, then how it was measured."""
     first = table.iloc[0]
     extra = meta["runs"][1:]
-    header = ["g", "params", "fwd MMACs", "spectrum img/s (min-max)",
-              "reference img/s (min-max)", "speedup"]
+    header = [
+        "g",
+        "params",
+        "fwd MMACs",
+        "spectrum img/s (min-max)",
+        "reference img/s (min-max)",
+        "speedup",
+    ]
     for run in extra:
         header += [f"{run_title(run)} img/s", f"{run_title(run)} speedup"]
     header += ["spectrum MFU", "reference MFU"]
-    lines = [f"# Training throughput: spectrum engine vs plain PyTorch loop ({first['device']})",
-             "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines = [
+        f"# Training throughput: spectrum engine vs plain PyTorch loop ({first['device']})",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
     for _, row in table.iterrows():
-        cells = [str(row["g"]), f"{row['params']:,}", f"{row['forward_macs'] / 1e6:.2f}",
-                 f"{row['spectrum_images_per_s']:.0f} ({row['spectrum_images_per_s_min']:.0f}-"
-                 f"{row['spectrum_images_per_s_max']:.0f})",
-                 f"{row['reference_images_per_s']:.0f} ({row['reference_images_per_s_min']:.0f}-"
-                 f"{row['reference_images_per_s_max']:.0f})",
-                 f"{row['speedup']:.2f}x"]
+        cells = [
+            str(row["g"]),
+            f"{row['params']:,}",
+            f"{row['forward_macs'] / 1e6:.2f}",
+            f"{row['spectrum_images_per_s']:.0f} ({row['spectrum_images_per_s_min']:.0f}-"
+            f"{row['spectrum_images_per_s_max']:.0f})",
+            f"{row['reference_images_per_s']:.0f} ({row['reference_images_per_s_min']:.0f}-"
+            f"{row['reference_images_per_s_max']:.0f})",
+            f"{row['speedup']:.2f}x",
+        ]
         for run in extra:
-            cells += [f"{row[f'{run.name}_images_per_s']:.0f}",
-                      f"{row[f'{run.name}_speedup']:.2f}x"]
+            cells += [
+                f"{row[f'{run.name}_images_per_s']:.0f}",
+                f"{row[f'{run.name}_speedup']:.2f}x",
+            ]
         cells += [f"{row['spectrum_mfu']:.1%}", f"{row['reference_mfu']:.1%}"]
         lines.append("| " + " | ".join(cells) + " |")
 
@@ -468,11 +578,15 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
     load_start = ", ".join(f"{v:.2f}" for v in meta["load_start"])
     load_end = ", ".join(f"{v:.2f}" for v in meta["load_end"])
     precision = first["precision"]
-    peak_text = (f"{first['matmul_peak_gflops']:.1f} GFLOP/s float32 (best of the measurements "
-                 f"before each g and after the last: {listed(meta['matmul_peaks_gflops'])})")
+    peak_text = (
+        f"{first['matmul_peak_gflops']:.1f} GFLOP/s float32 (best of the measurements "
+        f"before each g and after the last: {listed(meta['matmul_peaks_gflops'])})"
+    )
     if precision != "float32":
-        peak_text += (f", {first['engine_peak_gflops']:.1f} GFLOP/s {precision} (best of "
-                      f"{listed(meta['engine_peaks_gflops'])})")
+        peak_text += (
+            f", {first['engine_peak_gflops']:.1f} GFLOP/s {precision} (best of "
+            f"{listed(meta['engine_peaks_gflops'])})"
+        )
     lines += [
         "",
         f"- Device: {first['device']} ({meta['cpu']}), {first['threads']} torch threads, "
@@ -502,16 +616,23 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
     ]
     busiest = max([*meta["load_start"], *meta["load_end"]])
     if busiest > (meta["cores"] or 1):
-        lines.append(f"- The machine was oversubscribed (load average up to {busiest:.1f} on "
-                     f"{meta['cores']} logical CPUs): absolute images/s, the matmul peak and MFU "
-                     "are those of a shared machine and vary from block to block (see min-max); "
-                     "the paired speedup is the robust number.")
+        lines.append(
+            f"- The machine was oversubscribed (load average up to {busiest:.1f} on "
+            f"{meta['cores']} logical CPUs): absolute images/s, the matmul peak and MFU "
+            "are those of a shared machine and vary from block to block (see min-max); "
+            "the paired speedup is the robust number."
+        )
     for run in extra:
-        lines.append(f"- {run_title(run)} = the engine "
-                     + ("with torch.compile (compilation falls in the warm-up)" if run.compile
-                        else f"forced to {run.precision}")
-                     + ", in a separate run with its own interleaved reference; its speedup is "
-                       "against that reference.")
+        lines.append(
+            f"- {run_title(run)} = the engine "
+            + (
+                "with torch.compile (compilation falls in the warm-up)"
+                if run.compile
+                else f"forced to {run.precision}"
+            )
+            + ", in a separate run with its own interleaved reference; its speedup is "
+            "against that reference."
+        )
     if meta.get("note"):
         lines.append(f"- Note: {meta['note']}")
     return "\n".join(lines) + "\n"
@@ -519,13 +640,24 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
 
 def precision_note(precision: str, asked: str, device: str) -> str:
     if precision == "float32":
-        return "float32 throughout, like the reference." if asked != "auto" else (
-            "This device has no native bf16, so the engine trains in float32 like the reference.")
-    why = ("the default here: this CPU has native bf16 instructions (AVX512-BF16 or AMX)"
-           if device == "cpu" else "the default on this GPU")
-    return ("Mixed precision: bf16 autocast (convolutions and matmuls in bf16; float32 weights, "
-            "optimizer state, loss and BatchNorm statistics), "
-            + (why if asked == "auto" else "as asked") + ".")
+        return (
+            "float32 throughout, like the reference."
+            if asked != "auto"
+            else (
+                "This device has no native bf16, so the engine trains in float32 like the reference."
+            )
+        )
+    why = (
+        "the default here: this CPU has native bf16 instructions (AVX512-BF16 or AMX)"
+        if device == "cpu"
+        else "the default on this GPU"
+    )
+    return (
+        "Mixed precision: bf16 autocast (convolutions and matmuls in bf16; float32 weights, "
+        "optimizer state, loss and BatchNorm statistics), "
+        + (why if asked == "auto" else "as asked")
+        + "."
+    )
 
 
 def write_bench(table: pd.DataFrame, meta: dict, out_dir: Path) -> tuple[Path, Path]:
@@ -538,6 +670,16 @@ def write_bench(table: pd.DataFrame, meta: dict, out_dir: Path) -> tuple[Path, P
     return csv_path, md_path
 
 
-__all__ = ["BenchSettings", "COLUMNS", "COMPILED_COLUMNS", "EngineRun", "FLOAT32_COLUMNS",
-           "bench_train", "engine_runs", "markdown", "matmul_peak_gflops", "parse_bench_segments",
-           "write_bench"]
+__all__ = [
+    "BenchSettings",
+    "COLUMNS",
+    "COMPILED_COLUMNS",
+    "EngineRun",
+    "FLOAT32_COLUMNS",
+    "bench_train",
+    "engine_runs",
+    "markdown",
+    "matmul_peak_gflops",
+    "parse_bench_segments",
+    "write_bench",
+]

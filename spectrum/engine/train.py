@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import torch
 from torch import Tensor, nn
@@ -100,16 +100,23 @@ class DeviceData:
     hflip: bool
 
     @classmethod
-    def from_splits(cls, splits, device: torch.device) -> "DeviceData":
+    def from_splits(cls, splits, device: torch.device) -> DeviceData:
         def put(t: Tensor) -> Tensor:
             return t.to(device, non_blocking=True)
 
         channels = splits.train_x.shape[1]
-        return cls(put(splits.train_x), put(splits.train_y), put(splits.val_x), put(splits.val_y),
-                   put(splits.test_x), put(splits.test_y),
-                   torch.tensor(splits.mean, device=device).view(1, channels, 1, 1),
-                   torch.tensor(splits.std, device=device).view(1, channels, 1, 1),
-                   splits.crop_padding, splits.hflip)
+        return cls(
+            put(splits.train_x),
+            put(splits.train_y),
+            put(splits.val_x),
+            put(splits.val_y),
+            put(splits.test_x),
+            put(splits.test_y),
+            torch.tensor(splits.mean, device=device).view(1, channels, 1, 1),
+            torch.tensor(splits.std, device=device).view(1, channels, 1, 1),
+            splits.crop_padding,
+            splits.hflip,
+        )
 
     def normalize(self, images: Tensor) -> Tensor:
         out = (images.float() / 255.0 - self.mean) / self.std
@@ -141,8 +148,10 @@ def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     for parameter in model.parameters():
         if parameter.requires_grad:
             (decay if parameter.ndim > 1 else no_decay).append(parameter)
-    return [{"params": decay, "weight_decay": weight_decay},
-            {"params": no_decay, "weight_decay": 0.0}]
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
 
 
 def lr_factor(step: int, total: int, config: TrainConfig) -> float:
@@ -156,14 +165,21 @@ def lr_factor(step: int, total: int, config: TrainConfig) -> float:
 
 
 @torch.inference_mode()
-def evaluate(model: nn.Module, data: DeviceData, images: Tensor, labels: Tensor,
-             batch_size: int, device: torch.device, precision: str = "float32") -> float:
+def evaluate(
+    model: nn.Module,
+    data: DeviceData,
+    images: Tensor,
+    labels: Tensor,
+    batch_size: int,
+    device: torch.device,
+    precision: str = "float32",
+) -> float:
     model.eval()
     correct = torch.zeros((), dtype=torch.long, device=images.device)
     for start in range(0, len(images), batch_size):
         with autocast(device, precision):
-            logits = model(data.normalize(images[start:start + batch_size]))
-        correct += (logits.argmax(1) == labels[start:start + batch_size]).sum()
+            logits = model(data.normalize(images[start : start + batch_size]))
+        correct += (logits.argmax(1) == labels[start : start + batch_size]).sum()
     return correct.item() / max(1, len(images))
 
 
@@ -175,9 +191,16 @@ StepCallback = Callable[[int, int, int], None]  # (epoch, step in epoch, steps p
 EpochCallback = Callable[[EpochRecord], None]
 
 
-def train(model: nn.Module, data: DeviceData, config: TrainConfig, device: torch.device, *,
-          seed: int = 0, on_step: StepCallback | None = None,
-          on_epoch: EpochCallback | None = None) -> TrainResult:
+def train(
+    model: nn.Module,
+    data: DeviceData,
+    config: TrainConfig,
+    device: torch.device,
+    *,
+    seed: int = 0,
+    on_step: StepCallback | None = None,
+    on_epoch: EpochCallback | None = None,
+) -> TrainResult:
     """Train ``model`` on ``data`` with ``config``; evaluates validation each epoch, test at end."""
     started = time.perf_counter()
     precision = resolve_precision(config.precision, device)
@@ -194,15 +217,27 @@ def train(model: nn.Module, data: DeviceData, config: TrainConfig, device: torch
     return result
 
 
-def _train_epochs(model: nn.Module, data: DeviceData, config: TrainConfig, device: torch.device,
-                  seed: int, result: TrainResult, on_step: StepCallback | None,
-                  on_epoch: EpochCallback | None) -> None:
+def _train_epochs(
+    model: nn.Module,
+    data: DeviceData,
+    config: TrainConfig,
+    device: torch.device,
+    seed: int,
+    result: TrainResult,
+    on_step: StepCallback | None,
+    on_epoch: EpochCallback | None,
+) -> None:
     model = prepare_model(model, device)
     step_model = torch.compile(model) if config.compile else model
     # The fused kernel updates each parameter in one pass (same arithmetic as the for-loop).
     fused = {"fused": True} if device.type in ("cpu", "cuda") else {}
-    optimizer = torch.optim.SGD(parameter_groups(model, config.weight_decay), lr=config.lr,
-                                momentum=config.momentum, nesterov=config.momentum > 0, **fused)
+    optimizer = torch.optim.SGD(
+        parameter_groups(model, config.weight_decay),
+        lr=config.lr,
+        momentum=config.momentum,
+        nesterov=config.momentum > 0,
+        **fused,
+    )
     criterion = nn.CrossEntropyLoss(label_smoothing=config.label_smoothing)
     generator = torch.Generator(device=device).manual_seed(seed)
     n_train = min(config.train_subset or len(data.train_x), len(data.train_x))
@@ -215,7 +250,7 @@ def _train_epochs(model: nn.Module, data: DeviceData, config: TrainConfig, devic
         order = torch.randperm(n_train, device=device, generator=generator)
         loss_sum = torch.zeros((), device=device)
         for step in range(steps_per_epoch):
-            index = order[step * config.batch_size:(step + 1) * config.batch_size]
+            index = order[step * config.batch_size : (step + 1) * config.batch_size]
             images = data.normalize(data.train_x[index])
             if config.augment:
                 images = random_crop(images, data.crop_padding, generator)
@@ -239,14 +274,20 @@ def _train_epochs(model: nn.Module, data: DeviceData, config: TrainConfig, devic
                 on_step(epoch, step + 1, steps_per_epoch)
         synchronize(device)
         train_seconds = time.perf_counter() - epoch_start
-        val_acc = evaluate(model, data, data.val_x, data.val_y, config.eval_batch_size, device,
-                           result.precision)
-        record = EpochRecord(epoch, loss_sum.item() / steps_per_epoch, val_acc,
-                             time.perf_counter() - epoch_start,
-                             steps_per_epoch * config.batch_size / train_seconds)
+        val_acc = evaluate(
+            model, data, data.val_x, data.val_y, config.eval_batch_size, device, result.precision
+        )
+        record = EpochRecord(
+            epoch,
+            loss_sum.item() / steps_per_epoch,
+            val_acc,
+            time.perf_counter() - epoch_start,
+            steps_per_epoch * config.batch_size / train_seconds,
+        )
         result.curve.append(record)
         if on_epoch:
             on_epoch(record)
     result.val_acc = result.curve[-1].val_acc
-    result.test_acc = evaluate(model, data, data.test_x, data.test_y, config.eval_batch_size,
-                               device, result.precision)
+    result.test_acc = evaluate(
+        model, data, data.test_x, data.test_y, config.eval_batch_size, device, result.precision
+    )

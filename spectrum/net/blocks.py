@@ -87,18 +87,34 @@ class SpectrumConv(nn.Module):
             spatial_in = spec.in_channels
             spatial_out = spec.in_channels * spec.depth_multiplier
             self.groups = check_segments(spec.segments, spatial_in, layer)
-            self.spatial = nn.Conv2d(spatial_in, spatial_out, spec.kernel_size, spec.stride,
-                                     padding, groups=self.groups, bias=False)
+            self.spatial = nn.Conv2d(
+                spatial_in,
+                spatial_out,
+                spec.kernel_size,
+                spec.stride,
+                padding,
+                groups=self.groups,
+                bias=False,
+            )
             self.pointwise = nn.Conv2d(spatial_out, spec.out_channels, 1, bias=False)
         elif spec.order == "pointwise-first":
             if spec.out_channels % spec.depth_multiplier:
-                raise SpecError(f"layer {layer}: depth multiplier {spec.depth_multiplier} "
-                                f"does not divide {spec.out_channels} output channels")
+                raise SpecError(
+                    f"layer {layer}: depth multiplier {spec.depth_multiplier} "
+                    f"does not divide {spec.out_channels} output channels"
+                )
             spatial_in = spec.out_channels // spec.depth_multiplier
             self.groups = check_segments(spec.segments, spatial_in, layer)
             self.pointwise = nn.Conv2d(spec.in_channels, spatial_in, 1, bias=False)
-            self.spatial = nn.Conv2d(spatial_in, spec.out_channels, spec.kernel_size, spec.stride,
-                                     padding, groups=self.groups, bias=False)
+            self.spatial = nn.Conv2d(
+                spatial_in,
+                spec.out_channels,
+                spec.kernel_size,
+                spec.stride,
+                padding,
+                groups=self.groups,
+                bias=False,
+            )
         else:
             raise SpecError(f"order {spec.order!r} is not one of: {', '.join(ORDERS)}")
         self.intermediate = make_activation(spec.activation)
@@ -111,8 +127,12 @@ class SpectrumConv(nn.Module):
 
     def segmented(self, x: Tensor) -> Tensor:
         """The spatial convolution; in float32 where bf16 autocast would make it slower."""
-        if (self.thin_segments and x.device.type == "cpu" and x.shape[-1] * x.shape[-2]
-                <= SMALL_MAP_PIXELS and torch.is_autocast_enabled("cpu")):
+        if (
+            self.thin_segments
+            and x.device.type == "cpu"
+            and x.shape[-1] * x.shape[-2] <= SMALL_MAP_PIXELS
+            and torch.is_autocast_enabled("cpu")
+        ):
             with torch.autocast("cpu", enabled=False):
                 return self.spatial(x.float())
         return self.spatial(x)

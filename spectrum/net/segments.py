@@ -6,12 +6,12 @@ A segment count is a positive integer g, or the token ``C`` meaning one segment 
 
 from __future__ import annotations
 
-from typing import Literal, Union
+from typing import Literal
 
 from ..errors import SegmentsError, SpecError
 
 PER_CHANNEL: Literal["C"] = "C"
-Segments = Union[int, Literal["C"]]
+Segments = int | Literal["C"]
 
 
 def parse_segments(token: str | int) -> Segments:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field, replace
 import torch
 from torch import Tensor, nn
 
-from .blocks import ACTIVATIONS, ORDERS, BlockSpec, SpectrumConv, parse_choice
 from ..errors import SpecError
+from .blocks import ACTIVATIONS, ORDERS, BlockSpec, SpectrumConv, parse_choice
 from .segments import PER_CHANNEL, Segments, check_segments, parse_segments
 
 FLOWS: tuple[str, ...] = ("entry", "middle", "exit")
@@ -42,25 +42,66 @@ class Preset:
 
 
 XCEPTION_WIDTHS = {
-    "stem1": 32, "stem2": 64, "entry1": 128, "entry2": 256, "entry3": 728,
-    "exit1": 728, "exit2": 1024, "tail1": 1536, "tail2": 2048,
+    "stem1": 32,
+    "stem2": 64,
+    "entry1": 128,
+    "entry2": 256,
+    "entry3": 728,
+    "exit1": 728,
+    "exit2": 1024,
+    "tail1": 1536,
+    "tail2": 2048,
 }
 # Proxy widths are multiples of 32 (``stem1`` feeds no spatial conv of the spectrum) so that
 # g in {1, 2, 4, 8, 16, 32, C} all build at multiplier 1. With the stride-2 stem the middle flow
 # runs at 2x2 for 28x28 inputs, as Xception's runs at 19x19 for 299x299: sized so that a whole
 # sweep trains on two CPU cores in minutes.
 PROXY_WIDTHS = {
-    "stem1": 16, "stem2": 32, "entry1": 32, "entry2": 64, "entry3": 128,
-    "exit1": 128, "exit2": 192, "tail1": 256, "tail2": 256,
+    "stem1": 16,
+    "stem2": 32,
+    "entry1": 32,
+    "entry2": 64,
+    "entry3": 128,
+    "exit1": 128,
+    "exit2": 192,
+    "tail1": 256,
+    "tail2": 256,
 }
 
 PRESETS: dict[str, Preset] = {
-    "xception": Preset("xception", 299, 3, 1000, stem_stride=2, stem_padding=0,
-                       widths=XCEPTION_WIDTHS, middle_repeats=8, dropout=0.5),
-    "proxy-28": Preset("proxy-28", 28, 1, 10, stem_stride=2, stem_padding=1,
-                       widths=PROXY_WIDTHS, middle_repeats=2, dropout=0.0),
-    "proxy-32": Preset("proxy-32", 32, 3, 10, stem_stride=2, stem_padding=1,
-                       widths=PROXY_WIDTHS, middle_repeats=2, dropout=0.0),
+    "xception": Preset(
+        "xception",
+        299,
+        3,
+        1000,
+        stem_stride=2,
+        stem_padding=0,
+        widths=XCEPTION_WIDTHS,
+        middle_repeats=8,
+        dropout=0.5,
+    ),
+    "proxy-28": Preset(
+        "proxy-28",
+        28,
+        1,
+        10,
+        stem_stride=2,
+        stem_padding=1,
+        widths=PROXY_WIDTHS,
+        middle_repeats=2,
+        dropout=0.0,
+    ),
+    "proxy-32": Preset(
+        "proxy-32",
+        32,
+        3,
+        10,
+        stem_stride=2,
+        stem_padding=1,
+        widths=PROXY_WIDTHS,
+        middle_repeats=2,
+        dropout=0.0,
+    ),
 }
 
 
@@ -81,8 +122,9 @@ class FlowSettings:
     def __post_init__(self) -> None:
         object.__setattr__(self, "segments", parse_segments(self.segments))
         object.__setattr__(self, "order", parse_choice(self.order, ORDERS, "order"))
-        object.__setattr__(self, "activation",
-                           parse_choice(self.activation, ACTIVATIONS, "activation"))
+        object.__setattr__(
+            self, "activation", parse_choice(self.activation, ACTIVATIONS, "activation")
+        )
 
 
 @dataclass(frozen=True)
@@ -108,8 +150,10 @@ class NetConfig:
         preset = get_preset(self.preset)
         for key, channels in self.width_overrides:
             if key not in preset.widths or int(channels) < 1:
-                raise SpecError(f"width override {key}={channels}: key must be one of "
-                                f"{', '.join(preset.widths)} and channels >= 1")
+                raise SpecError(
+                    f"width override {key}={channels}: key must be one of "
+                    f"{', '.join(preset.widths)} and channels >= 1"
+                )
         if not self.width_multiplier > 0:
             raise SpecError(f"width multiplier {self.width_multiplier} must be > 0")
         if self.middle_repeats is not None and self.middle_repeats < 0:
@@ -118,8 +162,13 @@ class NetConfig:
             raise SpecError(f"dropout {self.dropout} must be in [0, 1)")
 
     @classmethod
-    def uniform(cls, segments: Segments = PER_CHANNEL, order: str = "depthwise-first",
-                activation: str = "none", **kwargs) -> "NetConfig":
+    def uniform(
+        cls,
+        segments: Segments = PER_CHANNEL,
+        order: str = "depthwise-first",
+        activation: str = "none",
+        **kwargs,
+    ) -> NetConfig:
         """One setting of (segments, order, activation) for all three flows."""
         flow = FlowSettings(segments, order, activation)
         return cls(entry=flow, middle=flow, exit=flow, **kwargs)
@@ -127,7 +176,7 @@ class NetConfig:
     def flow(self, name: str) -> FlowSettings:
         return getattr(self, name)
 
-    def with_flows(self, **changes) -> "NetConfig":
+    def with_flows(self, **changes) -> NetConfig:
         """The same net with ``segments``/``order``/``activation`` changed in every flow."""
         return replace(self, **{f: replace(self.flow(f), **changes) for f in FLOWS})
 
@@ -140,7 +189,8 @@ class NetConfig:
             image_size=self.image_size or preset.image_size,
             in_channels=self.in_channels or preset.in_channels,
             num_classes=self.num_classes or preset.num_classes,
-            middle_repeats=preset.middle_repeats if self.middle_repeats is None
+            middle_repeats=preset.middle_repeats
+            if self.middle_repeats is None
             else self.middle_repeats,
             dropout=preset.dropout if self.dropout is None else self.dropout,
         )
@@ -171,8 +221,10 @@ def separable_layers(middle_repeats: int) -> list[SepLayer]:
         SepLayer("entry_flow.block3.sep2", "entry", "entry3", "entry3"),
     ]
     for block in range(1, middle_repeats + 1):
-        layers += [SepLayer(f"middle_flow.block{block}.sep{i}", "middle", "entry3", "entry3")
-                   for i in (1, 2, 3)]
+        layers += [
+            SepLayer(f"middle_flow.block{block}.sep{i}", "middle", "entry3", "entry3")
+            for i in (1, 2, 3)
+        ]
     layers += [
         SepLayer("exit_flow.block1.sep1", "exit", "entry3", "exit1"),
         SepLayer("exit_flow.block1.sep2", "exit", "exit1", "exit2"),
@@ -221,10 +273,13 @@ def check_config(config: NetConfig) -> dict[str, int]:
     return widths
 
 
-def conv_bn(in_channels: int, out_channels: int, kernel_size: int, stride: int = 1,
-            padding: int = 0) -> list[nn.Module]:
-    return [nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=False),
-            nn.BatchNorm2d(out_channels)]
+def conv_bn(
+    in_channels: int, out_channels: int, kernel_size: int, stride: int = 1, padding: int = 0
+) -> list[nn.Module]:
+    return [
+        nn.Conv2d(in_channels, out_channels, kernel_size, stride, padding, bias=False),
+        nn.BatchNorm2d(out_channels),
+    ]
 
 
 class SeparableUnit(nn.Module):
@@ -269,8 +324,13 @@ class Xception(nn.Module):
         def unit(name: str, leading_relu: bool = True) -> SeparableUnit:
             layer = layers[name]
             flow = config.flow(layer.flow)
-            spec = BlockSpec(widths[layer.in_key], widths[layer.out_key], flow.segments,
-                             flow.order, flow.activation)
+            spec = BlockSpec(
+                widths[layer.in_key],
+                widths[layer.out_key],
+                flow.segments,
+                flow.order,
+                flow.activation,
+            )
             return SeparableUnit(spec, name, leading_relu)
 
         def projection(in_key: str, out_key: str) -> nn.Module | None:
@@ -294,19 +354,30 @@ class Xception(nn.Module):
             units = [unit(f"{prefix}.sep1", leading_relu=i > 1), unit(f"{prefix}.sep2")]
             entry.append(ResidualBlock(units, projection(in_key, f"entry{i}"), pool=True))
         self.entry_flow = nn.Sequential(*entry)
-        self.middle_flow = nn.Sequential(*[
-            ResidualBlock([unit(f"middle_flow.block{b}.sep{i}") for i in (1, 2, 3)],
-                          identity(), pool=False)
-            for b in range(1, shape.middle_repeats + 1)
-        ])
+        self.middle_flow = nn.Sequential(
+            *[
+                ResidualBlock(
+                    [unit(f"middle_flow.block{b}.sep{i}") for i in (1, 2, 3)],
+                    identity(),
+                    pool=False,
+                )
+                for b in range(1, shape.middle_repeats + 1)
+            ]
+        )
         self.exit_flow = nn.Sequential(
-            ResidualBlock([unit("exit_flow.block1.sep1"), unit("exit_flow.block1.sep2")],
-                          projection("entry3", "exit2"), pool=True),
-            unit("exit_flow.sep3", leading_relu=False), nn.ReLU(inplace=True),
-            unit("exit_flow.sep4", leading_relu=False), nn.ReLU(inplace=True),
+            ResidualBlock(
+                [unit("exit_flow.block1.sep1"), unit("exit_flow.block1.sep2")],
+                projection("entry3", "exit2"),
+                pool=True,
+            ),
+            unit("exit_flow.sep3", leading_relu=False),
+            nn.ReLU(inplace=True),
+            unit("exit_flow.sep4", leading_relu=False),
+            nn.ReLU(inplace=True),
         )
         self.classifier = nn.Sequential(
-            nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+            nn.AdaptiveAvgPool2d(1),
+            nn.Flatten(),
             nn.Dropout(shape.dropout) if shape.dropout > 0 else nn.Identity(),
             nn.Linear(widths["tail2"], shape.num_classes),
         )
@@ -329,19 +400,30 @@ class Xception(nn.Module):
         flows = {}
         for name in FLOWS:
             flow = self.config.flow(name)
-            flows[name] = {"segments": str(flow.segments), "order": flow.order,
-                           "activation": flow.activation}
-        nominal = {k: max(1, round(w * self.config.width_multiplier))
-                   for k, w in shape.widths.items()}
+            flows[name] = {
+                "segments": str(flow.segments),
+                "order": flow.order,
+                "activation": flow.activation,
+            }
+        nominal = {
+            k: max(1, round(w * self.config.width_multiplier)) for k, w in shape.widths.items()
+        }
         overridden = dict(self.config.width_overrides)
-        rounded = {k: (nominal[k], w) for k, w in self.widths.items()
-                   if w != nominal[k] and k not in overridden}
+        rounded = {
+            k: (nominal[k], w)
+            for k, w in self.widths.items()
+            if w != nominal[k] and k not in overridden
+        }
         return {
-            "preset": shape.name, "image_size": shape.image_size,
-            "in_channels": shape.in_channels, "num_classes": shape.num_classes,
-            "flows": flows, "residual": self.config.residual,
+            "preset": shape.name,
+            "image_size": shape.image_size,
+            "in_channels": shape.in_channels,
+            "num_classes": shape.num_classes,
+            "flows": flows,
+            "residual": self.config.residual,
             "middle_repeats": shape.middle_repeats,
-            "width_multiplier": self.config.width_multiplier, "widths": dict(self.widths),
+            "width_multiplier": self.config.width_multiplier,
+            "widths": dict(self.widths),
             "rounded_to_segments": {k: {"from": a, "to": b} for k, (a, b) in rounded.items()},
             "width_overrides": overridden,
             "dropout": shape.dropout,

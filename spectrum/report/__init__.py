@@ -38,8 +38,22 @@ from .verdict import Comparison, GroupVerdict, LatencyNote, Verdict, build_verdi
 from .writer import write_report
 
 __all__ = [
-    "write_report", "trial_frame", "usable_sweep", "usable_search", "summarize",
-    "SUMMARY_COLUMNS", "build_verdict", "Verdict", "GroupVerdict", "Comparison", "LatencyNote",
-    "holm", "bootstrap_ci", "build_factors", "FactorReport", "FactorTest", "FactorVerdict",
+    "write_report",
+    "trial_frame",
+    "usable_sweep",
+    "usable_search",
+    "summarize",
+    "SUMMARY_COLUMNS",
+    "build_verdict",
+    "Verdict",
+    "GroupVerdict",
+    "Comparison",
+    "LatencyNote",
+    "holm",
+    "bootstrap_ci",
+    "build_factors",
+    "FactorReport",
+    "FactorTest",
+    "FactorVerdict",
     "Interaction",
 ]

@@ -39,23 +39,29 @@ def series_key(row, factors) -> dict:
 
 def describe(usable: pd.DataFrame) -> Design:
     levels = {f: sorted_levels(f, usable[f]) for f in ALL_FACTORS}
-    varied = tuple(f for f in ("activation", "residual", "order", "segments")
-                   if len(levels[f]) > 1)
+    varied = tuple(f for f in ("activation", "residual", "order", "segments") if len(levels[f]) > 1)
     factors = ["order", "activation"]
     if len(levels["residual"]) > 1:
         factors.append("residual")
     if len(levels["match"]) > 1:
         factors.append("match")
     keys = {tuple(row[f] for f in factors) for _, row in usable.iterrows()}
-    series = sorted((dict(zip(factors, k)) for k in keys),
-                    key=lambda d: tuple(level_key(f, d[f]) for f in factors))
+    series = sorted(
+        (dict(zip(factors, k)) for k in keys),
+        key=lambda d: tuple(level_key(f, d[f]) for f in factors),
+    )
     batches = usable["latency_batch"].to_numpy(dtype=float)
     batches = batches[np.isfinite(batches)]
     batch = int(np.median(batches)) if batches.size else None
     widths = [w for w in usable["widths"] if isinstance(w, dict)]
-    return Design(levels=levels, varied=varied, series_factors=tuple(factors),
-                  series=tuple(series), channels=channel_range(widths),
-                  latency_batch=batch if batch is None or not math.isnan(batch) else None)
+    return Design(
+        levels=levels,
+        varied=varied,
+        series_factors=tuple(factors),
+        series=tuple(series),
+        channels=channel_range(widths),
+        latency_batch=batch if batch is None or not math.isnan(batch) else None,
+    )
 
 
 def select(frame: pd.DataFrame, key: dict) -> pd.DataFrame:

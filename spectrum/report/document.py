@@ -52,16 +52,18 @@ class Document:
     title: str
     blocks: list = field(default_factory=list)
 
-    def add(self, *blocks) -> "Document":
+    def add(self, *blocks) -> Document:
         self.blocks.extend(blocks)
         return self
 
 
 def table(frame, caption: str) -> Table:
     """A :class:`Table` from a DataFrame whose cells are already formatted strings."""
-    return Table(tuple(str(c) for c in frame.columns),
-                 tuple(tuple(str(v) for v in row) for row in frame.itertuples(index=False)),
-                 caption)
+    return Table(
+        tuple(str(c) for c in frame.columns),
+        tuple(tuple(str(v) for v in row) for row in frame.itertuples(index=False)),
+        caption,
+    )
 
 
 def figure_blocks(plot, level: int = 2) -> list:

@@ -56,8 +56,9 @@ class Normalisation:
     kind: str = "ok"  # ok | single | disjoint | missing | off
 
 
-def complexity_weights(complexity: Sequence[float], groups: Sequence, *,
-                       n_bins: int | None = None) -> Normalisation:
+def complexity_weights(
+    complexity: Sequence[float], groups: Sequence, *, n_bins: int | None = None
+) -> Normalisation:
     """Weights that give every group the same complexity distribution (uniform over shared bins).
 
     ``n_bins`` defaults to about one bin per three models of the smallest group (2 to 10).
@@ -70,13 +71,17 @@ def complexity_weights(complexity: Sequence[float], groups: Sequence, *,
     ok = np.isfinite(c) & (c > 0)
     names = sorted(set(labels[ok]))
     if not names:
-        return Normalisation(False, "no model has a recorded complexity", None, 0,
-                             "missing")
+        return Normalisation(False, "no model has a recorded complexity", None, 0, "missing")
     single = [g for g in names if np.unique(c[ok & (labels == g)]).size < 2]
     if single:
-        return Normalisation(False, "each g needs more than one distinct complexity value; "
-                             f"{len(single)} of {len(names)} g have only one", None, 0,
-                             "single")
+        return Normalisation(
+            False,
+            "each g needs more than one distinct complexity value; "
+            f"{len(single)} of {len(names)} g have only one",
+            None,
+            0,
+            "single",
+        )
     if n_bins is None:
         smallest = min(int((ok & (labels == g)).sum()) for g in names)
         n_bins = int(np.clip(smallest // 3, 2, 10))
@@ -84,15 +89,19 @@ def complexity_weights(complexity: Sequence[float], groups: Sequence, *,
     edges = np.linspace(logc.min(), logc.max(), n_bins + 1)
     bin_of = np.full(c.size, -1)
     bin_of[ok] = np.clip(np.searchsorted(edges, logc, side="right") - 1, 0, n_bins - 1)
-    shared = [b for b in range(n_bins)
-              if all(np.any((labels == g) & (bin_of == b)) for g in names)]
+    shared = [b for b in range(n_bins) if all(np.any((labels == g) & (bin_of == b)) for g in names)]
     if not shared:
-        return Normalisation(False, "the complexity ranges of the g do not overlap", None, n_bins,
-                             "disjoint")
+        return Normalisation(
+            False, "the complexity ranges of the g do not overlap", None, n_bins, "disjoint"
+        )
     weights = np.zeros(c.size)
     for g in names:
         for b in shared:
             members = (labels == g) & (bin_of == b)
             weights[members] = 1.0 / len(shared) / members.sum()
-    return Normalisation(True, f"{len(shared)} of {n_bins} log-spaced complexity bins are shared "
-                         "by every g", weights, n_bins)
+    return Normalisation(
+        True,
+        f"{len(shared)} of {n_bins} log-spaced complexity bins are shared by every g",
+        weights,
+        n_bins,
+    )

@@ -21,29 +21,36 @@ def _method(method: str, n_pairs: int) -> str:
 def factor_blocks(report: FactorReport) -> list:
     blocks = [Heading("Factor comparisons")]
     if not report.varied:
-        blocks.append(Paragraph(
-            "No factor other than segments g (intermediate activation, residual connections, "
-            "op order) has more than one level among the usable trials, so there is nothing to "
-            "compare here."))
+        blocks.append(
+            Paragraph(
+                "No factor other than segments g (intermediate activation, residual connections, "
+                "op order) has more than one level among the usable trials, so there is nothing to "
+                "compare here."
+            )
+        )
         return blocks
-    references = "; ".join(f"{FACTOR_NAMES[f]}: {level_name(f, REFERENCES[f])}"
-                           for f in report.varied)
+    references = "; ".join(
+        f"{FACTOR_NAMES[f]}: {level_name(f, REFERENCES[f])}" for f in report.varied
+    )
     n_comp = sum(1 for t in report.tests if t.kind == "comparison")
     n_int = len(report.tests) - n_comp
-    family = (f"{n_comp} level comparison{'s' if n_comp != 1 else ''}"
-              + (f" and {n_int} interaction contrast{'s' if n_int != 1 else ''}" if n_int else ""))
-    blocks.append(Paragraph(
-        f"Each varied factor is compared level by level with the paper's choice ({references}) "
-        f"with every other coordinate held fixed: mean difference in test accuracy (level minus "
-        f"reference, paired by seed when at least two seeds pair, otherwise unpaired), its 95% "
-        f"bootstrap CI and a t-test p-value, Holm-adjusted over the {family} of this section "
-        f"(a family separate from the verdict's). A comparison is conclusive when its CI "
-        f"excludes zero and its Holm p < {report.alpha:g}. {report.note}"))
+    family = f"{n_comp} level comparison{'s' if n_comp != 1 else ''}" + (
+        f" and {n_int} interaction contrast{'s' if n_int != 1 else ''}" if n_int else ""
+    )
+    blocks.append(
+        Paragraph(
+            f"Each varied factor is compared level by level with the paper's choice ({references}) "
+            f"with every other coordinate held fixed: mean difference in test accuracy (level minus "
+            f"reference, paired by seed when at least two seeds pair, otherwise unpaired), its 95% "
+            f"bootstrap CI and a t-test p-value, Holm-adjusted over the {family} of this section "
+            f"(a family separate from the verdict's). A comparison is conclusive when its CI "
+            f"excludes zero and its Holm p < {report.alpha:g}. {report.note}"
+        )
+    )
     blocks.append(Bullets(tuple(v.sentence for v in report.factors)))
     gaps = [f"{FACTOR_NAMES[v.factor]}, {gap}" for v in report.factors for gap in v.gaps]
     if gaps:
-        blocks.append(Paragraph("Not compared where a level is missing: " + "; ".join(gaps)
-                                + "."))
+        blocks.append(Paragraph("Not compared where a level is missing: " + "; ".join(gaps) + "."))
 
     for inter in report.interactions:
         name = level_name(inter.factor, inter.level)
@@ -56,35 +63,84 @@ def factor_blocks(report: FactorReport) -> list:
         rows = []
         for d in inter.differences:
             c = contrast.get(d.segments)
-            rows.append((
-                str(d.segments), fmt.pct(d.mean_level), fmt.pct(d.mean_reference),
-                fmt.pp(d.mean_diff), fmt.ci_pp(d.ci_low, d.ci_high), fmt.p_value(d.p_holm),
-                d.result,
-                fmt.pp(c.mean_diff) if c else "(reference)",
-                fmt.ci_pp(c.ci_low, c.ci_high) if c else "",
-                fmt.p_value(c.p_holm) if c else "", c.result if c else ""))
-        blocks.append(Table(
-            ("g", name, ref, "difference", "95% CI", "Holm p", "result",
-             "minus the difference at g = C", "95% CI", "Holm p", "result"), tuple(rows),
-            f"{name[:1].upper() + name[1:]} minus {ref} at each g, side by side, and how much "
-            f"larger it is than at g = C (difference of differences, paired by seed; CI and test "
-            f"only when at least two seeds have all four runs)."))
+            rows.append(
+                (
+                    str(d.segments),
+                    fmt.pct(d.mean_level),
+                    fmt.pct(d.mean_reference),
+                    fmt.pp(d.mean_diff),
+                    fmt.ci_pp(d.ci_low, d.ci_high),
+                    fmt.p_value(d.p_holm),
+                    d.result,
+                    fmt.pp(c.mean_diff) if c else "(reference)",
+                    fmt.ci_pp(c.ci_low, c.ci_high) if c else "",
+                    fmt.p_value(c.p_holm) if c else "",
+                    c.result if c else "",
+                )
+            )
+        blocks.append(
+            Table(
+                (
+                    "g",
+                    name,
+                    ref,
+                    "difference",
+                    "95% CI",
+                    "Holm p",
+                    "result",
+                    "minus the difference at g = C",
+                    "95% CI",
+                    "Holm p",
+                    "result",
+                ),
+                tuple(rows),
+                f"{name[:1].upper() + name[1:]} minus {ref} at each g, side by side, and how much "
+                f"larger it is than at g = C (difference of differences, paired by seed; CI and test "
+                f"only when at least two seeds have all four runs).",
+            )
+        )
 
     rows = []
     for t in report.tests:
         if t.kind != "comparison":
             continue
-        rows.append((FACTOR_NAMES[t.factor], level_name(t.factor, t.level),
-                     level_name(t.factor, t.reference), t.context,
-                     _method(t.method, t.n_pairs), fmt.pct(t.mean_level),
-                     fmt.pct(t.mean_reference), fmt.pp(t.mean_diff),
-                     fmt.ci_pp(t.ci_low, t.ci_high), fmt.p_value(t.p_value),
-                     fmt.p_value(t.p_holm), t.result))
+        rows.append(
+            (
+                FACTOR_NAMES[t.factor],
+                level_name(t.factor, t.level),
+                level_name(t.factor, t.reference),
+                t.context,
+                _method(t.method, t.n_pairs),
+                fmt.pct(t.mean_level),
+                fmt.pct(t.mean_reference),
+                fmt.pp(t.mean_diff),
+                fmt.ci_pp(t.ci_low, t.ci_high),
+                fmt.p_value(t.p_value),
+                fmt.p_value(t.p_holm),
+                t.result,
+            )
+        )
     if rows:
-        blocks.append(Table(
-            ("factor", "level", "vs", "at", "pairing (seeds)", "level acc", "reference acc",
-             "mean diff", "95% CI", "p", "Holm p", "result"), tuple(rows),
-            "Every factor comparison: mean test accuracy of each level and of the reference, "
-            "their mean difference (level minus reference, paired by seed), its 95% bootstrap "
-            "CI, and the raw and Holm-adjusted p-values (also in factors.csv)."))
+        blocks.append(
+            Table(
+                (
+                    "factor",
+                    "level",
+                    "vs",
+                    "at",
+                    "pairing (seeds)",
+                    "level acc",
+                    "reference acc",
+                    "mean diff",
+                    "95% CI",
+                    "p",
+                    "Holm p",
+                    "result",
+                ),
+                tuple(rows),
+                "Every factor comparison: mean test accuracy of each level and of the reference, "
+                "their mean difference (level minus reference, paired by seed), its 95% bootstrap "
+                "CI, and the raw and Holm-adjusted p-values (also in factors.csv).",
+            )
+        )
     return blocks

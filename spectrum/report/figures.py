@@ -8,12 +8,11 @@ salt and no date, so the same data gives byte-identical files. Every plot module
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-
-import math
 
 import matplotlib
 import numpy as np
@@ -40,8 +39,18 @@ RC = {
     "savefig.dpi": 130,
     "path.simplify": False,
 }
-COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
-          "#17becf", "#bcbd22", "#7f7f7f")
+COLORS = (
+    "#1f77b4",
+    "#d62728",
+    "#2ca02c",
+    "#ff7f0e",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#17becf",
+    "#bcbd22",
+    "#7f7f7f",
+)
 MARKERS = {"depthwise-first": "o", "pointwise-first": "s"}
 PNG, SVG = "png", "svg"
 
@@ -117,8 +126,17 @@ def setup_g_axis(ax, labels, channels: tuple[int, int] | None, *, label: bool = 
 
 def message(ax, text: str) -> None:
     """Replace an axes' content by a centred note (for panels that have no data)."""
-    ax.text(0.5, 0.5, text, ha="center", va="center", wrap=True, transform=ax.transAxes,
-            fontsize=9, color="#555555")
+    ax.text(
+        0.5,
+        0.5,
+        text,
+        ha="center",
+        va="center",
+        wrap=True,
+        transform=ax.transAxes,
+        fontsize=9,
+        color="#555555",
+    )
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
@@ -128,8 +146,11 @@ def series_styles(keys: list[Mapping]) -> dict[tuple, dict]:
     """Colour per series index, marker by order, dashes for no-residual."""
     styles = {}
     for index, key in enumerate(keys):
-        styles[tuple(key.items())] = {"color": color(index), "marker": marker(key.get("order")),
-                                      "linestyle": linestyle(key.get("residual"))}
+        styles[tuple(key.items())] = {
+            "color": color(index),
+            "marker": marker(key.get("order")),
+            "linestyle": linestyle(key.get("residual")),
+        }
     return styles
 
 
@@ -164,8 +185,7 @@ def log_axis(ax, axis: str, values, length_in: float = 6.0) -> None:
     target.set_major_locator(LogLocator(base=10))
     target.set_major_formatter(formatter)
     density = decades / max(length_in, 0.5)  # decades per inch
-    subs = (tuple(range(2, 9)) if density < 0.16 else (2, 3, 5) if density < 0.35
-            else (2, 5))
+    subs = tuple(range(2, 9)) if density < 0.16 else (2, 3, 5) if density < 0.35 else (2, 5)
     target.set_minor_locator(LogLocator(base=10, subs=subs))
     target.set_minor_formatter(formatter if density < 0.6 else NullFormatter())
 

@@ -16,8 +16,18 @@ import pandas as pd
 
 from ..records import load_results
 
-NUMERIC = ("seed", "width_multiplier", "params", "flops", "latency_ms", "train_step_ms",
-           "val_acc", "test_acc", "epochs_run", "wall_time_s")
+NUMERIC = (
+    "seed",
+    "width_multiplier",
+    "params",
+    "flops",
+    "latency_ms",
+    "train_step_ms",
+    "val_acc",
+    "test_acc",
+    "epochs_run",
+    "wall_time_s",
+)
 RUNNING_STATES = ("RUNNING", "WAITING")
 # Statuses in the order the report counts them.
 COUNTED = ("complete", "failed", "diverged", "running", "pruned", "infeasible")
@@ -41,8 +51,9 @@ def _status(row) -> str:
 
 
 def _mean_epoch_throughput(curve) -> float:
-    values = [_finite(point.get("images_per_s")) for point in curve or []
-              if isinstance(point, dict)]
+    values = [
+        _finite(point.get("images_per_s")) for point in curve or [] if isinstance(point, dict)
+    ]
     values = [v for v in values if not math.isnan(v)]
     return float(np.mean(values)) if values else math.nan
 
@@ -70,12 +81,14 @@ def trial_frame(study) -> pd.DataFrame:
         trial = trials[int(number)]
         attrs = trial.user_attrs
         net = attrs.get("net") if isinstance(attrs.get("net"), dict) else {}
-        extras.append({
-            "latency_batch": _finite(attrs.get("latency_batch")),
-            "epoch_images_per_s": _mean_epoch_throughput(attrs.get("curve")),
-            "widths": net.get("widths") if isinstance(net.get("widths"), dict) else None,
-            "values": tuple(trial.values) if trial.values is not None else None,
-        })
+        extras.append(
+            {
+                "latency_batch": _finite(attrs.get("latency_batch")),
+                "epoch_images_per_s": _mean_epoch_throughput(attrs.get("curve")),
+                "widths": net.get("widths") if isinstance(net.get("widths"), dict) else None,
+                "values": tuple(trial.values) if trial.values is not None else None,
+            }
+        )
     extras = pd.DataFrame(extras, index=frame.index)
     frame = pd.concat([frame, extras], axis=1)
     for column in NUMERIC:
@@ -88,8 +101,12 @@ def usable_sweep(frame: pd.DataFrame) -> pd.DataFrame:
     """Trials that enter the statistics: Optuna COMPLETE, status complete, with a test accuracy."""
     if frame.empty:
         return frame
-    mask = ((frame["state"] == "COMPLETE") & (frame["status"] == "complete")
-            & frame["test_acc"].notna() & frame["segments"].notna())
+    mask = (
+        (frame["state"] == "COMPLETE")
+        & (frame["status"] == "complete")
+        & frame["test_acc"].notna()
+        & frame["segments"].notna()
+    )
     return frame[mask].reset_index(drop=True)
 
 
@@ -99,11 +116,15 @@ def usable_search(frame: pd.DataFrame, n_objectives: int) -> pd.DataFrame:
         return frame
 
     def ok(values) -> bool:
-        return (values is not None and len(values) == n_objectives
-                and all(math.isfinite(float(v)) for v in values))
+        return (
+            values is not None
+            and len(values) == n_objectives
+            and all(math.isfinite(float(v)) for v in values)
+        )
 
-    mask = ((frame["state"] == "COMPLETE") & (frame["status"] != "infeasible")
-            & frame["values"].map(ok))
+    mask = (
+        (frame["state"] == "COMPLETE") & (frame["status"] != "infeasible") & frame["values"].map(ok)
+    )
     return frame[mask].reset_index(drop=True)
 
 

@@ -16,11 +16,18 @@ ACTIVATION_LEVELS = ("none", "relu", "elu")
 MATCH_LEVELS = ("none", "params", "flops")
 FACTORS = ("activation", "residual", "order", "segments")
 
-ACTIVATION_NAMES = {"none": "no intermediate activation", "relu": "intermediate ReLU",
-                    "elu": "intermediate ELU"}
-FACTOR_NAMES = {"segments": "segments g", "order": "op order",
-                "activation": "intermediate activation", "residual": "residual connections",
-                "match": "budget matching"}
+ACTIVATION_NAMES = {
+    "none": "no intermediate activation",
+    "relu": "intermediate ReLU",
+    "elu": "intermediate ELU",
+}
+FACTOR_NAMES = {
+    "segments": "segments g",
+    "order": "op order",
+    "activation": "intermediate activation",
+    "residual": "residual connections",
+    "match": "budget matching",
+}
 
 # Widths named in a net summary that feed no spatial convolution of the spectrum.
 NON_SPATIAL_WIDTHS = ("stem1",)
@@ -40,8 +47,9 @@ def level_key(factor: str, value) -> tuple:
     """Sort key for one level of a factor: the library's canonical order, then by text."""
     if factor == "segments":
         return segment_key(value)
-    known = {"order": ORDER_LEVELS, "activation": ACTIVATION_LEVELS,
-             "match": MATCH_LEVELS}.get(factor, ())
+    known = {"order": ORDER_LEVELS, "activation": ACTIVATION_LEVELS, "match": MATCH_LEVELS}.get(
+        factor, ()
+    )
     if factor == "residual":
         # The paper's baseline (residual on) first.
         return (0 if value is True else 1 if value is False else 2, 0, str(value))
@@ -105,8 +113,13 @@ def segment_positions(labels: Iterable) -> dict[str, float]:
 
 def channel_range(widths_list: Iterable[Mapping]) -> tuple[int, int] | None:
     """Smallest and largest channel count a spatial convolution sees, over net width dicts."""
-    values = [int(w) for widths in widths_list if widths
-              for name, w in widths.items() if name not in NON_SPATIAL_WIDTHS]
+    values = [
+        int(w)
+        for widths in widths_list
+        if widths
+        for name, w in widths.items()
+        if name not in NON_SPATIAL_WIDTHS
+    ]
     return (min(values), max(values)) if values else None
 
 

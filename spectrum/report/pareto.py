@@ -33,5 +33,6 @@ def front_order(values, maximize: Sequence[bool], mask: np.ndarray) -> np.ndarra
     """Indices of the front's rows sorted by the second column (cost), for drawing a front line."""
     v = np.asarray(values, dtype=float)
     index = np.flatnonzero(mask)
-    return index[np.argsort(v[index, 1], kind="stable")] if v.ndim == 2 and v.shape[1] > 1 \
-        else index
+    return (
+        index[np.argsort(v[index, 1], kind="stable")] if v.ndim == 2 and v.shape[1] > 1 else index
+    )

@@ -20,8 +20,12 @@ from .labels import g_label
 NAME = "edf"
 TITLE = "Error EDF per g"
 COMPLEXITY_NAMES = {"params": "parameters", "flops": "FLOPs"}
-SHORT = {"single": "one value per g", "disjoint": "no shared range", "missing": "not recorded",
-         "off": "switched off"}
+SHORT = {
+    "single": "one value per g",
+    "disjoint": "no shared range",
+    "missing": "not recorded",
+    "off": "switched off",
+}
 
 
 def normalisation(usable: pd.DataFrame, complexity: str | None) -> Normalisation:
@@ -40,8 +44,14 @@ def _panel(ax, usable: pd.DataFrame, design: Design, weights, title: str) -> lis
             continue
         n = int(mask.sum())
         # Start at F = 0 just left of the smallest error so the first step is visible.
-        ax.step([x[0], *x], [0.0, *f], where="post", color=colors[g], linewidth=1.6,
-                label=f"{g_label(g)} (n = {n})")
+        ax.step(
+            [x[0], *x],
+            [0.0, *f],
+            where="post",
+            color=colors[g],
+            linewidth=1.6,
+            label=f"{g_label(g)} (n = {n})",
+        )
     ax.set_xlabel("test error e (%)")
     ax.set_ylabel("F(e): fraction of models with error < e")
     ax.set_ylim(-0.02, 1.02)
@@ -49,30 +59,42 @@ def _panel(ax, usable: pd.DataFrame, design: Design, weights, title: str) -> lis
     return ax.get_legend_handles_labels()[0]
 
 
-def draw(usable: pd.DataFrame, design: Design, out_dir: Path,
-         complexity: str | None = "params") -> Plot:
+def draw(
+    usable: pd.DataFrame, design: Design, out_dir: Path, complexity: str | None = "params"
+) -> Plot:
     norm = normalisation(usable, complexity)
     what = COMPLEXITY_NAMES.get(complexity or "", complexity or "")
     if norm.applicable:
-        caption = (f"Error EDF per g (left) and the {what}-normalised EDF (right), in which "
-                   f"models are reweighted so that every g has the same {what} distribution.")
+        caption = (
+            f"Error EDF per g (left) and the {what}-normalised EDF (right), in which "
+            f"models are reweighted so that every g has the same {what} distribution."
+        )
         note = f"Normalisation: {norm.reason}."
     else:
         caption = "Error EDF per g: the fraction of trained models whose test error is below e."
-        note = (f"Complexity-normalised EDF not applicable ({norm.reason})." if complexity
-                else "Complexity-normalised EDF not requested.")
+        note = (
+            f"Complexity-normalised EDF not applicable ({norm.reason})."
+            if complexity
+            else "Complexity-normalised EDF not requested."
+        )
     with style():
         fig = new_figure(10.0 if norm.applicable else 6.0, 4.4)
         axes = fig.subplots(1, 2 if norm.applicable else 1, squeeze=False)[0]
-        title = "Error EDF per segments g" + ("\n(every model weighs the same)"
-                                              if norm.applicable else "")
+        title = "Error EDF per segments g" + (
+            "\n(every model weighs the same)" if norm.applicable else ""
+        )
         if not norm.applicable and complexity:
             title += f"\n({what}-normalised EDF not applicable: {SHORT.get(norm.kind, 'n/a')})"
         handles = _panel(axes[0], usable, design, None, title)
         if norm.applicable:
-            _panel(axes[1], usable, design, norm.weights,
-                   f"{what.capitalize() if what.islower() else what}-normalised error EDF\n"
-                   f"(same {what} distribution for every g)")
+            _panel(
+                axes[1],
+                usable,
+                design,
+                norm.weights,
+                f"{what.capitalize() if what.islower() else what}-normalised error EDF\n"
+                f"(same {what} distribution for every g)",
+            )
             axes[1].set_ylabel("weighted F(e)")
         legend_below(fig, handles, 10.0 if norm.applicable else 6.0)
         save(fig, out_dir, NAME)

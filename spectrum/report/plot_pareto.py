@@ -14,8 +14,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from .design import Design, select
-from .figures import (Plot, legend_below, log_axis, new_figure, save, series_styles,
-                      style)
+from .figures import Plot, legend_below, log_axis, new_figure, save, series_styles, style
 from .labels import series_name
 from .pareto import front_order, non_dominated
 
@@ -36,19 +35,22 @@ def draw(summary: pd.DataFrame, design: Design, cost: str, out_dir: Path) -> Plo
     column, what, xlabel = COSTS[cost]
     name = f"pareto_{cost}"
     title = f"Accuracy vs {what}"
-    batch = (f"ms per batch of {design.latency_batch}" if design.latency_batch
-             else "ms per batch")
+    batch = f"ms per batch of {design.latency_batch}" if design.latency_batch else "ms per batch"
     xlabel = xlabel.format(batch=batch)
     rows = summary[np.isfinite(summary[column].to_numpy(dtype=float))].reset_index(drop=True)
     missing = len(summary) - len(rows)
     if rows.empty:
-        return Plot(name, title, "", False,
-                    f"Not drawn: no configuration has {what} recorded.")
-    caption = (f"Mean test accuracy against {what} per configuration; the highlighted, "
-               f"connected points are non-dominated (no other configuration is both more "
-               f"accurate and cheaper) and labelled with their g.")
-    note = (f"{missing} configuration{'s' if missing != 1 else ''} without {what} recorded "
-            "left out." if missing else "")
+        return Plot(name, title, "", False, f"Not drawn: no configuration has {what} recorded.")
+    caption = (
+        f"Mean test accuracy against {what} per configuration; the highlighted, "
+        f"connected points are non-dominated (no other configuration is both more "
+        f"accurate and cheaper) and labelled with their g."
+    )
+    note = (
+        f"{missing} configuration{'s' if missing != 1 else ''} without {what} recorded left out."
+        if missing
+        else ""
+    )
     mask = front_mask(rows, column)
     with style():
         fig = new_figure(7.0, 4.8)
@@ -63,28 +65,65 @@ def draw(summary: pd.DataFrame, design: Design, cost: str, out_dir: Path) -> Plo
             on = mask[part.index.to_numpy()]
             x = part[column].to_numpy(dtype=float)
             y = part["test_acc_mean"].to_numpy(dtype=float) * 100
-            ax.scatter(x[~on], y[~on], color=st["color"], marker=st["marker"], s=28, alpha=0.45,
-                       linewidths=0, zorder=2)
-            ax.scatter(x[on], y[on], color=st["color"], marker=st["marker"], s=60,
-                       edgecolors="black", linewidths=1.0, zorder=4)
-            handles.append(Line2D([], [], color=st["color"], marker=st["marker"],
-                                  linestyle="none",
-                                  label=series_name(key, design.series_factors)))
-        order = front_order(rows[["test_acc_mean", column]].to_numpy(dtype=float),
-                            (True, False), mask)
+            ax.scatter(
+                x[~on],
+                y[~on],
+                color=st["color"],
+                marker=st["marker"],
+                s=28,
+                alpha=0.45,
+                linewidths=0,
+                zorder=2,
+            )
+            ax.scatter(
+                x[on],
+                y[on],
+                color=st["color"],
+                marker=st["marker"],
+                s=60,
+                edgecolors="black",
+                linewidths=1.0,
+                zorder=4,
+            )
+            handles.append(
+                Line2D(
+                    [],
+                    [],
+                    color=st["color"],
+                    marker=st["marker"],
+                    linestyle="none",
+                    label=series_name(key, design.series_factors),
+                )
+            )
+        order = front_order(
+            rows[["test_acc_mean", column]].to_numpy(dtype=float), (True, False), mask
+        )
         fx = rows.loc[order, column].to_numpy(dtype=float)
         fy = rows.loc[order, "test_acc_mean"].to_numpy(dtype=float) * 100
         ax.step(fx, fy, where="post", color="black", linewidth=1.0, alpha=0.7, zorder=3)
         # Above-right of a front point is clear of the staircase (it leaves rightwards and
         # arrives from below).
         for i, (x, y) in enumerate(zip(fx, fy)):
-            ax.annotate(f"g={rows.loc[order[i], 'segments']}", (x, y),
-                        xytext=(5, 5), textcoords="offset points",
-                        fontsize=8, zorder=5,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
-                              "alpha": 0.7})
-        handles.append(Line2D([], [], color="black", marker="o", markerfacecolor="white",
-                              markeredgecolor="black", label="Pareto front (non-dominated)"))
+            ax.annotate(
+                f"g={rows.loc[order[i], 'segments']}",
+                (x, y),
+                xytext=(5, 5),
+                textcoords="offset points",
+                fontsize=8,
+                zorder=5,
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+            )
+        handles.append(
+            Line2D(
+                [],
+                [],
+                color="black",
+                marker="o",
+                markerfacecolor="white",
+                markeredgecolor="black",
+                label="Pareto front (non-dominated)",
+            )
+        )
         log_axis(ax, "x", rows[column], 6.2)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("test accuracy (%, mean over seeds)")

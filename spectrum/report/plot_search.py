@@ -31,15 +31,22 @@ def _axes_pair(a: Objective, b: Objective) -> tuple[Objective, Objective]:
 def draw_front(usable: pd.DataFrame, objs: list[Objective], out_dir: Path) -> Plot:
     title = "Pareto front"
     if len(objs) < 2:
-        return Plot(FRONT, title, "", False,
-                    "Not drawn: a single-objective search has no Pareto front; see the history.")
+        return Plot(
+            FRONT,
+            title,
+            "",
+            False,
+            "Not drawn: a single-objective search has no Pareto front; see the history.",
+        )
     values = values_matrix(usable, objs)
     mask = front_mask(usable, objs)
     pairs = list(combinations(objs, 2))
-    caption = (f"All {len(usable)} feasible complete trials (grey) and the "
-               f"{int(mask.sum())} non-dominated ones over "
-               f"{' / '.join(o.name for o in objs)} (highlighted)"
-               + (", per pair of objectives." if len(pairs) > 1 else ", joined as a front."))
+    caption = (
+        f"All {len(usable)} feasible complete trials (grey) and the "
+        f"{int(mask.sum())} non-dominated ones over "
+        f"{' / '.join(o.name for o in objs)} (highlighted)"
+        + (", per pair of objectives." if len(pairs) > 1 else ", joined as a front.")
+    )
     segments = usable["segments"].map(lambda s: "" if s is None else str(s)).to_numpy()
     with style():
         ncols = min(3, len(pairs))
@@ -51,18 +58,26 @@ def draw_front(usable: pd.DataFrame, objs: list[Objective], out_dir: Path) -> Pl
             x = np.array([xo.shown(v) for v in values[:, xo.index]])
             y = np.array([yo.shown(v) for v in values[:, yo.index]])
             ax.scatter(x[~mask], y[~mask], s=18, color="#9a9a9a", alpha=0.6, linewidths=0)
-            ax.scatter(x[mask], y[mask], s=44, color=color(1), edgecolors="black",
-                       linewidths=0.8, zorder=3)
+            ax.scatter(
+                x[mask], y[mask], s=44, color=color(1), edgecolors="black", linewidths=0.8, zorder=3
+            )
             if len(objs) == 2:
                 order = np.argsort(x[mask], kind="stable")
                 where = "pre" if xo.maximize else "post"
-                ax.step(x[mask][order], y[mask][order], where=where, color=color(1),
-                        linewidth=1.0, zorder=2)
+                ax.step(
+                    x[mask][order],
+                    y[mask][order],
+                    where=where,
+                    color=color(1),
+                    linewidth=1.0,
+                    zorder=2,
+                )
             if mask.sum() <= 12:
                 for xi, yi, label in zip(x[mask], y[mask], segments[mask]):
                     if label:
-                        ax.annotate(label, (xi, yi), xytext=(5, 4), textcoords="offset points",
-                                    fontsize=7)
+                        ax.annotate(
+                            label, (xi, yi), xytext=(5, 4), textcoords="offset points", fontsize=7
+                        )
             if xo.log and np.all(x > 0):
                 log_axis(ax, "x", x, 3.6)
             if yo.log and np.all(y > 0):
@@ -70,13 +85,20 @@ def draw_front(usable: pd.DataFrame, objs: list[Objective], out_dir: Path) -> Pl
             ax.set_xlabel(f"{xo.axis_label}, {'higher' if xo.maximize else 'lower'} is better")
             ax.set_ylabel(f"{yo.axis_label}, {'higher' if yo.maximize else 'lower'} is better")
             ax.set_title(f"{yo.name} vs {xo.name}")
-        for ax in axes[len(pairs):]:
+        for ax in axes[len(pairs) :]:
             ax.set_visible(False)
-        handles = [Line2D([], [], linestyle="none", marker="o", color="#9a9a9a",
-                          label="feasible trial"),
-                   Line2D([], [], linestyle="none", marker="o", color=color(1),
-                          markeredgecolor="black", label="non-dominated (Pareto front), "
-                                                         "labelled entry/middle/exit g")]
+        handles = [
+            Line2D([], [], linestyle="none", marker="o", color="#9a9a9a", label="feasible trial"),
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                color=color(1),
+                markeredgecolor="black",
+                label="non-dominated (Pareto front), labelled entry/middle/exit g",
+            ),
+        ]
         legend_below(fig, handles, 4.4 * ncols + 0.6)
         fig.suptitle("Search: Pareto front of the feasible trials")
         save(fig, out_dir, FRONT)
@@ -84,8 +106,10 @@ def draw_front(usable: pd.DataFrame, objs: list[Objective], out_dir: Path) -> Pl
 
 
 def draw_history(usable: pd.DataFrame, objs: list[Objective], out_dir: Path) -> Plot:
-    caption = ("Each feasible complete trial's objective value (points) and the best value so "
-               "far (line) against trial number, one panel per objective.")
+    caption = (
+        "Each feasible complete trial's objective value (points) and the best value so "
+        "far (line) against trial number, one panel per objective."
+    )
     with style():
         fig = new_figure(max(4.8, 4.2 * len(objs)), 3.8)
         axes = np.atleast_1d(fig.subplots(1, len(objs), squeeze=False)).ravel()
@@ -101,9 +125,17 @@ def draw_history(usable: pd.DataFrame, objs: list[Objective], out_dir: Path) -> 
             ax.set_xlabel("trial number")
             ax.set_ylabel(o.axis_label)
             ax.set_title(f"{o.name} ({'maximised' if o.maximize else 'minimised'})")
-        handles = [Line2D([], [], linestyle="none", marker="o", color="#9a9a9a",
-                          label="feasible trial's value"),
-                   Line2D([], [], color=color(0), label="best value so far")]
+        handles = [
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker="o",
+                color="#9a9a9a",
+                label="feasible trial's value",
+            ),
+            Line2D([], [], color=color(0), label="best value so far"),
+        ]
         legend_below(fig, handles, max(4.8, 4.2 * len(objs)))
         fig.suptitle("Search: best value so far per objective")
         save(fig, out_dir, HISTORY)

@@ -15,8 +15,17 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from .design import Design
-from .figures import (Plot, color, legend_below, marker, message, new_figure, save,
-                      setup_g_axis, style)
+from .figures import (
+    Plot,
+    color,
+    legend_below,
+    marker,
+    message,
+    new_figure,
+    save,
+    setup_g_axis,
+    style,
+)
 
 NAME = "speed"
 TITLE = "Speed per g"
@@ -35,8 +44,15 @@ def _line(ax, table, positions, column, order, c, linestyle="-", dx=0.0) -> bool
     ok = np.isfinite(y)
     if not ok.any():
         return False
-    ax.plot(rows["_x"].to_numpy(dtype=float)[ok] + dx, y[ok], color=c, marker=marker(order),
-            linestyle=linestyle, linewidth=1.5, markersize=5)
+    ax.plot(
+        rows["_x"].to_numpy(dtype=float)[ok] + dx,
+        y[ok],
+        color=c,
+        marker=marker(order),
+        linestyle=linestyle,
+        linewidth=1.5,
+        markersize=5,
+    )
     return True
 
 
@@ -44,16 +60,29 @@ def draw(summary: pd.DataFrame, design: Design, out_dir: Path) -> Plot:
     table = speed_table(summary)
     present = {c: bool(np.isfinite(table[c].to_numpy(dtype=float)).any()) for c in COLUMNS}
     if not any(present.values()):
-        return Plot(NAME, TITLE, "", False,
-                    "Not drawn: no trial recorded a latency, a training step time or a "
-                    "per-epoch throughput.")
-    missing = [name for name, c in (("inference latency", COLUMNS[0]),
-                                    ("training step time", COLUMNS[1]),
-                                    ("per-epoch throughput", COLUMNS[2])) if not present[c]]
+        return Plot(
+            NAME,
+            TITLE,
+            "",
+            False,
+            "Not drawn: no trial recorded a latency, a training step time or a "
+            "per-epoch throughput.",
+        )
+    missing = [
+        name
+        for name, c in (
+            ("inference latency", COLUMNS[0]),
+            ("training step time", COLUMNS[1]),
+            ("per-epoch throughput", COLUMNS[2]),
+        )
+        if not present[c]
+    ]
     note = ("Not measured in this study: " + ", ".join(missing) + ".") if missing else ""
     batch = f"batch of {design.latency_batch}" if design.latency_batch else "batch"
-    caption = (f"Median inference latency per {batch} (left) and training throughput (right) "
-               "per segments g, one line per op order.")
+    caption = (
+        f"Median inference latency per {batch} (left) and training throughput (right) "
+        "per segments g, one line per op order."
+    )
     orders = design.levels["order"]
     with style():
         fig = new_figure(10.0, 4.6)
@@ -76,9 +105,16 @@ def draw(summary: pd.DataFrame, design: Design, out_dir: Path) -> Plot:
         left.set_title("Inference latency (lower is faster)")
         right.set_ylabel("training throughput (images/s)")
         right.set_title("Training throughput (higher is faster)")
-        kinds = [Line2D([], [], color="grey", linestyle="-",
-                        label="from timed train step (batch / step time)"),
-                 Line2D([], [], color="grey", linestyle="--", label="measured per epoch")]
+        kinds = [
+            Line2D(
+                [],
+                [],
+                color="grey",
+                linestyle="-",
+                label="from timed train step (batch / step time)",
+            ),
+            Line2D([], [], color="grey", linestyle="--", label="measured per epoch"),
+        ]
         legend_below(fig, handles + kinds, 10.0)
         fig.suptitle("Speed across the spectrum")
         save(fig, out_dir, NAME)

@@ -20,8 +20,12 @@ NOT_RECORDED = "not recorded"
 
 def _dict_text(value) -> str:
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" if not isinstance(v, (dict, list)) else
-                         f"{k}={json.dumps(v, sort_keys=True)}" for k, v in value.items())
+        return ", ".join(
+            f"{k}={v}"
+            if not isinstance(v, (dict, list))
+            else f"{k}={json.dumps(v, sort_keys=True)}"
+            for k, v in value.items()
+        )
     return str(value)
 
 
@@ -30,13 +34,19 @@ def grid_text(grid: dict) -> str:
     for key in ("segments", "orders", "activations", "residual", "seeds"):
         if key in grid:
             values = grid[key]
-            parts.append(f"{key} {', '.join(str(v) for v in values)}"
-                         if isinstance(values, (list, tuple)) else f"{key} {values}")
+            parts.append(
+                f"{key} {', '.join(str(v) for v in values)}"
+                if isinstance(values, (list, tuple))
+                else f"{key} {values}"
+            )
     for key in ("match", "preset"):
         if key in grid:
             parts.append(f"{key} {grid[key]}")
-    extra = {k: v for k, v in grid.items() if k not in
-             ("segments", "orders", "activations", "residual", "seeds", "match", "preset")}
+    extra = {
+        k: v
+        for k, v in grid.items()
+        if k not in ("segments", "orders", "activations", "residual", "seeds", "match", "preset")
+    }
     if extra:
         parts.append(_dict_text(extra))
     return "; ".join(parts)
@@ -59,8 +69,9 @@ def counts_text(frame: pd.DataFrame) -> str:
     return f"{len(frame)} in total: " + ", ".join(parts) + "."
 
 
-def provenance_blocks(study, frame: pd.DataFrame, usable: pd.DataFrame,
-                      storage_label: str | None) -> list:
+def provenance_blocks(
+    study, frame: pd.DataFrame, usable: pd.DataFrame, storage_label: str | None
+) -> list:
     command = study.user_attrs.get("command")
     train = study_fact(study, "train")
     versions = study_fact(study, "versions")
@@ -79,15 +90,30 @@ def provenance_blocks(study, frame: pd.DataFrame, usable: pd.DataFrame,
     objectives = study.user_attrs.get("objectives")
     if objectives:
         items.append("Objectives: " + ", ".join(str(o) for o in objectives))
-    blocks = [Heading("Provenance"), Paragraph("Command:"),
-              Code(command if command else f"({NOT_RECORDED})"), Bullets(tuple(items)),
-              Paragraph(f"Trials: {counts_text(frame)} {len(usable)} enter the statistics; "
-                        "the others are listed in 'Excluded trials' and left out.")]
+    blocks = [
+        Heading("Provenance"),
+        Paragraph("Command:"),
+        Code(command if command else f"({NOT_RECORDED})"),
+        Bullets(tuple(items)),
+        Paragraph(
+            f"Trials: {counts_text(frame)} {len(usable)} enter the statistics; "
+            "the others are listed in 'Excluded trials' and left out."
+        ),
+    ]
     return blocks
 
 
-EXCLUDED_COLUMNS = ("trial", "state", "status", "segments", "order", "activation", "residual",
-                    "seed", "error")
+EXCLUDED_COLUMNS = (
+    "trial",
+    "state",
+    "status",
+    "segments",
+    "order",
+    "activation",
+    "residual",
+    "seed",
+    "error",
+)
 
 
 def excluded_blocks(excluded: pd.DataFrame) -> list:
@@ -103,8 +129,9 @@ def excluded_blocks(excluded: pd.DataFrame) -> list:
         cells["seed"] = fmt.integer(row["seed"])
         cells["error"] = fmt.text(reason)
         rows.append(tuple(cells[c] for c in EXCLUDED_COLUMNS))
-    caption = ("Trials that are running, failed, diverged, pruned or infeasible; they are "
-               "listed here and left out of every statistic, table and figure above.")
-    columns = ("trial", "state", "status", "g", "order", "activation", "residual", "seed",
-               "error")
+    caption = (
+        "Trials that are running, failed, diverged, pruned or infeasible; they are "
+        "listed here and left out of every statistic, table and figure above."
+    )
+    columns = ("trial", "state", "status", "g", "order", "activation", "residual", "seed", "error")
     return blocks + [Table(columns, tuple(rows), caption)]

@@ -38,9 +38,17 @@ def _image(path: Path) -> str:
 def render_html(document: Document, folder: Path) -> str:
     """The page; figure PNGs are read from ``folder``."""
     e = html.escape
-    out = ["<!DOCTYPE html>", '<html lang="en">', "<head>", '<meta charset="utf-8">',
-           f"<title>{e(document.title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>",
-           f"<h1>{e(document.title)}</h1>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        f"<title>{e(document.title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+        f"<h1>{e(document.title)}</h1>",
+    ]
     tables = figures = 0
     for block in document.blocks:
         if isinstance(block, Heading):
@@ -56,14 +64,19 @@ def render_html(document: Document, folder: Path) -> str:
         elif isinstance(block, Table):
             tables += 1
             head = "".join(f"<th>{e(c)}</th>" for c in block.columns)
-            body = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>"
-                           for row in block.rows)
-            out.append(f"<table><caption>Table {tables}. {e(block.caption)}</caption>"
-                       f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+            body = "".join(
+                "<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in block.rows
+            )
+            out.append(
+                f"<table><caption>Table {tables}. {e(block.caption)}</caption>"
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+            )
         elif isinstance(block, Figure):
             figures += 1
             path = Path(folder) / f"{block.name}.png"
-            out.append(f'<figure><img alt="{e(block.caption)}" src="{_image(path)}">'
-                       f"<figcaption>Figure {figures}. {e(block.caption)}</figcaption></figure>")
+            out.append(
+                f'<figure><img alt="{e(block.caption)}" src="{_image(path)}">'
+                f"<figcaption>Figure {figures}. {e(block.caption)}</figcaption></figure>"
+            )
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"

@@ -35,6 +35,10 @@ def render_markdown(document: Document) -> str:
             out.append("")
         elif isinstance(block, Figure):
             figures += 1
-            out += [f"![{block.caption}]({block.name}.png)", "",
-                    f"*Figure {figures}. {block.caption}* (vector: `{block.name}.svg`)", ""]
+            out += [
+                f"![{block.caption}]({block.name}.png)",
+                "",
+                f"*Figure {figures}. {block.caption}* (vector: `{block.name}.svg`)",
+                "",
+            ]
     return "\n".join(out).rstrip("\n") + "\n"

@@ -62,15 +62,18 @@ def objectives(study) -> list[Objective]:
     directions = study.directions
     if len(names) != len(directions):
         names = [f"objective {i}" for i in range(len(directions))]
-    return [Objective(i, str(n), d == StudyDirection.MAXIMIZE)
-            for i, (n, d) in enumerate(zip(names, directions))]
+    return [
+        Objective(i, str(n), d == StudyDirection.MAXIMIZE)
+        for i, (n, d) in enumerate(zip(names, directions))
+    ]
 
 
 def values_matrix(usable: pd.DataFrame, objs: list[Objective]) -> np.ndarray:
     if usable.empty:
         return np.zeros((0, len(objs)))
-    return np.array([list(v) for v in usable["values"]], dtype=float).reshape(len(usable),
-                                                                              len(objs))
+    return np.array([list(v) for v in usable["values"]], dtype=float).reshape(
+        len(usable), len(objs)
+    )
 
 
 def front_mask(usable: pd.DataFrame, objs: list[Objective]) -> np.ndarray:
@@ -78,8 +81,9 @@ def front_mask(usable: pd.DataFrame, objs: list[Objective]) -> np.ndarray:
     return non_dominated(values_matrix(usable, objs), [o.maximize for o in objs])
 
 
-def best_trials(study, frame: pd.DataFrame, usable: pd.DataFrame, objs: list[Objective]
-                ) -> tuple[list[optuna.trial.FrozenTrial], list[int]]:
+def best_trials(
+    study, frame: pd.DataFrame, usable: pd.DataFrame, objs: list[Objective]
+) -> tuple[list[optuna.trial.FrozenTrial], list[int]]:
     """``study.best_trials``, or the best feasible trials when those include infeasible ones.
 
     Optuna does not know the report's feasibility, so an infeasible trial can dominate
@@ -107,15 +111,26 @@ def best_trials(study, frame: pd.DataFrame, usable: pd.DataFrame, objs: list[Obj
 
 def best_trials_rows(trials, objs: list[Objective]) -> tuple[tuple[str, ...], list[tuple]]:
     flows = ("entry", "middle", "exit")
-    names = sorted({name for t in trials for name in t.params},
-                   key=lambda n: (flows.index(n) if n in flows else len(flows), n))
+    names = sorted(
+        {name for t in trials for name in t.params},
+        key=lambda n: (flows.index(n) if n in flows else len(flows), n),
+    )
     columns = ("trial", "segments", *names, *(o.name for o in objs))
     rows = []
     for t in trials:
-        rows.append((str(t.number), fmt.text(t.user_attrs.get("segments")),
-                     *(fmt.text(t.params.get(n)) if not isinstance(t.params.get(n), float)
-                       else fmt.number(t.params[n], 4) for n in names),
-                     *(o.text(t.values[o.index]) if t.values else fmt.MISSING for o in objs)))
+        rows.append(
+            (
+                str(t.number),
+                fmt.text(t.user_attrs.get("segments")),
+                *(
+                    fmt.text(t.params.get(n))
+                    if not isinstance(t.params.get(n), float)
+                    else fmt.number(t.params[n], 4)
+                    for n in names
+                ),
+                *(o.text(t.values[o.index]) if t.values else fmt.MISSING for o in objs),
+            )
+        )
     return columns, rows
 
 
@@ -129,9 +144,12 @@ def importances(study, usable: pd.DataFrame, objs: list[Objective]) -> Importanc
     """PED-ANOVA importances per objective over the feasible complete trials."""
     n = len(usable)
     if n < MIN_IMPORTANCE_TRIALS:
-        return Importances({}, f"Parameter importances skipped: {n} feasible complete "
-                               f"trial{'s' if n != 1 else ''}, fewer than the "
-                               f"{MIN_IMPORTANCE_TRIALS} needed for a meaningful estimate.")
+        return Importances(
+            {},
+            f"Parameter importances skipped: {n} feasible complete "
+            f"trial{'s' if n != 1 else ''}, fewer than the "
+            f"{MIN_IMPORTANCE_TRIALS} needed for a meaningful estimate.",
+        )
     numbers = set(usable["trial"])
     trials = [t for t in study.get_trials(deepcopy=False) if t.number in numbers]
     if not any(t.params for t in trials):
@@ -147,15 +165,19 @@ def importances(study, usable: pd.DataFrame, objs: list[Objective]) -> Importanc
             for o in objs:
                 sign = -1.0 if o.maximize else 1.0
                 result = optuna.importance.get_param_importances(
-                    copy, target=lambda t, i=o.index, s=sign: s * t.values[i])
+                    copy, target=lambda t, i=o.index, s=sign: s * t.values[i]
+                )
                 table[o.name] = {k: float(v) for k, v in result.items()}
     except Exception as error:  # noqa: BLE001 - any evaluator failure becomes a note
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         return Importances({}, f"Parameter importances skipped: {message}")
     finally:
         optuna.logging.set_verbosity(level)
-    return Importances(table, f"PED-ANOVA importances over {n} feasible complete trials, one "
-                              "column per objective (each column sums to 1).")
+    return Importances(
+        table,
+        f"PED-ANOVA importances over {n} feasible complete trials, one "
+        "column per objective (each column sums to 1).",
+    )
 
 
 def history(usable: pd.DataFrame, o: Objective) -> pd.DataFrame:
@@ -164,4 +186,3 @@ def history(usable: pd.DataFrame, o: Objective) -> pd.DataFrame:
     values = np.array([v[o.index] for v in rows["values"]], dtype=float)
     best = np.maximum.accumulate(values) if o.maximize else np.minimum.accumulate(values)
     return pd.DataFrame({"trial": rows["trial"].to_numpy(), "value": values, "best": best})
-

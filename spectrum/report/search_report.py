@@ -27,8 +27,9 @@ class SearchReport:
     best_trial_numbers: list[int]
 
 
-def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
-          storage_label: str | None) -> SearchReport:
+def build(
+    study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *, storage_label: str | None
+) -> SearchReport:
     objs = objectives(study)
     front = plot_search.draw_front(usable, objs, out_dir)
     hist = plot_search.draw_history(usable, objs, out_dir)
@@ -37,45 +38,78 @@ def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
 
     doc = Document(f"Spectrum search report: {study.study_name}")
     doc.add(*provenance_blocks(study, frame, usable, storage_label))
-    doc.add(Paragraph("Objectives: " + ", ".join(
-        f"{o.name} ({'maximised' if o.maximize else 'minimised'})" for o in objs) + "."))
+    doc.add(
+        Paragraph(
+            "Objectives: "
+            + ", ".join(f"{o.name} ({'maximised' if o.maximize else 'minimised'})" for o in objs)
+            + "."
+        )
+    )
     doc.add(*figure_blocks(front))
     mask = front_mask(usable, objs)
     if len(objs) >= 2 and mask.any():
         rows = usable[mask].sort_values("trial")
-        doc.add(Table(("trial", "segments (entry/middle/exit)", *(o.name for o in objs)),
-                      tuple((str(int(r["trial"])), fmt.text(r["segments"]),
-                             *(o.text(r["values"][o.index]) for o in objs))
-                            for _, r in rows.iterrows()),
-                      "The non-dominated feasible trials drawn as the front above."))
+        doc.add(
+            Table(
+                ("trial", "segments (entry/middle/exit)", *(o.name for o in objs)),
+                tuple(
+                    (
+                        str(int(r["trial"])),
+                        fmt.text(r["segments"]),
+                        *(o.text(r["values"][o.index]) for o in objs),
+                    )
+                    for _, r in rows.iterrows()
+                ),
+                "The non-dominated feasible trials drawn as the front above.",
+            )
+        )
     doc.add(Heading("Best trials"))
     if best:
         columns, rows = best_trials_rows(best, objs)
-        caption = ("The best feasible trials (study.best_trials recomputed without infeasible "
-                   "trials): their parameters and objective values." if replaced else
-                   "The study's best trials (study.best_trials): their parameters and "
-                   "objective values.")
+        caption = (
+            "The best feasible trials (study.best_trials recomputed without infeasible "
+            "trials): their parameters and objective values."
+            if replaced
+            else "The study's best trials (study.best_trials): their parameters and "
+            "objective values."
+        )
         doc.add(Table(columns, tuple(rows), caption))
     else:
         doc.add(Paragraph("No best trials: no trial completed with objective values."))
     if replaced:
         n = len(replaced)
-        doc.add(Paragraph(
-            f"study.best_trials contains {n} infeasible trial{'s' if n != 1 else ''} "
-            f"({', '.join(str(t) for t in replaced)}); the table shows the best feasible "
-            "trials instead."))
+        doc.add(
+            Paragraph(
+                f"study.best_trials contains {n} infeasible trial{'s' if n != 1 else ''} "
+                f"({', '.join(str(t) for t in replaced)}); the table shows the best feasible "
+                "trials instead."
+            )
+        )
     doc.add(Heading("Parameter importances"))
     if imp.table:
-        params = sorted({p for values in imp.table.values() for p in values},
-                        key=lambda p: (-max(v.get(p, 0.0) for v in imp.table.values()), p))
-        doc.add(Table(("parameter", *imp.table), tuple(
-            (p, *(fmt.number(v.get(p, float("nan")), 3) for v in imp.table.values()))
-            for p in params), imp.note))
+        params = sorted(
+            {p for values in imp.table.values() for p in values},
+            key=lambda p: (-max(v.get(p, 0.0) for v in imp.table.values()), p),
+        )
+        doc.add(
+            Table(
+                ("parameter", *imp.table),
+                tuple(
+                    (p, *(fmt.number(v.get(p, float("nan")), 3) for v in imp.table.values()))
+                    for p in params
+                ),
+                imp.note,
+            )
+        )
     else:
         doc.add(Paragraph(imp.note))
     doc.add(*figure_blocks(hist))
     doc.add(*excluded_blocks(excluded_trials(frame, usable)))
-    doc.add(Heading("Files"), Paragraph(
-        "results.csv (one row per trial), report.md, report.html (self-contained), and each "
-        "figure as PNG and SVG: " + ", ".join(p.name for p in (front, hist) if p.drawn) + "."))
+    doc.add(
+        Heading("Files"),
+        Paragraph(
+            "results.csv (one row per trial), report.md, report.html (self-contained), and each "
+            "figure as PNG and SVG: " + ", ".join(p.name for p in (front, hist) if p.drawn) + "."
+        ),
+    )
     return SearchReport(doc, [front, hist], imp, [t.number for t in best])

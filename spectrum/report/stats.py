@@ -24,8 +24,9 @@ def _clean(values) -> np.ndarray:
     return array[np.isfinite(array)]
 
 
-def bootstrap_ci(values, *, resamples: int = RESAMPLES, level: float = LEVEL,
-                 seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+def bootstrap_ci(
+    values, *, resamples: int = RESAMPLES, level: float = LEVEL, seed: int = BOOTSTRAP_SEED
+) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean; ``(nan, nan)`` for fewer than 2 values."""
     x = _clean(values)
     if x.size < 2:
@@ -37,15 +38,17 @@ def bootstrap_ci(values, *, resamples: int = RESAMPLES, level: float = LEVEL,
     return (float(low), float(high))
 
 
-def bootstrap_diff_ci(a, b, *, resamples: int = RESAMPLES, level: float = LEVEL,
-                      seed: int = BOOTSTRAP_SEED) -> tuple[float, float]:
+def bootstrap_diff_ci(
+    a, b, *, resamples: int = RESAMPLES, level: float = LEVEL, seed: int = BOOTSTRAP_SEED
+) -> tuple[float, float]:
     """Percentile bootstrap interval of mean(a) - mean(b), resampling each sample on its own."""
     x, y = _clean(a), _clean(b)
     if x.size < 2 or y.size < 2:
         return (math.nan, math.nan)
     rng = np.random.default_rng(seed)
-    diffs = (x[rng.integers(0, x.size, size=(resamples, x.size))].mean(axis=1)
-             - y[rng.integers(0, y.size, size=(resamples, y.size))].mean(axis=1))
+    diffs = x[rng.integers(0, x.size, size=(resamples, x.size))].mean(axis=1) - y[
+        rng.integers(0, y.size, size=(resamples, y.size))
+    ].mean(axis=1)
     tail = (1.0 - level) / 2.0 * 100.0
     low, high = np.percentile(diffs, [tail, 100.0 - tail])
     return (float(low), float(high))
@@ -110,11 +113,13 @@ def compare(a_by_seed: dict, b_by_seed: dict, *, seed: int = BOOTSTRAP_SEED) -> 
             diffs = pa - pb
             low, high = bootstrap_ci(diffs, seed=seed)
             p = _p(stats.ttest_rel(pa, pb))
-            return Difference("paired-t", len(common), xa.size, xb.size, float(diffs.mean()),
-                              low, high, p)
+            return Difference(
+                "paired-t", len(common), xa.size, xb.size, float(diffs.mean()), low, high, p
+            )
         if xa.size >= 2 and xb.size >= 2:
             low, high = bootstrap_diff_ci(xa, xb, seed=seed)
             p = _p(stats.ttest_ind(xa, xb, equal_var=False))
             return Difference("welch", len(common), xa.size, xb.size, mean_diff, low, high, p)
-    return Difference("none", len(common), xa.size, xb.size, mean_diff, math.nan, math.nan,
-                      math.nan)
+    return Difference(
+        "none", len(common), xa.size, xb.size, mean_diff, math.nan, math.nan, math.nan
+    )

@@ -19,14 +19,29 @@ from .stats import bootstrap_ci
 CONFIG = ("segments", "order", "activation", "residual", "match")
 GROUP = ("order", "activation", "residual", "match")
 SUMMARY_COLUMNS = [
-    *CONFIG, "n_seeds", "test_acc_mean", "test_acc_std", "test_acc_ci_low", "test_acc_ci_high",
-    "val_acc_mean", "width_multiplier_mean", "params_mean", "flops_mean", "latency_ms_mean",
-    "train_images_per_s_mean", "epoch_images_per_s_mean",
+    *CONFIG,
+    "n_seeds",
+    "test_acc_mean",
+    "test_acc_std",
+    "test_acc_ci_low",
+    "test_acc_ci_high",
+    "val_acc_mean",
+    "width_multiplier_mean",
+    "params_mean",
+    "flops_mean",
+    "latency_ms_mean",
+    "train_images_per_s_mean",
+    "epoch_images_per_s_mean",
 ]
-MEANS = {"val_acc_mean": "val_acc", "width_multiplier_mean": "width_multiplier",
-         "params_mean": "params", "flops_mean": "flops", "latency_ms_mean": "latency_ms",
-         "train_images_per_s_mean": "train_images_per_s",
-         "epoch_images_per_s_mean": "epoch_images_per_s"}
+MEANS = {
+    "val_acc_mean": "val_acc",
+    "width_multiplier_mean": "width_multiplier",
+    "params_mean": "params",
+    "flops_mean": "flops",
+    "latency_ms_mean": "latency_ms",
+    "train_images_per_s_mean": "train_images_per_s",
+    "epoch_images_per_s_mean": "epoch_images_per_s",
+}
 
 
 def config_key(key: dict) -> tuple:
@@ -59,12 +74,15 @@ def summarize(usable: pd.DataFrame) -> pd.DataFrame:
         test = trials["test_acc"].to_numpy(dtype=float)
         low, high = bootstrap_ci(test)
         row = dict(key)
-        row.update({
-            "n_seeds": int(trials["seed"].nunique(dropna=True)) or len(trials),
-            "test_acc_mean": float(np.mean(test)),
-            "test_acc_std": float(np.std(test, ddof=1)) if test.size > 1 else math.nan,
-            "test_acc_ci_low": low, "test_acc_ci_high": high,
-        })
+        row.update(
+            {
+                "n_seeds": int(trials["seed"].nunique(dropna=True)) or len(trials),
+                "test_acc_mean": float(np.mean(test)),
+                "test_acc_std": float(np.std(test, ddof=1)) if test.size > 1 else math.nan,
+                "test_acc_ci_low": low,
+                "test_acc_ci_high": high,
+            }
+        )
         row.update({name: _mean(trials[column]) for name, column in MEANS.items()})
         rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..records import curves_frame
 from . import fmt, plot_accuracy, plot_curves, plot_edf, plot_pareto, plot_speed
 from .design import Design, describe
 from .document import Document, Heading, Paragraph, Table, figure_blocks
@@ -25,7 +26,6 @@ from .provenance import excluded_blocks, provenance_blocks
 from .summary import summarize
 from .verdict import Verdict, build_verdict
 from .verdict_section import verdict_blocks
-from ..records import curves_frame
 
 
 @dataclass
@@ -39,24 +39,51 @@ class SweepReport:
 
 def summary_table(summary: pd.DataFrame, design: Design) -> Table:
     show_match = "match" in design.series_factors
-    columns = ["g", "order", "activation", "residual"] + (["match"] if show_match else []) + [
-        "seeds", "test acc", "std", "95% CI", "val acc", "width x", "params", "FLOPs",
-        "latency", "train img/s"]
+    columns = (
+        ["g", "order", "activation", "residual"]
+        + (["match"] if show_match else [])
+        + [
+            "seeds",
+            "test acc",
+            "std",
+            "95% CI",
+            "val acc",
+            "width x",
+            "params",
+            "FLOPs",
+            "latency",
+            "train img/s",
+        ]
+    )
     rows = []
     for _, r in summary.iterrows():
-        row = [str(r["segments"]), fmt.text(r["order"]), fmt.text(r["activation"]),
-               fmt.text(r["residual"])] + ([str(r["match"])] if show_match else [])
-        row += [str(int(r["n_seeds"])), fmt.pct(r["test_acc_mean"]), fmt.pct(r["test_acc_std"]),
-                fmt.ci_pct(r["test_acc_ci_low"], r["test_acc_ci_high"]),
-                fmt.pct(r["val_acc_mean"]), fmt.number(r["width_multiplier_mean"]),
-                fmt.count(r["params_mean"]), fmt.count(r["flops_mean"]),
-                fmt.ms(r["latency_ms_mean"]), fmt.rate(r["train_images_per_s_mean"])]
+        row = [
+            str(r["segments"]),
+            fmt.text(r["order"]),
+            fmt.text(r["activation"]),
+            fmt.text(r["residual"]),
+        ] + ([str(r["match"])] if show_match else [])
+        row += [
+            str(int(r["n_seeds"])),
+            fmt.pct(r["test_acc_mean"]),
+            fmt.pct(r["test_acc_std"]),
+            fmt.ci_pct(r["test_acc_ci_low"], r["test_acc_ci_high"]),
+            fmt.pct(r["val_acc_mean"]),
+            fmt.number(r["width_multiplier_mean"]),
+            fmt.count(r["params_mean"]),
+            fmt.count(r["flops_mean"]),
+            fmt.ms(r["latency_ms_mean"]),
+            fmt.rate(r["train_images_per_s_mean"]),
+        ]
         rows.append(tuple(row))
-    return Table(tuple(columns), tuple(rows),
-                 "One row per configuration over its complete trials: mean test accuracy with "
-                 "standard deviation and 95% percentile-bootstrap CI over seeds, and mean "
-                 "width multiplier, parameters, FLOPs, inference latency and training "
-                 "throughput.")
+    return Table(
+        tuple(columns),
+        tuple(rows),
+        "One row per configuration over its complete trials: mean test accuracy with "
+        "standard deviation and 95% percentile-bootstrap CI over seeds, and mean "
+        "width multiplier, parameters, FLOPs, inference latency and training "
+        "throughput.",
+    )
 
 
 def _curves(study, usable: pd.DataFrame) -> pd.DataFrame:
@@ -70,23 +97,30 @@ def _curves(study, usable: pd.DataFrame) -> pd.DataFrame:
     return curves.dropna(subset=["epoch"])
 
 
-def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
-          storage_label: str | None, edf_complexity: str | None) -> SweepReport:
+def build(
+    study,
+    frame: pd.DataFrame,
+    usable: pd.DataFrame,
+    out_dir: Path,
+    *,
+    storage_label: str | None,
+    edf_complexity: str | None,
+) -> SweepReport:
     design = describe(usable)
     summary = summarize(usable)
     verdict = build_verdict(usable, summary, match=grid_match(study, usable))
     factors = build_factors(usable)
     plots = [plot_accuracy.draw(usable, summary, design, out_dir)]
-    plots += [plot_pareto.draw(summary, design, cost, out_dir)
-              for cost in ("params", "flops", "latency")]
+    plots += [
+        plot_pareto.draw(summary, design, cost, out_dir) for cost in ("params", "flops", "latency")
+    ]
     plots.append(plot_curves.draw(_curves(study, usable), design, out_dir))
     plots.append(plot_edf.draw(usable, design, out_dir, edf_complexity))
     plots.append(plot_speed.draw(summary, design, out_dir))
 
     doc = Document(f"Spectrum sweep report: {study.study_name}")
     doc.add(*provenance_blocks(study, frame, usable, storage_label))
-    varied = ", ".join(f"{FACTOR_NAMES[f]} ({len(design.levels[f])} levels)"
-                       for f in design.varied)
+    varied = ", ".join(f"{FACTOR_NAMES[f]} ({len(design.levels[f])} levels)" for f in design.varied)
     doc.add(Paragraph("Factors varied in the usable trials: " + (varied or "none") + "."))
     doc.add(*verdict_blocks(verdict))
     doc.add(*factor_blocks(factors))
@@ -95,9 +129,14 @@ def build(study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *,
     for plot in plots:
         doc.add(*figure_blocks(plot, level=3))
     doc.add(*excluded_blocks(excluded_trials(frame, usable)))
-    doc.add(Heading("Files"), Paragraph(
-        "results.csv (one row per trial), summary.csv (one row per configuration), "
-        "factors.csv (one row per factor comparison or interaction contrast), report.md, "
-        "report.html (self-contained), and each figure as PNG and SVG: "
-        + ", ".join(p.name for p in plots if p.drawn) + "."))
+    doc.add(
+        Heading("Files"),
+        Paragraph(
+            "results.csv (one row per trial), summary.csv (one row per configuration), "
+            "factors.csv (one row per factor comparison or interaction contrast), report.md, "
+            "report.html (self-contained), and each figure as PNG and SVG: "
+            + ", ".join(p.name for p in plots if p.drawn)
+            + "."
+        ),
+    )
     return SweepReport(doc, summary, verdict, plots, factors)

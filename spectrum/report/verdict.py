@@ -25,8 +25,9 @@ from .labels import level_name, segment_key
 from .stats import compare, holm
 from .summary import GROUP, configurations
 
-QUESTION = ("Do intermediate points on the spectrum hold advantages over the depthwise extreme "
-            "(g = C)?")
+QUESTION = (
+    "Do intermediate points on the spectrum hold advantages over the depthwise extreme (g = C)?"
+)
 ALPHA = 0.05
 MIN_SEEDS = 3
 REFERENCES = ("C", "1")
@@ -59,14 +60,27 @@ class Comparison:
         return self.segments if self.mean_diff > 0 else self.reference
 
     def sentence(self) -> str:
-        verdict = (f"favours {level_name('segments', self.favours)}" if self.conclusive
-                   else "inconclusive")
-        head = (f"{level_name('segments', self.segments)} vs "
-                f"{level_name('segments', self.reference)}: {fmt.pp(self.mean_diff)}")
+        verdict = (
+            f"favours {level_name('segments', self.favours)}" if self.conclusive else "inconclusive"
+        )
+        head = (
+            f"{level_name('segments', self.segments)} vs "
+            f"{level_name('segments', self.reference)}: {fmt.pp(self.mean_diff)}"
+        )
         test = {"none": None, "paired-t": f"paired t-test over {self.n_pairs} seeds"}.get(
-            self.method, "Welch t-test, unpaired")
-        return fmt.evidence(head, self.ci_low, self.ci_high, self.p_holm, test,
-                            "too few seeds for a CI or a test") + f" -> {verdict}"
+            self.method, "Welch t-test, unpaired"
+        )
+        return (
+            fmt.evidence(
+                head,
+                self.ci_low,
+                self.ci_high,
+                self.p_holm,
+                test,
+                "too few seeds for a CI or a test",
+            )
+            + f" -> {verdict}"
+        )
 
 
 @dataclass(frozen=True)
@@ -127,8 +141,9 @@ def is_intermediate(segments: str) -> bool:
 
 
 def group_label(key: dict, show_match: bool = False) -> str:
-    parts = [level_name(f, key[f]) for f in ("order", "activation", "residual")
-             if key[f] is not None]
+    parts = [
+        level_name(f, key[f]) for f in ("order", "activation", "residual") if key[f] is not None
+    ]
     if show_match:
         parts.append(level_name("match", key["match"]))
     return ", ".join(parts) or "all trials"
@@ -179,8 +194,11 @@ def _group_verdict(key: dict, label: str, samples: dict, comps: list[Comparison]
     won = bool(against) and all(c.favours == best for c in against)
     winner = best if won else None
 
-    better = tuple(c.segments for c in comps if c.reference == "C" and is_intermediate(c.segments)
-                   and c.favours == c.segments)
+    better = tuple(
+        c.segments
+        for c in comps
+        if c.reference == "C" and is_intermediate(c.segments) and c.favours == c.segments
+    )
     vs_c = [c for c in comps if c.reference == "C" and is_intermediate(c.segments)]
     if not vs_c:
         advantage = "not applicable"
@@ -191,8 +209,10 @@ def _group_verdict(key: dict, label: str, samples: dict, comps: list[Comparison]
     else:
         advantage = "inconclusive"
 
-    head = (f"{label}: best mean test accuracy at {level_name('segments', best)} "
-            f"({fmt.pct(means[best])}, {n_seeds[best]} seed{'s' if n_seeds[best] != 1 else ''})")
+    head = (
+        f"{label}: best mean test accuracy at {level_name('segments', best)} "
+        f"({fmt.pct(means[best])}, {n_seeds[best]} seed{'s' if n_seeds[best] != 1 else ''})"
+    )
     if len(labels) == 1:
         tail = "only one g was trained, so nothing is compared: inconclusive."
     elif not comps:
@@ -204,14 +224,26 @@ def _group_verdict(key: dict, label: str, samples: dict, comps: list[Comparison]
         unsettled = [c for c in against if c.favours != best] or against
         tail = "inconclusive (" + "; ".join(c.sentence() for c in unsettled) + ")."
     return GroupVerdict(
-        order=key["order"], activation=key["activation"], residual=key["residual"],
-        match=key["match"], label=label, segments=tuple(labels), mean_test_acc=means,
-        n_seeds=n_seeds, best=best, winner=winner, advantage=advantage,
-        intermediate_better=better, comparisons=tuple(comps), sentence=f"{head}; {tail}")
+        order=key["order"],
+        activation=key["activation"],
+        residual=key["residual"],
+        match=key["match"],
+        label=label,
+        segments=tuple(labels),
+        mean_test_acc=means,
+        n_seeds=n_seeds,
+        best=best,
+        winner=winner,
+        advantage=advantage,
+        intermediate_better=better,
+        comparisons=tuple(comps),
+        sentence=f"{head}; {tail}",
+    )
 
 
-def latency_notes(summary: pd.DataFrame, tolerance: float = 0.05,
-                  flops_margin: float = 0.01) -> list[LatencyNote]:
+def latency_notes(
+    summary: pd.DataFrame, tolerance: float = 0.05, flops_margin: float = 0.01
+) -> list[LatencyNote]:
     """Per order: each g that has fewer FLOPs than another g but is slower by > tolerance.
 
     Means over activation, residual and match first; for each g the most striking counterexample
@@ -237,17 +269,26 @@ def latency_notes(summary: pd.DataFrame, tolerance: float = 0.05,
             if worst is None:
                 continue
             b, fa, la, fb, lb = worst
-            sentence = (f"{order}: {level_name('segments', a)} needs {fmt.count(fa)} FLOPs, "
-                        f"{1 - fa / fb:.0%} fewer than {level_name('segments', b)} "
-                        f"({fmt.count(fb)}), yet its measured latency is higher: "
-                        f"{fmt.ms(la)} vs {fmt.ms(lb)} per batch")
-            notes.append(LatencyNote(order, a, b, float(fa), float(fb), float(la), float(lb),
-                                     sentence))
+            sentence = (
+                f"{order}: {level_name('segments', a)} needs {fmt.count(fa)} FLOPs, "
+                f"{1 - fa / fb:.0%} fewer than {level_name('segments', b)} "
+                f"({fmt.count(fb)}), yet its measured latency is higher: "
+                f"{fmt.ms(la)} vs {fmt.ms(lb)} per batch"
+            )
+            notes.append(
+                LatencyNote(order, a, b, float(fa), float(fb), float(la), float(lb), sentence)
+            )
     return notes
 
 
-def build_verdict(usable: pd.DataFrame, summary: pd.DataFrame, *, match: str = "none",
-                  alpha: float = ALPHA, min_seeds: int = MIN_SEEDS) -> Verdict:
+def build_verdict(
+    usable: pd.DataFrame,
+    summary: pd.DataFrame,
+    *,
+    match: str = "none",
+    alpha: float = ALPHA,
+    min_seeds: int = MIN_SEEDS,
+) -> Verdict:
     """The verdict of a sweep from its usable trials and its summary table."""
     raw = _raw_groups(usable)
     show_match = len({k["match"] for k, _ in raw}) > 1
@@ -256,16 +297,33 @@ def build_verdict(usable: pd.DataFrame, summary: pd.DataFrame, *, match: str = "
         labels = sorted(samples, key=segment_key)
         for g, reference in _pairs(labels):
             d = compare(samples[g], samples[reference])
-            pending.append((index, Comparison(
-                order=key["order"], activation=key["activation"], residual=key["residual"],
-                match=key["match"], segments=g, reference=reference, method=d.method,
-                n_pairs=d.n_pairs, mean_diff=d.mean_diff, ci_low=d.ci_low, ci_high=d.ci_high,
-                p_value=d.p_value, p_holm=math.nan, conclusive=False)))
+            pending.append(
+                (
+                    index,
+                    Comparison(
+                        order=key["order"],
+                        activation=key["activation"],
+                        residual=key["residual"],
+                        match=key["match"],
+                        segments=g,
+                        reference=reference,
+                        method=d.method,
+                        n_pairs=d.n_pairs,
+                        mean_diff=d.mean_diff,
+                        ci_low=d.ci_low,
+                        ci_high=d.ci_high,
+                        p_value=d.p_value,
+                        p_holm=math.nan,
+                        conclusive=False,
+                    ),
+                )
+            )
     adjusted = holm([c.p_value for _, c in pending])
     comparisons = []
     for (index, c), p_holm in zip(pending, adjusted):
-        excludes_zero = (math.isfinite(c.ci_low) and math.isfinite(c.ci_high)
-                         and (c.ci_low > 0 or c.ci_high < 0))
+        excludes_zero = (
+            math.isfinite(c.ci_low) and math.isfinite(c.ci_high) and (c.ci_low > 0 or c.ci_high < 0)
+        )
         conclusive = excludes_zero and math.isfinite(p_holm) and p_holm < alpha
         comparisons.append((index, replace(c, p_holm=p_holm, conclusive=conclusive)))
 
@@ -282,25 +340,41 @@ def build_verdict(usable: pd.DataFrame, summary: pd.DataFrame, *, match: str = "
             few.append((name, n))
     warnings = []
     if few:
-        warnings.append(f"{len(few)} configuration{'s' if len(few) != 1 else ''} "
-                        f"{'are' if len(few) != 1 else 'is'} backed by fewer than {min_seeds} "
-                        f"seeds; their intervals and tests are weak or undefined: "
-                        + "; ".join(f"{name} ({n} seed{'s' if n != 1 else ''})" for name, n in few)
-                        + ".")
+        warnings.append(
+            f"{len(few)} configuration{'s' if len(few) != 1 else ''} "
+            f"{'are' if len(few) != 1 else 'is'} backed by fewer than {min_seeds} "
+            f"seeds; their intervals and tests are weak or undefined: "
+            + "; ".join(f"{name} ({n} seed{'s' if n != 1 else ''})" for name, n in few)
+            + "."
+        )
     if not any("C" in g.segments for g in groups):
-        warnings.append("The sweep has no g = C (depthwise) configuration, so the question cannot "
-                        "be answered against the depthwise extreme.")
+        warnings.append(
+            "The sweep has no g = C (depthwise) configuration, so the question cannot "
+            "be answered against the depthwise extreme."
+        )
     matched_note = None
     if match not in ("none", None, ""):
         what = {"params": "parameters", "flops": "FLOPs"}.get(match, match)
-        matched_note = (f"Budgets were matched ({match}): every g was widened or narrowed to the "
-                        f"same number of {what}, so the results compare g at matched {what}.")
+        matched_note = (
+            f"Budgets were matched ({match}): every g was widened or narrowed to the "
+            f"same number of {what}, so the results compare g at matched {what}."
+        )
     notes = latency_notes(summary)
     answer, text = _answer(groups)
-    return Verdict(question=QUESTION, answer=answer, summary=text, groups=tuple(groups),
-                   comparisons=tuple(c for _, c in comparisons), alpha=alpha, match=match,
-                   matched_note=matched_note, few_seeds=tuple(few), warnings=tuple(warnings),
-                   latency_notes=tuple(notes), latency_measured=_measured(summary))
+    return Verdict(
+        question=QUESTION,
+        answer=answer,
+        summary=text,
+        groups=tuple(groups),
+        comparisons=tuple(c for _, c in comparisons),
+        alpha=alpha,
+        match=match,
+        matched_note=matched_note,
+        few_seeds=tuple(few),
+        warnings=tuple(warnings),
+        latency_notes=tuple(notes),
+        latency_measured=_measured(summary),
+    )
 
 
 def _measured(summary: pd.DataFrame) -> bool:
@@ -314,20 +388,33 @@ def _measured(summary: pd.DataFrame) -> bool:
 def _answer(groups: list[GroupVerdict]) -> tuple[str, str]:
     applicable = [g for g in groups if g.advantage != "not applicable"]
     if not applicable:
-        return ("not applicable", "Not answerable from this sweep: no group has both g = C and an "
-                "intermediate g (1 < g < C).")
+        return (
+            "not applicable",
+            "Not answerable from this sweep: no group has both g = C and an "
+            "intermediate g (1 < g < C).",
+        )
     yes = [g for g in applicable if g.advantage == "yes"]
     no = [g for g in applicable if g.advantage == "no"]
     n = len(applicable)
     if yes:
-        detail = "; ".join(f"{g.label}: " + ", ".join(level_name("segments", s)
-                                                       for s in g.intermediate_better)
-                           for g in yes)
-        return ("yes", f"Yes in {len(yes)} of {n} group{'s' if n != 1 else ''}: an intermediate g "
-                f"beats g = C conclusively ({detail}).")
+        detail = "; ".join(
+            f"{g.label}: " + ", ".join(level_name("segments", s) for s in g.intermediate_better)
+            for g in yes
+        )
+        return (
+            "yes",
+            f"Yes in {len(yes)} of {n} group{'s' if n != 1 else ''}: an intermediate g "
+            f"beats g = C conclusively ({detail}).",
+        )
     if len(no) == n:
-        return ("no", f"No: in all {n} group{'s' if n != 1 else ''} every intermediate g is "
-                "conclusively worse than g = C.")
-    return ("inconclusive", f"Inconclusive: in none of the {n} group{'s' if n != 1 else ''} does "
-            "an intermediate g beat g = C conclusively (95% CI excluding zero and Holm-adjusted "
-            "p < 0.05); more seeds or a larger budget would be needed to tell.")
+        return (
+            "no",
+            f"No: in all {n} group{'s' if n != 1 else ''} every intermediate g is "
+            "conclusively worse than g = C.",
+        )
+    return (
+        "inconclusive",
+        f"Inconclusive: in none of the {n} group{'s' if n != 1 else ''} does "
+        "an intermediate g beat g = C conclusively (95% CI excluding zero and Holm-adjusted "
+        "p < 0.05); more seeds or a larger budget would be needed to tell.",
+    )

@@ -28,14 +28,24 @@ def _write_text(path: Path, text: str) -> None:
 
 def _no_usable(study, frame, kind: str) -> SpecError:
     counts = ", ".join(f"{n} {s}" for s, n in status_counts(frame).items() if n)
-    need = ("complete with a test accuracy" if kind == "sweep"
-            else "complete, feasible and with every objective value")
-    return SpecError(f"study {study.study_name!r} has no usable trials ({counts}); none is "
-                     f"{need}, so there is nothing to report yet")
+    need = (
+        "complete with a test accuracy"
+        if kind == "sweep"
+        else "complete, feasible and with every objective value"
+    )
+    return SpecError(
+        f"study {study.study_name!r} has no usable trials ({counts}); none is "
+        f"{need}, so there is nothing to report yet"
+    )
 
 
-def write_report(study: optuna.Study, out_dir: Path, *, storage_label: str | None = None,
-                 edf_complexity: str | None = "params") -> Path:
+def write_report(
+    study: optuna.Study,
+    out_dir: Path,
+    *,
+    storage_label: str | None = None,
+    edf_complexity: str | None = "params",
+) -> Path:
     """Write the report of ``study`` into ``out_dir`` and return the path of report.md.
 
     ``edf_complexity`` picks the complexity ("params", "flops" or None to switch it off) that
@@ -58,8 +68,14 @@ def write_report(study: optuna.Study, out_dir: Path, *, storage_label: str | Non
     out_dir.mkdir(parents=True, exist_ok=True)
     load_results(study).to_csv(out_dir / "results.csv", index=False, lineterminator="\n")
     if kind == "sweep":
-        report = sweep_report.build(study, frame, usable, out_dir, storage_label=storage_label,
-                                    edf_complexity=edf_complexity)
+        report = sweep_report.build(
+            study,
+            frame,
+            usable,
+            out_dir,
+            storage_label=storage_label,
+            edf_complexity=edf_complexity,
+        )
         report.summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\n")
         report.factors.frame().to_csv(out_dir / "factors.csv", index=False, lineterminator="\n")
     else:

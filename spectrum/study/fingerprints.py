@@ -23,6 +23,9 @@ def with_legacy_values(fingerprint: dict) -> dict:
 def changed_settings(stored: dict, wanted: dict) -> list[str]:
     """The top-level keys whose values differ (empty when the study may be resumed)."""
     stored = with_legacy_values(stored)
-    return sorted(key for key in set(stored) | set(wanted)
-                  if json.dumps(stored.get(key), sort_keys=True)
-                  != json.dumps(wanted.get(key), sort_keys=True))
+    return sorted(
+        key
+        for key in set(stored) | set(wanted)
+        if json.dumps(stored.get(key), sort_keys=True)
+        != json.dumps(wanted.get(key), sort_keys=True)
+    )

@@ -48,8 +48,9 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import optuna
@@ -57,36 +58,71 @@ import pandas as pd
 import torch
 from optuna.trial import TrialState
 
-from ..net.blocks import ACTIVATIONS, ORDERS, parse_choice
 from ..cost.counts import LatencySettings
 from ..data.datasets import DataConfig, Splits, load_dataset
 from ..device import describe, resolve_precision
-from ..errors import SpecError
-from .fingerprints import changed_settings
-from ..net.xception import (FLOWS, PRESETS, FlowSettings, NetConfig, build_net, resolve_widths,
-                   separable_layers)
-from ..net.segments import PER_CHANNEL, Segments, parse_segments, segments_label, segments_sort_key
-from .sweep import SweepEvents, choose_preset
 from ..engine.train import DeviceData, EpochRecord, TrainConfig, train
+from ..errors import SpecError
+from ..net.blocks import ACTIVATIONS, ORDERS, parse_choice
+from ..net.segments import PER_CHANNEL, Segments, parse_segments, segments_label, segments_sort_key
+from ..net.xception import (
+    FLOWS,
+    PRESETS,
+    FlowSettings,
+    NetConfig,
+    build_net,
+    resolve_widths,
+    separable_layers,
+)
+from .fingerprints import changed_settings
+from .sweep import SweepEvents, choose_preset
 from .trial import TrialSpec, count_record, describe_trial, net_for_data, versions
 from .workers import dead_on_this_host, worker_id
 
-OBJECTIVES: dict[str, str] = {"accuracy": "maximize", "params": "minimize",
-                              "flops": "minimize", "latency": "minimize"}
+OBJECTIVES: dict[str, str] = {
+    "accuracy": "maximize",
+    "params": "minimize",
+    "flops": "minimize",
+    "latency": "minimize",
+}
 # Where each objective's value lives in a trial record.
-OBJECTIVE_KEYS = {"accuracy": "val_acc", "params": "params", "flops": "flops",
-                  "latency": "latency_ms"}
+OBJECTIVE_KEYS = {
+    "accuracy": "val_acc",
+    "params": "params",
+    "flops": "flops",
+    "latency": "latency_ms",
+}
 SAMPLERS = ("tpe", "nsga2", "random")
 PRUNERS = ("auto", "median", "hyperband", "none")
 NSGA2_POPULATION = 10
 DEFAULT_WIDTHS = (0.5, 0.75, 1.0)
 DEFAULT_REPEATS = (1, 2, 3)
 POLL_S = 2.0
-SPACE_KEYS = ("segments", "orders", "activations", "entry", "middle", "exit", "widths",
-              "repeats", "residual", "lr", "lr_range", "preset")
+SPACE_KEYS = (
+    "segments",
+    "orders",
+    "activations",
+    "entry",
+    "middle",
+    "exit",
+    "widths",
+    "repeats",
+    "residual",
+    "lr",
+    "lr_range",
+    "preset",
+)
 FLOW_KEYS = ("segments", "orders", "activations")
-PLAN_KEYS = ("objectives", "trials", "sampler", "pruner", "seed", "max_params", "max_flops",
-             "max_latency_ms")
+PLAN_KEYS = (
+    "objectives",
+    "trials",
+    "sampler",
+    "pruner",
+    "seed",
+    "max_params",
+    "max_flops",
+    "max_latency_ms",
+)
 FINISHED_STATES = (TrialState.COMPLETE, TrialState.PRUNED)
 TRAINING_FAILURES = ("failed", "diverged")
 
@@ -105,8 +141,9 @@ def _items(value: Any, key: str) -> list:
     if isinstance(value, (list, tuple)):
         return list(value)
     if value is None or isinstance(value, Mapping):
-        raise SpecError(f"search space {key}: expected a list or a comma-separated string, "
-                        f"got {value!r}")
+        raise SpecError(
+            f"search space {key}: expected a list or a comma-separated string, got {value!r}"
+        )
     return [value]
 
 
@@ -114,8 +151,9 @@ def _unique(values: list, key: str) -> tuple:
     if not values:
         raise SpecError(f"search space {key}: lists no value")
     if len(set(values)) != len(values):
-        raise SpecError(f"search space {key}: lists a value twice: "
-                        f"{', '.join(str(v) for v in values)}")
+        raise SpecError(
+            f"search space {key}: lists a value twice: {', '.join(str(v) for v in values)}"
+        )
     return tuple(values)
 
 
@@ -161,8 +199,9 @@ def _choices(values: Any, allowed: tuple[str, ...], key: str) -> tuple[str, ...]
         try:
             parsed.append(parse_choice(item, allowed, key))
         except SpecError:
-            raise SpecError(f"search space {key}: {item!r} is not one of: "
-                            f"{', '.join(allowed)}") from None
+            raise SpecError(
+                f"search space {key}: {item!r} is not one of: {', '.join(allowed)}"
+            ) from None
     return _unique(parsed, key)
 
 
@@ -196,16 +235,21 @@ class SearchSpace:
 
     def __post_init__(self) -> None:
         if self.preset != "auto" and self.preset not in PRESETS:
-            raise SpecError(f"search space preset: {self.preset!r} is not one of: auto, "
-                            f"{', '.join(PRESETS)}")
+            raise SpecError(
+                f"search space preset: {self.preset!r} is not one of: auto, {', '.join(PRESETS)}"
+            )
         _unique(list(self.widths), "widths")
         if any(not w > 0 for w in self.widths):
-            raise SpecError(f"search space widths: every width multiplier must be > 0, got "
-                            f"{', '.join(str(w) for w in self.widths)}")
+            raise SpecError(
+                f"search space widths: every width multiplier must be > 0, got "
+                f"{', '.join(str(w) for w in self.widths)}"
+            )
         _unique(list(self.repeats), "repeats")
         if any(r < 0 for r in self.repeats):
-            raise SpecError(f"search space repeats: middle-flow repeats must be >= 0, got "
-                            f"{', '.join(str(r) for r in self.repeats)}")
+            raise SpecError(
+                f"search space repeats: middle-flow repeats must be >= 0, got "
+                f"{', '.join(str(r) for r in self.repeats)}"
+            )
         _unique(list(self.residual), "residual")
         if self.lr and self.lr_range is not None:
             raise SpecError("search space lr: give lr choices or lr_range, not both")
@@ -228,7 +272,7 @@ class SearchSpace:
     # -- construction ------------------------------------------------------------------------
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "SearchSpace":
+    def from_dict(cls, data: Mapping[str, Any]) -> SearchSpace:
         """A space from plain data, e.g. a study file's ``[space]`` table.
 
         Keys: ``segments``, ``orders``, ``activations`` (every flow), tables ``entry``,
@@ -242,39 +286,57 @@ class SearchSpace:
             raise SpecError(f"search space: expected a table of keys, got {type(data).__name__}")
         unknown = sorted(set(data) - set(SPACE_KEYS))
         if unknown:
-            raise SpecError(f"search space: unknown key {unknown[0]!r} (known: "
-                            f"{', '.join(SPACE_KEYS)})")
+            raise SpecError(
+                f"search space: unknown key {unknown[0]!r} (known: {', '.join(SPACE_KEYS)})"
+            )
         shared = {key: data[key] for key in FLOW_KEYS if key in data}
         flows = {}
         for flow in FLOWS:
             table = data.get(flow, {})
             if not isinstance(table, Mapping):
-                raise SpecError(f"search space {flow}: expected a table with keys "
-                                f"{', '.join(FLOW_KEYS)}, got {table!r}")
+                raise SpecError(
+                    f"search space {flow}: expected a table with keys "
+                    f"{', '.join(FLOW_KEYS)}, got {table!r}"
+                )
             bad = sorted(set(table) - set(FLOW_KEYS))
             if bad:
-                raise SpecError(f"search space {flow}: unknown key {bad[0]!r} (known: "
-                                f"{', '.join(FLOW_KEYS)})")
+                raise SpecError(
+                    f"search space {flow}: unknown key {bad[0]!r} (known: {', '.join(FLOW_KEYS)})"
+                )
             merged = {**shared, **table}
             where = {key: (f"{flow}.{key}" if key in table else key) for key in FLOW_KEYS}
             flows[flow] = FlowSpace(
-                segments=(_segments(merged["segments"], where["segments"])
-                          if merged.get("segments") not in (None, "", "all") else None),
-                orders=(_choices(merged["orders"], ORDERS, where["orders"])
-                        if "orders" in merged else ORDERS),
-                activations=(_choices(merged["activations"], ACTIVATIONS, where["activations"])
-                             if "activations" in merged else ACTIVATIONS))
+                segments=(
+                    _segments(merged["segments"], where["segments"])
+                    if merged.get("segments") not in (None, "", "all")
+                    else None
+                ),
+                orders=(
+                    _choices(merged["orders"], ORDERS, where["orders"])
+                    if "orders" in merged
+                    else ORDERS
+                ),
+                activations=(
+                    _choices(merged["activations"], ACTIVATIONS, where["activations"])
+                    if "activations" in merged
+                    else ACTIVATIONS
+                ),
+            )
         kwargs: dict[str, Any] = dict(flows)
         if "widths" in data:
-            kwargs["widths"] = _unique([float(_number(w, "widths", float))
-                                        for w in _items(data["widths"], "widths")], "widths")
+            kwargs["widths"] = _unique(
+                [float(_number(w, "widths", float)) for w in _items(data["widths"], "widths")],
+                "widths",
+            )
         if "repeats" in data:
-            kwargs["repeats"] = _unique([int(_number(r, "repeats", int))
-                                         for r in _items(data["repeats"], "repeats")], "repeats")
+            kwargs["repeats"] = _unique(
+                [int(_number(r, "repeats", int)) for r in _items(data["repeats"], "repeats")],
+                "repeats",
+            )
         if "residual" in data:
-            kwargs["residual"] = _unique([_bool(r, "residual")
-                                          for r in _items(data["residual"], "residual")],
-                                         "residual")
+            kwargs["residual"] = _unique(
+                [_bool(r, "residual") for r in _items(data["residual"], "residual")], "residual"
+            )
         lr_choices, lr_range = _parse_lr(data.get("lr"), data.get("lr_range"))
         kwargs["lr"], kwargs["lr_range"] = lr_choices, lr_range
         if "preset" in data:
@@ -286,14 +348,23 @@ class SearchSpace:
         out: dict[str, Any] = {}
         for flow in FLOWS:
             space = self.flow(flow)
-            out[flow] = {"segments": (None if space.segments is None
-                                      else [segments_label(g) for g in space.segments]),
-                         "orders": list(space.orders), "activations": list(space.activations)}
-        out.update({"widths": list(self.widths), "repeats": list(self.repeats),
-                    "residual": ["on" if r else "off" for r in self.residual],
-                    "lr": list(self.lr),
-                    "lr_range": list(self.lr_range) if self.lr_range else None,
-                    "preset": self.preset})
+            out[flow] = {
+                "segments": (
+                    None if space.segments is None else [segments_label(g) for g in space.segments]
+                ),
+                "orders": list(space.orders),
+                "activations": list(space.activations),
+            }
+        out.update(
+            {
+                "widths": list(self.widths),
+                "repeats": list(self.repeats),
+                "residual": ["on" if r else "off" for r in self.residual],
+                "lr": list(self.lr),
+                "lr_range": list(self.lr_range) if self.lr_range else None,
+                "preset": self.preset,
+            }
+        )
         return out
 
     # -- resolution --------------------------------------------------------------------------
@@ -304,8 +375,9 @@ class SearchSpace:
     def _preset_for_check(self) -> str:
         return "proxy-28" if self.preset == "auto" else self.preset
 
-    def _seen_channels(self, flow: str,
-                       orders: tuple[str, ...]) -> list[tuple[int, str, float, str]]:
+    def _seen_channels(
+        self, flow: str, orders: tuple[str, ...]
+    ) -> list[tuple[int, str, float, str]]:
         """(channels, layer, width, order) for every spatial conv of ``flow`` in this space."""
         preset = self._preset_for_check()
         layers = [layer for layer in separable_layers(1) if layer.flow == flow]
@@ -338,15 +410,15 @@ class SearchSpace:
                     raise SpecError(
                         f"search space {flow}.segments: g={g} does not divide the {channels} "
                         f"channels of {layer} at width {width:g} ({order}); valid for the "
-                        f"{flow} flow at every width: {valid}")
+                        f"{flow} flow at every width: {valid}"
+                    )
 
     def choices(self) -> dict[str, tuple]:
         """Optuna parameter name -> categorical choices (``lr`` when a range: see lr_range)."""
         out: dict[str, tuple] = {}
         for flow in FLOWS:
             space = self.flow(flow)
-            segments = space.segments if space.segments is not None else \
-                self.valid_segments(flow)
+            segments = space.segments if space.segments is not None else self.valid_segments(flow)
             out[f"{flow}_segments"] = tuple(segments_label(g) for g in segments)
             out[f"{flow}_order"] = tuple(space.orders)
             out[f"{flow}_activation"] = tuple(space.activations)
@@ -360,7 +432,8 @@ class SearchSpace:
     def distributions(self) -> dict[str, optuna.distributions.BaseDistribution]:
         dists: dict[str, optuna.distributions.BaseDistribution] = {
             name: optuna.distributions.CategoricalDistribution(values)
-            for name, values in self.choices().items()}
+            for name, values in self.choices().items()
+        }
         if self.lr_range is not None:
             dists["lr"] = optuna.distributions.FloatDistribution(*self.lr_range, log=True)
         return dists
@@ -412,8 +485,10 @@ def flow_overrides(values: list[str] | tuple[str, ...] | None, key: str) -> dict
         if sep:
             flow = flow.strip().lower()
             if flow not in FLOWS:
-                raise SpecError(f"search space {key}: {text!r} names no flow; write "
-                                f"LIST or FLOW=LIST with FLOW one of {', '.join(FLOWS)}")
+                raise SpecError(
+                    f"search space {key}: {text!r} names no flow; write "
+                    f"LIST or FLOW=LIST with FLOW one of {', '.join(FLOWS)}"
+                )
             if key in data.get(flow, {}):
                 raise SpecError(f"search space {flow}.{key}: given twice")
             data.setdefault(flow, {})[key] = rest
@@ -438,11 +513,19 @@ def merge_space_data(*parts: Mapping[str, Any]) -> dict:
 
 def net_for_params(space: SearchSpace, params: Mapping[str, Any], preset: str) -> NetConfig:
     """The net of one sampled point (before fitting it to a dataset)."""
-    flows = {flow: FlowSettings(params[f"{flow}_segments"], params[f"{flow}_order"],
-                                params[f"{flow}_activation"]) for flow in FLOWS}
-    return NetConfig(preset=preset, **flows, residual=params["residual"] == "on",
-                     middle_repeats=int(params["repeats"]),
-                     width_multiplier=float(params["width"]))
+    flows = {
+        flow: FlowSettings(
+            params[f"{flow}_segments"], params[f"{flow}_order"], params[f"{flow}_activation"]
+        )
+        for flow in FLOWS
+    }
+    return NetConfig(
+        preset=preset,
+        **flows,
+        residual=params["residual"] == "on",
+        middle_repeats=int(params["repeats"]),
+        width_multiplier=float(params["width"]),
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -469,8 +552,11 @@ class Constraints:
 
     def bounds(self) -> dict[str, float]:
         """Record key -> bound, for the bounds that are set."""
-        pairs = {"params": self.max_params, "flops": self.max_flops,
-                 "latency_ms": self.max_latency_ms}
+        pairs = {
+            "params": self.max_params,
+            "flops": self.max_flops,
+            "latency_ms": self.max_latency_ms,
+        }
         return {key: float(bound) for key, bound in pairs.items() if bound is not None}
 
     def violations(self, record: Mapping[str, Any]) -> dict[str, float]:
@@ -478,8 +564,11 @@ class Constraints:
         return {key: float(record[key]) / bound - 1.0 for key, bound in self.bounds().items()}
 
     def explain(self, record: Mapping[str, Any]) -> str:
-        over = [f"{key} {record[key]:,.6g} > max {bound:,.6g}"
-                for key, bound in self.bounds().items() if float(record[key]) > bound]
+        over = [
+            f"{key} {record[key]:,.6g} > max {bound:,.6g}"
+            for key, bound in self.bounds().items()
+            if float(record[key]) > bound
+        ]
         return "; ".join(over)
 
 
@@ -501,8 +590,7 @@ class SearchPlan:
     def __post_init__(self) -> None:
         objectives = tuple(self.objectives)
         if not objectives:
-            raise SpecError("--objectives lists no objective; use any of: "
-                            f"{', '.join(OBJECTIVES)}")
+            raise SpecError(f"--objectives lists no objective; use any of: {', '.join(OBJECTIVES)}")
         for name in objectives:
             if name not in OBJECTIVES:
                 raise SpecError(f"--objectives: {name!r} is not one of: {', '.join(OBJECTIVES)}")
@@ -516,22 +604,33 @@ class SearchPlan:
             raise SpecError(f"--pruner {self.pruner!r} is not one of: {', '.join(PRUNERS)}")
         if self.pruner not in ("auto", "none"):
             if len(objectives) > 1:
-                raise SpecError(f"--pruner {self.pruner}: pruning is not available for "
-                                f"multi-objective studies in Optuna (objectives: "
-                                f"{', '.join(objectives)}); use --pruner none")
+                raise SpecError(
+                    f"--pruner {self.pruner}: pruning is not available for "
+                    f"multi-objective studies in Optuna (objectives: "
+                    f"{', '.join(objectives)}); use --pruner none"
+                )
             if objectives != ("accuracy",):
-                raise SpecError(f"--pruner {self.pruner}: pruning compares validation accuracy "
-                                f"per epoch, so it needs --objectives accuracy")
+                raise SpecError(
+                    f"--pruner {self.pruner}: pruning compares validation accuracy "
+                    f"per epoch, so it needs --objectives accuracy"
+                )
         needs_latency = "latency" in objectives or self.constraints.max_latency_ms is not None
         if needs_latency and self.latency is None:
-            raise SpecError("the latency objective or --max-latency-ms needs latency "
-                            "measurements; drop --no-latency")
+            raise SpecError(
+                "the latency objective or --max-latency-ms needs latency "
+                "measurements; drop --no-latency"
+            )
 
     @classmethod
-    def from_dict(cls, table: Mapping[str, Any], *, data: DataConfig | None = None,
-                  train: TrainConfig | None = None,
-                  latency: LatencySettings | None = LatencySettings(),
-                  where: str = "search") -> "SearchPlan":
+    def from_dict(
+        cls,
+        table: Mapping[str, Any],
+        *,
+        data: DataConfig | None = None,
+        train: TrainConfig | None = None,
+        latency: LatencySettings | None = LatencySettings(),
+        where: str = "search",
+    ) -> SearchPlan:
         """A plan from a study file's ``[search]`` table.
 
         Keys: ``objectives``, ``trials``, ``sampler``, ``pruner``, ``seed``, ``max_params``,
@@ -543,31 +642,48 @@ class SearchPlan:
             raise SpecError(f"{where}: expected a table, got {type(table).__name__}")
         unknown = sorted(set(table) - set(PLAN_KEYS) - set(SPACE_KEYS) - {"space"})
         if unknown:
-            raise SpecError(f"{where}: unknown key {unknown[0]!r} (known: "
-                            f"{', '.join((*PLAN_KEYS, 'space', *SPACE_KEYS))})")
+            raise SpecError(
+                f"{where}: unknown key {unknown[0]!r} (known: "
+                f"{', '.join((*PLAN_KEYS, 'space', *SPACE_KEYS))})"
+            )
         inline = {k: v for k, v in table.items() if k in SPACE_KEYS}
         if inline and "space" in table:
-            raise SpecError(f"{where}: give the space as a [space] table or as keys of the "
-                            f"section, not both ({', '.join(sorted(inline))})")
+            raise SpecError(
+                f"{where}: give the space as a [space] table or as keys of the "
+                f"section, not both ({', '.join(sorted(inline))})"
+            )
         try:
             space = SearchSpace.from_dict(table.get("space", inline))
-            objectives = tuple(str(o).strip().lower()
-                               for o in _items(table.get("objectives", "accuracy"),
-                                               "objectives"))
+            objectives = tuple(
+                str(o).strip().lower()
+                for o in _items(table.get("objectives", "accuracy"), "objectives")
+            )
             numbers = {}
-            for key, kind in (("trials", int), ("seed", int), ("max_params", int),
-                              ("max_flops", int), ("max_latency_ms", float)):
+            for key, kind in (
+                ("trials", int),
+                ("seed", int),
+                ("max_params", int),
+                ("max_flops", int),
+                ("max_latency_ms", float),
+            ):
                 if table.get(key) is not None:
                     numbers[key] = kind(_number(table[key], key, kind, prefix=""))
-            return cls(space=space, objectives=objectives,
-                       constraints=Constraints(numbers.get("max_params"),
-                                               numbers.get("max_flops"),
-                                               numbers.get("max_latency_ms")),
-                       trials=numbers.get("trials", cls.trials),
-                       sampler=str(table.get("sampler", cls.sampler)).strip().lower(),
-                       pruner=str(table.get("pruner", cls.pruner)).strip().lower(),
-                       seed=numbers.get("seed", cls.seed), train=train or TrainConfig(),
-                       data=data or DataConfig(), latency=latency)
+            return cls(
+                space=space,
+                objectives=objectives,
+                constraints=Constraints(
+                    numbers.get("max_params"),
+                    numbers.get("max_flops"),
+                    numbers.get("max_latency_ms"),
+                ),
+                trials=numbers.get("trials", cls.trials),
+                sampler=str(table.get("sampler", cls.sampler)).strip().lower(),
+                pruner=str(table.get("pruner", cls.pruner)).strip().lower(),
+                seed=numbers.get("seed", cls.seed),
+                train=train or TrainConfig(),
+                data=data or DataConfig(),
+                latency=latency,
+            )
         except SpecError as error:
             raise SpecError(f"{where}: {error}") from None
 
@@ -584,11 +700,18 @@ class SearchPlan:
 
     def fingerprint(self) -> dict:
         """What must be equal for two workers (or a resumed run) to share a study."""
-        return {"space": self.space.to_dict(), "objectives": list(self.objectives),
-                "constraints": asdict(self.constraints), "sampler": self.sampler,
-                "pruner": self.pruner_name, "seed": self.seed, "train": self.train.as_dict(),
-                "dataset": self.data.name, "val_size": self.data.val_size,
-                "split_seed": self.data.split_seed}
+        return {
+            "space": self.space.to_dict(),
+            "objectives": list(self.objectives),
+            "constraints": asdict(self.constraints),
+            "sampler": self.sampler,
+            "pruner": self.pruner_name,
+            "seed": self.seed,
+            "train": self.train.as_dict(),
+            "dataset": self.data.name,
+            "val_size": self.data.val_size,
+            "split_seed": self.data.split_seed,
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -627,8 +750,7 @@ class TrialSeededSampler(optuna.samplers.BaseSampler):
         return self._inner(trial).sample_relative(study, trial, search_space)
 
     def sample_independent(self, study, trial, param_name, param_distribution):
-        return self._inner(trial).sample_independent(study, trial, param_name,
-                                                     param_distribution)
+        return self._inner(trial).sample_independent(study, trial, param_name, param_distribution)
 
     def before_trial(self, study, trial) -> None:
         self._inner(trial).before_trial(study, trial)
@@ -642,15 +764,19 @@ class TrialSeededSampler(optuna.samplers.BaseSampler):
 
 def make_sampler(plan: SearchPlan) -> optuna.samplers.BaseSampler:
     if plan.sampler == "nsga2":
+
         def make(seed: int) -> optuna.samplers.BaseSampler:
             return optuna.samplers.NSGAIISampler(population_size=NSGA2_POPULATION, seed=seed)
     elif plan.sampler == "random":
+
         def make(seed: int) -> optuna.samplers.BaseSampler:
             return optuna.samplers.RandomSampler(seed=seed)
     else:
+
         def make(seed: int) -> optuna.samplers.BaseSampler:
             # constant_liar: running trials count as bad, so parallel workers spread out.
             return optuna.samplers.TPESampler(seed=seed, constant_liar=True)
+
     return TrialSeededSampler(make, plan.seed)
 
 
@@ -659,8 +785,9 @@ def make_pruner(plan: SearchPlan) -> optuna.pruners.BasePruner:
     if name == "median":
         return optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0)
     if name == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=plan.train.epochs,
-                                              reduction_factor=3)
+        return optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=plan.train.epochs, reduction_factor=3
+        )
     return optuna.pruners.NopPruner()
 
 
@@ -682,8 +809,9 @@ def state_counts(study: optuna.Study) -> dict[str, int]:
             counts["running"] += 1
         elif trial.state == TrialState.WAITING:
             counts["waiting"] += 1
-        elif (trial.user_attrs.get("status") in TRAINING_FAILURES
-              and not trial.user_attrs.get("not_run")):
+        elif trial.user_attrs.get("status") in TRAINING_FAILURES and not trial.user_attrs.get(
+            "not_run"
+        ):
             counts["training_failures"] += 1
     return counts
 
@@ -714,8 +842,10 @@ def recover_stale(study: optuna.Study) -> None:
         try:
             study._storage.set_trial_user_attr(trial._trial_id, "status", "interrupted")
             study._storage.set_trial_user_attr(
-                trial._trial_id, "error", f"worker pid {worker['pid']} stopped before the trial "
-                "finished")
+                trial._trial_id,
+                "error",
+                f"worker pid {worker['pid']} stopped before the trial finished",
+            )
             if not study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL):
                 continue
         except optuna.exceptions.UpdateFinishedTrialError:
@@ -736,19 +866,30 @@ def open_search_study(plan: SearchPlan, study_name: str, storage) -> optuna.Stud
         stored = existing.user_attrs.get("search_fingerprint")
         if stored is None:
             if existing.user_attrs.get("kind") == "sweep" or existing.get_trials(deepcopy=False):
-                raise SpecError(f"study {study_name!r} already holds trials not made by a "
-                                f"search; choose another --study name")
+                raise SpecError(
+                    f"study {study_name!r} already holds trials not made by a "
+                    f"search; choose another --study name"
+                )
         elif changed := changed_settings(stored, wanted):
-            raise SpecError(f"study {study_name!r} was made with a different "
-                            f"{', '.join(changed)}; re-run with the original settings to "
-                            f"resume it or add workers, or use a new --study")
-    study = optuna.create_study(study_name=study_name, storage=storage,
-                                directions=plan.directions, sampler=make_sampler(plan),
-                                pruner=make_pruner(plan), load_if_exists=True)
+            raise SpecError(
+                f"study {study_name!r} was made with a different "
+                f"{', '.join(changed)}; re-run with the original settings to "
+                f"resume it or add workers, or use a new --study"
+            )
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        directions=plan.directions,
+        sampler=make_sampler(plan),
+        pruner=make_pruner(plan),
+        load_if_exists=True,
+    )
     if [d.name.lower() for d in study.directions] != plan.directions:
-        raise SpecError(f"study {study_name!r} has directions "
-                        f"{[d.name.lower() for d in study.directions]}, not {plan.directions}; "
-                        f"use a new --study")
+        raise SpecError(
+            f"study {study_name!r} has directions "
+            f"{[d.name.lower() for d in study.directions]}, not {plan.directions}; "
+            f"use a new --study"
+        )
     if study.user_attrs.get("search_fingerprint") is None:
         study.set_user_attr("search_fingerprint", wanted)
     return study
@@ -766,16 +907,17 @@ class _Context:
 
 def _label(params: Mapping[str, Any]) -> str:
     segments = "/".join(str(params[f"{flow}_segments"]) for flow in FLOWS)
-    text = (f"g={segments} w={params['width']:g} r={params['repeats']} "
-            f"res={params['residual']}")
+    text = f"g={segments} w={params['width']:g} r={params['repeats']} res={params['residual']}"
     if "lr" in params:
         text += f" lr={params['lr']:.3g}"
     return text
 
 
 def _sample(trial: optuna.Trial, space: SearchSpace) -> dict[str, Any]:
-    params = {name: trial.suggest_categorical(name, list(values))
-              for name, values in space.choices().items()}
+    params = {
+        name: trial.suggest_categorical(name, list(values))
+        for name, values in space.choices().items()
+    }
     if space.lr_range is not None:
         params["lr"] = trial.suggest_float("lr", *space.lr_range, log=True)
     return params
@@ -799,16 +941,16 @@ def _surplus(study: optuna.Study, trial: optuna.Trial, total: int) -> bool:
     """Whether the study was already full when this trial started (workers raced)."""
     taken = 0
     for other in study.get_trials(deepcopy=False):
-        if other.state in FINISHED_STATES or (other.state == TrialState.RUNNING
-                                              and other.number < trial.number):
+        if other.state in FINISHED_STATES or (
+            other.state == TrialState.RUNNING and other.number < trial.number
+        ):
             taken += 1
     return taken >= total
 
 
 def _duplicate_of(study: optuna.Study, trial: optuna.Trial) -> int | None:
     """The number of a complete or running trial with this trial's parameters, if any."""
-    for other in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,
-                                                          TrialState.RUNNING)):
+    for other in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.RUNNING)):
         if other.number != trial.number and other.params == trial.params:
             return other.number
     return None
@@ -819,8 +961,10 @@ def _random_point(study: optuna.Study, plan: SearchPlan, number: int) -> dict[st
     rng = np.random.default_rng(trial_seed(plan.seed + 1, number))
     tried = [t.params for t in study.get_trials(deepcopy=False)]
     for _ in range(20):
-        point = {name: values[int(rng.integers(len(values)))]
-                 for name, values in plan.space.choices().items()}
+        point = {
+            name: values[int(rng.integers(len(values)))]
+            for name, values in plan.space.choices().items()
+        }
         if plan.space.lr_range is not None:
             low, high = np.log(plan.space.lr_range)
             point["lr"] = float(np.exp(rng.uniform(low, high)))
@@ -834,15 +978,29 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
     plan, study = ctx.plan, trial.study
     worker = worker_id()
     # Written first and overwritten at the end: a trial whose worker dies keeps saying so.
-    _set_attrs(trial, {"kind": "search", "worker": worker, "status": "interrupted",
-                       "error": "the worker stopped before the trial finished", "curve": []})
+    _set_attrs(
+        trial,
+        {
+            "kind": "search",
+            "worker": worker,
+            "status": "interrupted",
+            "error": "the worker stopped before the trial finished",
+            "curve": [],
+        },
+    )
     retried = trial.storage.get_trial_system_attrs(trial._trial_id).get("failed_trial")
     if retried is not None:
         trial.set_user_attr("retry_of", retried)
     if retried is None and _surplus(study, trial, plan.trials):
-        _set_attrs(trial, {"status": "failed", "not_run": "surplus",
-                           "error": f"not run: the study already had {plan.trials} trials "
-                                    f"finished or running when it started"})
+        _set_attrs(
+            trial,
+            {
+                "status": "failed",
+                "not_run": "surplus",
+                "error": f"not run: the study already had {plan.trials} trials "
+                f"finished or running when it started",
+            },
+        )
         raise TrialFailed("surplus trial")
     started = time.perf_counter()
     params = _sample(trial, plan.space)
@@ -850,15 +1008,27 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
     # would repeat the same numbers (same seed); queue an untried random point instead.
     duplicate = None if retried is not None else _duplicate_of(study, trial)
     if duplicate is not None:
-        study.enqueue_trial(_random_point(study, plan, trial.number),
-                            user_attrs={"replaces_duplicate": trial.number})
-        _set_attrs(trial, {"status": "failed", "not_run": "duplicate",
-                           "duplicate_of": duplicate,
-                           "error": f"not run: same parameters as trial {duplicate}; an untried "
-                                    f"random point was queued instead"})
+        study.enqueue_trial(
+            _random_point(study, plan, trial.number),
+            user_attrs={"replaces_duplicate": trial.number},
+        )
+        _set_attrs(
+            trial,
+            {
+                "status": "failed",
+                "not_run": "duplicate",
+                "duplicate_of": duplicate,
+                "error": f"not run: same parameters as trial {duplicate}; an untried "
+                f"random point was queued instead",
+            },
+        )
         raise TrialFailed("duplicate trial")
-    net = net_for_data(net_for_params(plan.space, params, ctx.preset), ctx.splits.in_channels,
-                       ctx.splits.num_classes, ctx.splits.image_size)
+    net = net_for_data(
+        net_for_params(plan.space, params, ctx.preset),
+        ctx.splits.in_channels,
+        ctx.splits.num_classes,
+        ctx.splits.image_size,
+    )
     config = replace(plan.train, lr=float(params["lr"])) if "lr" in params else plan.train
     spec = TrialSpec(net, config, plan.seed, latency=plan.latency)
     ctx.events.trial_started(state_counts(study)["finished"], plan.trials, _label(params))
@@ -875,13 +1045,24 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
     for key, value in violations.items():
         if key not in already:
             trial.set_constraint(key, value)
-    common = {"device": describe(ctx.device), "dataset": ctx.splits.name,
-              "precision": resolve_precision(config.precision, ctx.device),
-              "versions": versions()}
+    common = {
+        "device": describe(ctx.device),
+        "dataset": ctx.splits.name,
+        "precision": resolve_precision(config.precision, ctx.device),
+        "versions": versions(),
+    }
     if any(value > 0 for value in violations.values()):
-        record.update({"status": "infeasible", "curve": [], "val_acc": None, "test_acc": None,
-                       "wall_time_s": time.perf_counter() - started,
-                       "error": plan.constraints.explain(record), **common})
+        record.update(
+            {
+                "status": "infeasible",
+                "curve": [],
+                "val_acc": None,
+                "test_acc": None,
+                "wall_time_s": time.perf_counter() - started,
+                "error": plan.constraints.explain(record),
+                **common,
+            }
+        )
         _set_attrs(trial, record)
         ctx.events.trial_finished(record)
         return _finish_values(plan, record)
@@ -899,28 +1080,54 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
                 raise optuna.TrialPruned(f"pruned after epoch {point.epoch}")
 
     try:
-        result = train(model, ctx.data, config, ctx.device, seed=spec.seed,
-                       on_step=ctx.events.step, on_epoch=on_epoch)
+        result = train(
+            model,
+            ctx.data,
+            config,
+            ctx.device,
+            seed=spec.seed,
+            on_step=ctx.events.step,
+            on_epoch=on_epoch,
+        )
     except optuna.TrialPruned:
         last = curve[-1]
-        record.update({"status": "pruned", "curve": [vars(p) for p in curve],
-                       "val_acc": None, "test_acc": None,
-                       "wall_time_s": time.perf_counter() - started,
-                       "error": f"pruned after epoch {last.epoch} of {config.epochs} "
-                                f"(val {last.val_acc:.4f})", **common})
+        record.update(
+            {
+                "status": "pruned",
+                "curve": [vars(p) for p in curve],
+                "val_acc": None,
+                "test_acc": None,
+                "wall_time_s": time.perf_counter() - started,
+                "error": f"pruned after epoch {last.epoch} of {config.epochs} "
+                f"(val {last.val_acc:.4f})",
+                **common,
+            }
+        )
         _set_attrs(trial, record)
         ctx.events.trial_finished(record)
         raise
     except BaseException as error:  # Ctrl-C or a bug: record it, Optuna marks the trial FAIL
         interrupted = isinstance(error, KeyboardInterrupt)
-        _set_attrs(trial, {"status": "interrupted" if interrupted else "failed",
-                           "curve": [vars(p) for p in curve],
-                           "error": f"{type(error).__name__}: {error}"[:500]})
+        _set_attrs(
+            trial,
+            {
+                "status": "interrupted" if interrupted else "failed",
+                "curve": [vars(p) for p in curve],
+                "error": f"{type(error).__name__}: {error}"[:500],
+            },
+        )
         raise
-    record.update({"status": result.status, "curve": [vars(p) for p in result.curve],
-                   "val_acc": result.val_acc, "test_acc": result.test_acc,
-                   "wall_time_s": time.perf_counter() - started, "error": result.error,
-                   **common})
+    record.update(
+        {
+            "status": result.status,
+            "curve": [vars(p) for p in result.curve],
+            "val_acc": result.val_acc,
+            "test_acc": result.test_acc,
+            "wall_time_s": time.perf_counter() - started,
+            "error": result.error,
+            **common,
+        }
+    )
     _set_attrs(trial, record)
     ctx.events.trial_finished(record)
     if result.status != "complete":
@@ -933,9 +1140,16 @@ def _finish_values(plan: SearchPlan, record: Mapping[str, Any]) -> float | list[
     return values[0] if len(values) == 1 else values
 
 
-def run_search(plan: SearchPlan, study_name: str, storage, device: torch.device, *,
-               command: str = "", events: SweepEvents | None = None,
-               poll_s: float = POLL_S) -> optuna.Study:
+def run_search(
+    plan: SearchPlan,
+    study_name: str,
+    storage,
+    device: torch.device,
+    *,
+    command: str = "",
+    events: SweepEvents | None = None,
+    poll_s: float = POLL_S,
+) -> optuna.Study:
     """Run one worker of the search until the study holds ``plan.trials`` finished trials.
 
     Safe to start in any number of processes on the same study and storage, and to re-run to
@@ -948,14 +1162,22 @@ def run_search(plan: SearchPlan, study_name: str, storage, device: torch.device,
     preset = choose_preset(plan.space.preset, splits)  # auto: a proxy; both have one width set
     study = open_search_study(plan, study_name, storage)
     for name, value in {
-            "kind": "search", "objectives": list(plan.objectives), "command": command,
-            "dataset": splits.name, "train": plan.train.as_dict(), "device": str(device),
-            "versions": versions(), "space": plan.space.to_dict(),
-            "choices": {k: list(v) for k, v in plan.space.choices().items()},
-            "constraints": plan.constraints.bounds(), "sampler": plan.sampler,
-            "pruner": plan.pruner_name, "seed": plan.seed, "trials": plan.trials,
-            "data": {**asdict(plan.data), "sizes": splits.sizes,
-                     "source": splits.source}}.items():
+        "kind": "search",
+        "objectives": list(plan.objectives),
+        "command": command,
+        "dataset": splits.name,
+        "train": plan.train.as_dict(),
+        "device": str(device),
+        "versions": versions(),
+        "space": plan.space.to_dict(),
+        "choices": {k: list(v) for k, v in plan.space.choices().items()},
+        "constraints": plan.constraints.bounds(),
+        "sampler": plan.sampler,
+        "pruner": plan.pruner_name,
+        "seed": plan.seed,
+        "trials": plan.trials,
+        "data": {**asdict(plan.data), "sizes": splits.sizes, "source": splits.source},
+    }.items():
         study.set_user_attr(name, value)
     ctx = _Context(plan, DeviceData.from_splits(splits, device), splits, preset, device, events)
 
@@ -980,10 +1202,11 @@ def run_search(plan: SearchPlan, study_name: str, storage, device: torch.device,
 
 def best_trials_table(study: optuna.Study) -> pd.DataFrame:
     """The best feasible trials (the Pareto front; one row for a single objective)."""
-    names = study.user_attrs.get("objectives") or [f"objective{i}"
-                                                   for i in range(len(study.directions))]
+    names = study.user_attrs.get("objectives") or [
+        f"objective{i}" for i in range(len(study.directions))
+    ]
     try:
-        best = (study.best_trials if len(study.directions) > 1 else [study.best_trial])
+        best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
     except ValueError:
         best = []
     rows = []
@@ -991,10 +1214,15 @@ def best_trials_table(study: optuna.Study) -> pd.DataFrame:
         attrs = trial.user_attrs
         if attrs.get("status") == "infeasible":
             continue
-        row = {"trial": trial.number, "segments": attrs.get("segments"),
-               "order": attrs.get("order"), "activation": attrs.get("activation"),
-               "width": trial.params.get("width"), "repeats": trial.params.get("repeats"),
-               "residual": trial.params.get("residual")}
+        row = {
+            "trial": trial.number,
+            "segments": attrs.get("segments"),
+            "order": attrs.get("order"),
+            "activation": attrs.get("activation"),
+            "width": trial.params.get("width"),
+            "repeats": trial.params.get("repeats"),
+            "residual": trial.params.get("residual"),
+        }
         if "lr" in trial.params:
             row["lr"] = trial.params["lr"]
         for name, value in zip(names, trial.values):
@@ -1007,8 +1235,26 @@ def best_trials_table(study: optuna.Study) -> pd.DataFrame:
 # The name the study-file loader uses for a search's settings.
 SearchSettings = SearchPlan
 
-__all__ = ["OBJECTIVES", "SAMPLERS", "PRUNERS", "FlowSpace", "SearchSpace", "Constraints",
-           "SearchPlan", "SearchSettings", "TrialSeededSampler", "flow_overrides", "merge_space_data",
-           "net_for_params", "make_sampler", "make_pruner", "open_search_study",
-           "run_search", "run_search_trial", "recover_stale", "state_counts",
-           "best_trials_table", "trial_seed"]
+__all__ = [
+    "OBJECTIVES",
+    "SAMPLERS",
+    "PRUNERS",
+    "FlowSpace",
+    "SearchSpace",
+    "Constraints",
+    "SearchPlan",
+    "SearchSettings",
+    "TrialSeededSampler",
+    "flow_overrides",
+    "merge_space_data",
+    "net_for_params",
+    "make_sampler",
+    "make_pruner",
+    "open_search_study",
+    "run_search",
+    "run_search_trial",
+    "recover_stale",
+    "state_counts",
+    "best_trials_table",
+    "trial_seed",
+]

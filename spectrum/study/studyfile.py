@@ -26,20 +26,28 @@ from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from ..net.blocks import ACTIVATIONS, ORDERS
 from ..cost.counts import LatencySettings
 from ..cost.table import MATCH_CHOICES
 from ..data.datasets import DataConfig, parse_dataset_name
+from ..engine.train import TrainConfig
 from ..errors import SpecError
+from ..net.blocks import ACTIVATIONS, ORDERS
 from ..net.segments import parse_segments
 from .sweep import SweepPlan
-from ..engine.train import TrainConfig
 
 KINDS = ("sweep", "search")
 STUDY_KEYS = {"name": str, "kind": str, "description": str, "device": str, "storage": str}
-SWEEP_KEYS = {"segments": list, "orders": list, "activations": list, "residual": list,
-              "seeds": int, "match": str, "preset": str, "width_multiplier": float,
-              "middle_repeats": int}
+SWEEP_KEYS = {
+    "segments": list,
+    "orders": list,
+    "activations": list,
+    "residual": list,
+    "seeds": int,
+    "match": str,
+    "preset": str,
+    "width_multiplier": float,
+    "middle_repeats": int,
+}
 SECTIONS = ("study", "data", "train", "latency", "sweep", "search")
 
 
@@ -58,8 +66,13 @@ class Study:
 
 
 def type_name(kind) -> str:
-    return {int: "an integer", float: "a number", bool: "true or false", str: "a string",
-            list: "a list"}.get(kind, str(kind))
+    return {
+        int: "an integer",
+        float: "a number",
+        bool: "true or false",
+        str: "a string",
+        list: "a list",
+    }.get(kind, str(kind))
 
 
 def check_value(value, kind, where: str):
@@ -70,10 +83,13 @@ def check_value(value, kind, where: str):
         return check_value(value, options[0], where)
     if origin in (tuple, list):
         kind = list
-    ok = {int: isinstance(value, int) and not isinstance(value, bool),
-          float: isinstance(value, (int, float)) and not isinstance(value, bool),
-          bool: isinstance(value, bool), str: isinstance(value, str),
-          list: isinstance(value, list)}.get(kind)
+    ok = {
+        int: isinstance(value, int) and not isinstance(value, bool),
+        float: isinstance(value, (int, float)) and not isinstance(value, bool),
+        bool: isinstance(value, bool),
+        str: isinstance(value, str),
+        list: isinstance(value, list),
+    }.get(kind)
     if ok is None:
         if isinstance(value, (str, int, float, bool, list)):
             return value
@@ -119,18 +135,22 @@ def apply_overrides(table: dict, overrides: list[str], source: str) -> dict:
         else:
             owners = [s for s in SECTIONS if isinstance(table.get(s), dict) and key in table[s]]
             if len(owners) != 1:
-                raise SpecError(f"--set {key}: name the section, e.g. --set train.{key}=... "
-                                f"({'ambiguous' if owners else 'not in ' + source})")
+                raise SpecError(
+                    f"--set {key}: name the section, e.g. --set train.{key}=... "
+                    f"({'ambiguous' if owners else 'not in ' + source})"
+                )
             section, name = owners[0], key
         if section not in SECTIONS:
-            raise SpecError(f"--set {key}: unknown section {section!r} "
-                            f"(known: {', '.join(SECTIONS)})")
+            raise SpecError(
+                f"--set {key}: unknown section {section!r} (known: {', '.join(SECTIONS)})"
+            )
         table.setdefault(section, {})[name] = parse_value(text.strip())
     return table
 
 
-def sweep_plan(table: dict, data: DataConfig, train: TrainConfig, latency: LatencySettings,
-               where: str) -> SweepPlan:
+def sweep_plan(
+    table: dict, data: DataConfig, train: TrainConfig, latency: LatencySettings, where: str
+) -> SweepPlan:
     for key, value in table.items():
         if key not in SWEEP_KEYS:
             raise SpecError(f"{where}: unknown key {key!r} (known: {', '.join(SWEEP_KEYS)})")
@@ -155,12 +175,20 @@ def sweep_plan(table: dict, data: DataConfig, train: TrainConfig, latency: Laten
     match = table.get("match", "none")
     if match not in MATCH_CHOICES:
         raise SpecError(f"{where}.match: {match!r} is not one of: {', '.join(MATCH_CHOICES)}")
-    return SweepPlan(segments=segments, orders=choices("orders", ORDERS),
-                     activations=choices("activations", ACTIVATIONS), residual=tuple(residual),
-                     seeds=table.get("seeds", 1), match=match, preset=table.get("preset", "auto"),
-                     width_multiplier=float(table.get("width_multiplier", 1.0)),
-                     middle_repeats=table.get("middle_repeats"), train=train, data=data,
-                     latency=latency)
+    return SweepPlan(
+        segments=segments,
+        orders=choices("orders", ORDERS),
+        activations=choices("activations", ACTIVATIONS),
+        residual=tuple(residual),
+        seeds=table.get("seeds", 1),
+        match=match,
+        preset=table.get("preset", "auto"),
+        width_multiplier=float(table.get("width_multiplier", 1.0)),
+        middle_repeats=table.get("middle_repeats"),
+        train=train,
+        data=data,
+        latency=latency,
+    )
 
 
 def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
@@ -176,40 +204,47 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     table = apply_overrides(table, list(overrides or []), source)
     for section, value in table.items():
         if section not in SECTIONS:
-            raise SpecError(f"{source}: unknown section or key {section!r} "
-                            f"(known: {', '.join(SECTIONS)})")
+            raise SpecError(
+                f"{source}: unknown section or key {section!r} (known: {', '.join(SECTIONS)})"
+            )
         if not isinstance(value, dict):
             raise SpecError(f"{source}: {section} must be a table ([{section}])")
     head = table.get("study", {})
     for key, value in head.items():
         if key not in STUDY_KEYS:
-            raise SpecError(f"{source} [study]: unknown key {key!r} "
-                            f"(known: {', '.join(STUDY_KEYS)})")
+            raise SpecError(
+                f"{source} [study]: unknown key {key!r} (known: {', '.join(STUDY_KEYS)})"
+            )
         check_value(value, STUDY_KEYS[key], f"{source} [study].{key}")
     kind = head.get("kind", "sweep")
     if kind not in KINDS:
         raise SpecError(f"{source} [study].kind: {kind!r} is not one of: {', '.join(KINDS)}")
     data_table = dict(table.get("data", {}))
     if "name" in data_table:
-        data_table["name"] = parse_dataset_name(check_value(data_table["name"], str,
-                                                            f"{source} [data].name"))
+        data_table["name"] = parse_dataset_name(
+            check_value(data_table["name"], str, f"{source} [data].name")
+        )
     data = build(DataConfig, data_table, f"{source} [data]")
     train = build(TrainConfig, table.get("train", {}), f"{source} [train]")
     latency = build(LatencySettings, table.get("latency", {}), f"{source} [latency]")
-    study = Study(name=head.get("name", path.stem), kind=kind, path=path,
-                  description=head.get("description", ""), device=head.get("device", "auto"),
-                  storage=head.get("storage"))
+    study = Study(
+        name=head.get("name", path.stem),
+        kind=kind,
+        path=path,
+        description=head.get("description", ""),
+        device=head.get("device", "auto"),
+        storage=head.get("storage"),
+    )
     if kind == "sweep":
         if "search" in table:
             raise SpecError(f"{source}: a sweep study has no [search] section")
-        plan = sweep_plan(dict(table.get("sweep", {})), data, train, latency,
-                          f"{source} [sweep]")
+        plan = sweep_plan(dict(table.get("sweep", {})), data, train, latency, f"{source} [sweep]")
         return replace(study, sweep=plan)
     if "sweep" in table:
         raise SpecError(f"{source}: a search study has no [sweep] section")
     from .search import SearchSettings
 
-    settings = SearchSettings.from_dict(table.get("search", {}), data=data, train=train,
-                                        latency=latency, where=f"{source} [search]")
+    settings = SearchSettings.from_dict(
+        table.get("search", {}), data=data, train=train, latency=latency, where=f"{source} [search]"
+    )
     return replace(study, search=settings)
-

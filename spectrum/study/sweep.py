@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
 import optuna
 import torch
 
 from ..cost.counts import LatencySettings, count
 from ..data.datasets import DataConfig, Splits, load_dataset
-from ..errors import SpecError
-from .fingerprints import changed_settings
-from ..net.xception import NetConfig, check_config
-from ..net.segments import PER_CHANNEL, Segments, segments_label, segments_sort_key
 from ..engine.train import DeviceData, EpochRecord, TrainConfig
+from ..errors import SpecError
+from ..net.segments import PER_CHANNEL, Segments, segments_label, segments_sort_key
+from ..net.xception import NetConfig, check_config
+from .fingerprints import changed_settings
 from .trial import TrialSpec, describe_trial, net_for_data, resolve_net, run_trial, versions
 from .workers import dead_on_this_host, worker_id
 
@@ -46,14 +46,20 @@ class GridPoint:
 
     @property
     def key(self) -> str:
-        return (f"g={segments_label(self.segments)}|{self.order}|act={self.activation}|"
-                f"residual={'on' if self.residual else 'off'}|seed={self.seed}")
+        return (
+            f"g={segments_label(self.segments)}|{self.order}|act={self.activation}|"
+            f"residual={'on' if self.residual else 'off'}|seed={self.seed}"
+        )
 
     @property
     def params(self) -> dict:
-        return {"segments": segments_label(self.segments), "order": self.order,
-                "activation": self.activation, "residual": "on" if self.residual else "off",
-                "seed": self.seed}
+        return {
+            "segments": segments_label(self.segments),
+            "order": self.order,
+            "activation": self.activation,
+            "residual": "on" if self.residual else "off",
+            "seed": self.seed,
+        }
 
 
 @dataclass(frozen=True)
@@ -85,38 +91,58 @@ class SweepPlan:
 
     def points(self) -> list[GridPoint]:
         segments = sorted(self.segments, key=segments_sort_key)
-        return [GridPoint(g, order, activation, residual, seed)
-                for order in self.orders for activation in self.activations
-                for residual in self.residual for g in segments for seed in range(self.seeds)]
+        return [
+            GridPoint(g, order, activation, residual, seed)
+            for order in self.orders
+            for activation in self.activations
+            for residual in self.residual
+            for g in segments
+            for seed in range(self.seeds)
+        ]
 
     def fingerprint(self) -> dict:
         """What must be equal for two runs to belong to the same study."""
         return {
             "segments": sorted(segments_label(g) for g in self.segments),
-            "orders": sorted(self.orders), "activations": sorted(self.activations),
-            "residual": sorted(self.residual), "seeds": self.seeds, "match": self.match,
-            "preset": self.preset, "width_multiplier": self.width_multiplier,
-            "middle_repeats": self.middle_repeats, "train": self.train.as_dict(),
-            "dataset": self.data.name, "val_size": self.data.val_size,
+            "orders": sorted(self.orders),
+            "activations": sorted(self.activations),
+            "residual": sorted(self.residual),
+            "seeds": self.seeds,
+            "match": self.match,
+            "preset": self.preset,
+            "width_multiplier": self.width_multiplier,
+            "middle_repeats": self.middle_repeats,
+            "train": self.train.as_dict(),
+            "dataset": self.data.name,
+            "val_size": self.data.val_size,
             "split_seed": self.data.split_seed,
         }
 
     def distributions(self) -> dict[str, optuna.distributions.CategoricalDistribution]:
         """The Optuna parameters of a sweep trial; every trial uses the same choices."""
         grid = self.grid()
-        return {name: optuna.distributions.CategoricalDistribution(choices) for name, choices in {
-            "segments": grid["segments"], "order": grid["orders"],
-            "activation": grid["activations"],
-            "residual": ["on" if r else "off" for r in self.residual],
-            "seed": grid["seeds"]}.items()}
+        return {
+            name: optuna.distributions.CategoricalDistribution(choices)
+            for name, choices in {
+                "segments": grid["segments"],
+                "order": grid["orders"],
+                "activation": grid["activations"],
+                "residual": ["on" if r else "off" for r in self.residual],
+                "seed": grid["seeds"],
+            }.items()
+        }
 
     def grid(self) -> dict:
         """The grid as the report reads it."""
-        return {"segments": [segments_label(g) for g in sorted(self.segments,
-                                                                key=segments_sort_key)],
-                "orders": list(self.orders), "activations": list(self.activations),
-                "residual": list(self.residual), "seeds": list(range(self.seeds)),
-                "match": self.match, "preset": self.preset}
+        return {
+            "segments": [segments_label(g) for g in sorted(self.segments, key=segments_sort_key)],
+            "orders": list(self.orders),
+            "activations": list(self.activations),
+            "residual": list(self.residual),
+            "seeds": list(range(self.seeds)),
+            "match": self.match,
+            "preset": self.preset,
+        }
 
 
 def choose_preset(preset: str, splits: Splits) -> str:
@@ -126,10 +152,15 @@ def choose_preset(preset: str, splits: Splits) -> str:
 
 
 def base_net(plan: SweepPlan, splits: Splits, point: GridPoint) -> NetConfig:
-    net = NetConfig.uniform(point.segments, point.order, point.activation,
-                            preset=choose_preset(plan.preset, splits), residual=point.residual,
-                            width_multiplier=plan.width_multiplier,
-                            middle_repeats=plan.middle_repeats)
+    net = NetConfig.uniform(
+        point.segments,
+        point.order,
+        point.activation,
+        preset=choose_preset(plan.preset, splits),
+        residual=point.residual,
+        width_multiplier=plan.width_multiplier,
+        middle_repeats=plan.middle_repeats,
+    )
     return net_for_data(net, splits.in_channels, splits.num_classes, splits.image_size)
 
 
@@ -185,8 +216,9 @@ def recover_interrupted(study: optuna.Study) -> int:
     recovered = 0
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         if is_stale(trial, now):
-            mark_interrupted(study, trial.number, trial._trial_id,
-                             "worker stopped before the trial finished")
+            mark_interrupted(
+                study, trial.number, trial._trial_id, "worker stopped before the trial finished"
+            )
             recovered += 1
     return recovered
 
@@ -197,33 +229,50 @@ def finished_keys(study: optuna.Study) -> set[str]:
     for trial in study.get_trials(deepcopy=False):
         key = trial.user_attrs.get("grid_key")
         state = trial.state
-        if key and (state == optuna.trial.TrialState.COMPLETE or (
+        if key and (
+            state == optuna.trial.TrialState.COMPLETE
+            or (
                 state == optuna.trial.TrialState.FAIL
-                and trial.user_attrs.get("status") in FINISHED_STATUSES)):
+                and trial.user_attrs.get("status") in FINISHED_STATUSES
+            )
+        ):
             done.add(key)
     return done
 
 
 def open_sweep_study(plan: SweepPlan, study_name: str, storage) -> optuna.Study:
     """Create or load the study; refuse one that was made for a different grid."""
-    study = optuna.create_study(study_name=study_name, storage=storage, direction="maximize",
-                                load_if_exists=True)
+    study = optuna.create_study(
+        study_name=study_name, storage=storage, direction="maximize", load_if_exists=True
+    )
     wanted = plan.fingerprint()
     stored = study.user_attrs.get("fingerprint")
     if stored is None:
         if study.get_trials(deepcopy=False):
-            raise SpecError(f"study {study_name!r} already holds trials not made by a sweep; "
-                            f"choose another --study name")
+            raise SpecError(
+                f"study {study_name!r} already holds trials not made by a sweep; "
+                f"choose another --study name"
+            )
         study.set_user_attr("fingerprint", wanted)
     elif changed := changed_settings(stored, wanted):
-        raise SpecError(f"study {study_name!r} was made with a different {', '.join(changed)}; "
-                        f"re-run with the original settings to resume it, or use a new --study")
+        raise SpecError(
+            f"study {study_name!r} was made with a different {', '.join(changed)}; "
+            f"re-run with the original settings to resume it, or use a new --study"
+        )
     return study
 
 
-def run_point(study: optuna.Study, plan: SweepPlan, point: GridPoint, spec: TrialSpec,
-              net: NetConfig, data: DeviceData, device: torch.device, dataset: str,
-              events: SweepEvents) -> dict:
+def run_point(
+    study: optuna.Study,
+    plan: SweepPlan,
+    point: GridPoint,
+    spec: TrialSpec,
+    net: NetConfig,
+    data: DeviceData,
+    device: torch.device,
+    dataset: str,
+    events: SweepEvents,
+) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.sampler = optuna.samplers.PartialFixedSampler(point.params, FIXED_BASE_SAMPLER)
@@ -244,11 +293,13 @@ def run_point(study: optuna.Study, plan: SweepPlan, point: GridPoint, spec: Tria
         events.step(epoch, step, steps)
 
     try:
-        record = run_trial(spec, data, device, dataset=dataset, net=net, on_step=on_step,
-                           on_epoch=events.epoch)
+        record = run_trial(
+            spec, data, device, dataset=dataset, net=net, on_step=on_step, on_epoch=events.epoch
+        )
     except BaseException as error:  # Ctrl-C, or a bug: the trial must not stay RUNNING
-        trial.set_user_attr("status", "interrupted" if isinstance(error, KeyboardInterrupt)
-                            else "failed")
+        trial.set_user_attr(
+            "status", "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+        )
         trial.set_user_attr("error", f"{type(error).__name__}: {error}"[:500])
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         raise
@@ -262,8 +313,15 @@ def run_point(study: optuna.Study, plan: SweepPlan, point: GridPoint, spec: Tria
     return record
 
 
-def run_sweep(plan: SweepPlan, study_name: str, storage, device: torch.device, *,
-              command: str = "", events: SweepEvents | None = None) -> optuna.Study:
+def run_sweep(
+    plan: SweepPlan,
+    study_name: str,
+    storage,
+    device: torch.device,
+    *,
+    command: str = "",
+    events: SweepEvents | None = None,
+) -> optuna.Study:
     """Run (or resume) the sweep; returns the study with every point's record on it."""
     events = events or SweepEvents()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -271,17 +329,24 @@ def run_sweep(plan: SweepPlan, study_name: str, storage, device: torch.device, *
     specs = trial_specs(plan, splits)
     study = open_sweep_study(plan, study_name, storage)
     recover_interrupted(study)
-    for name, value in {"kind": "sweep", "command": command, "dataset": splits.name,
-                        "train": plan.train.as_dict(), "device": str(device),
-                        "versions": versions(), "grid": plan.grid(),
-                        "data": {**asdict(plan.data), "sizes": splits.sizes,
-                                 "source": splits.source}}.items():
+    for name, value in {
+        "kind": "sweep",
+        "command": command,
+        "dataset": splits.name,
+        "train": plan.train.as_dict(),
+        "device": str(device),
+        "versions": versions(),
+        "grid": plan.grid(),
+        "data": {**asdict(plan.data), "sizes": splits.sizes, "source": splits.source},
+    }.items():
         study.set_user_attr(name, value)
     data = DeviceData.from_splits(splits, device)
     points = plan.points()
     done = finished_keys(study)
-    running = {t.user_attrs.get("grid_key") for t in
-               study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))}
+    running = {
+        t.user_attrs.get("grid_key")
+        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+    }
     for point in points:
         if point.key in done or point.key in running:
             continue

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import torch
 
 from ..cost.counts import LatencySettings, count, count_params, measure_latency
-from ..device import describe
 from ..cost.matching import match_width, matched_config
-from ..net.xception import FLOWS, NetConfig, build_net
-from ..net.segments import segments_label
+from ..device import describe
 from ..engine.train import DeviceData, EpochRecord, StepCallback, TrainConfig, train
+from ..net.segments import segments_label
+from ..net.xception import FLOWS, NetConfig, build_net
 
 
 @dataclass(frozen=True)
@@ -64,28 +64,42 @@ def resolve_net(spec: TrialSpec) -> NetConfig:
 def describe_trial(spec: TrialSpec, net: NetConfig) -> dict:
     """The coordinates of a trial, as stored on it before training starts."""
     return {
-        "segments": flow_label(net, "segments"), "order": flow_label(net, "order"),
-        "activation": flow_label(net, "activation"), "residual": net.residual,
-        "seed": spec.seed, "match": spec.match, "width_multiplier": net.width_multiplier,
+        "segments": flow_label(net, "segments"),
+        "order": flow_label(net, "order"),
+        "activation": flow_label(net, "activation"),
+        "residual": net.residual,
+        "seed": spec.seed,
+        "match": spec.match,
+        "width_multiplier": net.width_multiplier,
         "train": spec.train.as_dict(),
     }
 
 
-def count_record(net: NetConfig, model: torch.nn.Module, device: torch.device,
-                 latency: LatencySettings | None, precision: str = "auto") -> dict:
+def count_record(
+    net: NetConfig,
+    model: torch.nn.Module,
+    device: torch.device,
+    latency: LatencySettings | None,
+    precision: str = "auto",
+) -> dict:
     """Params, FLOPs, the net's summary and (if enabled) latency at the training ``precision``."""
     # Same number as fvcore's FlopCountAnalysis (tests check), without tracing the model.
-    record = {"params": count_params(model), "flops": count(net, "flops"),
-              "net": model.summary()}
+    record = {"params": count_params(model), "flops": count(net, "flops"), "net": model.summary()}
     if latency is not None and latency.enabled:
         record.update(measure_latency(model, net, device, replace(latency, precision=precision)))
     return record
 
 
-def run_trial(spec: TrialSpec, data: DeviceData, device: torch.device, *, dataset: str,
-              on_step: StepCallback | None = None,
-              on_epoch: Callable[[EpochRecord], None] | None = None,
-              net: NetConfig | None = None) -> dict:
+def run_trial(
+    spec: TrialSpec,
+    data: DeviceData,
+    device: torch.device,
+    *,
+    dataset: str,
+    on_step: StepCallback | None = None,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
+    net: NetConfig | None = None,
+) -> dict:
     """Build, count, time and train one configuration; return its full record."""
     started = time.perf_counter()
     net = net or resolve_net(spec)
@@ -93,16 +107,22 @@ def run_trial(spec: TrialSpec, data: DeviceData, device: torch.device, *, datase
     model = build_net(net)
     record = describe_trial(spec, net)
     record.update(count_record(net, model, device, spec.latency, spec.train.precision))
-    result = train(model, data, spec.train, device, seed=spec.seed, on_step=on_step,
-                   on_epoch=on_epoch)
-    record.update({
-        "status": result.status,
-        "curve": [vars(point) for point in result.curve],
-        "val_acc": result.val_acc, "test_acc": result.test_acc,
-        "wall_time_s": time.perf_counter() - started,
-        "device": describe(device), "precision": result.precision, "dataset": dataset,
-        "versions": versions(),
-    })
+    result = train(
+        model, data, spec.train, device, seed=spec.seed, on_step=on_step, on_epoch=on_epoch
+    )
+    record.update(
+        {
+            "status": result.status,
+            "curve": [vars(point) for point in result.curve],
+            "val_acc": result.val_acc,
+            "test_acc": result.test_acc,
+            "wall_time_s": time.perf_counter() - started,
+            "device": describe(device),
+            "precision": result.precision,
+            "dataset": dataset,
+            "versions": versions(),
+        }
+    )
     if result.error:
         record["error"] = result.error
     return record
