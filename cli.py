@@ -13,14 +13,28 @@ from pathlib import Path
 import typer
 from tqdm import tqdm
 
-from spectrum.data.datasets import DataConfig, parse_dataset_name
+from spectrum.data import DataConfig, load_dataset, parse_dataset_name
 from spectrum.device import PRECISIONS, configure, resolve_device
 from spectrum.engine.train import SCHEDULES, DeviceData, TrainConfig
 from spectrum.errors import SpecError, SpectrumError
-from spectrum.net.blocks import ACTIVATIONS, ORDERS, parse_choice
 from spectrum.net.segments import parse_segments, parse_segments_list
 from spectrum.net.xception import NetConfig, check_config
-from spectrum.study.sweep import run_sweep
+from spectrum.options import (
+    ACTIVATIONS,
+    MATCH_CHOICES,
+    ORDERS,
+    parse_choice,
+    parse_list,
+    parse_on_off,
+)
+from spectrum.study.plan import Constraints, SearchPlan
+from spectrum.study.run import open_study_run, save_results, sweep_summary, write_study_report
+from spectrum.study.search import best_trials_table
+from spectrum.study.space import SearchSpace, flow_overrides, merge_space_data
+from spectrum.study.storage import describe_storage, load_existing_study, mask_url, open_storage
+from spectrum.study.studyfile import load_study
+from spectrum.study.sweep import SweepPlan
+from spectrum.study.trial import TrialEvents, TrialSpec, run_trial, uniform_net
 
 try:  # typer >= 0.20 vendors click; older releases use the click package
     from typer._click import exceptions as click_exceptions
@@ -76,9 +90,10 @@ def count(
     precision: str = PRECISION,
     csv: Path | None = typer.Option(None, help="Also write the table to this CSV file."),
 ) -> None:
-    """Params, FLOPs (fvcore: 1 multiply-add = 1 FLOP) and latency for each g."""
-    from spectrum.cost.counts import LatencySettings
-    from spectrum.cost.table import MATCH_CHOICES, count_table, spectrum_configs
+    """Params, FLOPs (fvcore: 1 multiply-add = 1 FLOP; conv, linear, batch norm, pooling),
+    activations (elements of every conv output, one image) and latency for each g."""
+    from spectrum.cost.latency import LatencySettings
+    from spectrum.cost.table import count_table, spectrum_configs
 
     values = parse_segments_list(segments)
     match = parse_choice(match, MATCH_CHOICES, "--match")
@@ -175,29 +190,20 @@ def data_config(dataset: str, data_dir: Path | None, val_size: int) -> DataConfi
     )
 
 
-def parse_list(text: str, choices: tuple[str, ...], flag: str) -> tuple[str, ...]:
-    items = [item.strip() for item in str(text).split(",")]
-    if any(not item for item in items):
-        raise SpecError(f"{flag} {text!r} has an empty item; give a comma-separated list")
-    values = tuple(parse_choice(item, choices, flag) for item in items)
-    if len(set(values)) != len(values):
-        raise SpecError(f"{flag} {text!r} names a value twice")
-    return values
-
-
 def parse_residual(text: str) -> tuple[bool, ...]:
-    return tuple(value == "on" for value in parse_list(text, ("on", "off"), "--residual"))
+    return parse_on_off(text, "--residual")
 
 
 def command_line() -> str:
     """The command as typed, with any storage password masked (it is stored in reports)."""
-    from spectrum.study.storage import mask_url
-
     return "spectrum " + " ".join(shlex.quote(mask_url(arg)) for arg in sys.argv[1:])
 
 
 class TrialProgress:
-    """tqdm bars for a run of trials: trials done (with ETA) and the current trial's steps."""
+    """tqdm bars for a run of trials: trials done (with ETA) and the current trial's steps.
+
+    Its methods are the callbacks of :class:`spectrum.study.trial.TrialEvents` (:meth:`events`).
+    """
 
     def __init__(self, total: int, done: int = 0) -> None:
         self.trials = tqdm(
@@ -242,6 +248,9 @@ class TrialProgress:
             self.steps.close()
         self.trials.close()
 
+    def events(self) -> TrialEvents:
+        return TrialEvents(self.trial_started, self.step, self.epoch, self.trial_finished)
+
 
 @app.command()
 def train(
@@ -267,43 +276,33 @@ def train(
     device: str = DEVICE,
 ) -> None:
     """Train one configuration and print its numbers."""
-    from spectrum.data.datasets import load_dataset
-    from spectrum.study.sweep import GridPoint, SweepPlan, base_net
-    from spectrum.study.trial import TrialSpec, run_trial
-
-    point = GridPoint(
+    point = (
         parse_segments(segments),
         parse_choice(order, ORDERS, "--order"),
         parse_choice(activation, ACTIVATIONS, "--activation"),
         parse_residual(residual)[0],
-        seed,
     )
-    plan = SweepPlan(
-        segments=(point.segments,),
-        preset=preset,
-        width_multiplier=width,
-        train=train_config(
-            epochs,
-            batch_size,
-            lr,
-            weight_decay,
-            schedule,
-            augment,
-            compile_,
-            train_subset,
-            precision,
-        ),
-        data=data_config(dataset, data_dir, val_size),
+    config = train_config(
+        epochs,
+        batch_size,
+        lr,
+        weight_decay,
+        schedule,
+        augment,
+        compile_,
+        train_subset,
+        precision,
     )
+    data = data_config(dataset, data_dir, val_size)
     torch_device = resolve_device(device)
     configure(torch_device)
-    splits = load_dataset(plan.data)
-    net = base_net(plan, splits, point)
+    splits = load_dataset(data)
+    net = uniform_net(*point, splits, preset=preset, width_multiplier=width)
     check_config(net)
     progress = TrialProgress(total=1)
     try:
         record = run_trial(
-            TrialSpec(net, plan.train, seed),
+            TrialSpec(net, config, seed),
             DeviceData.from_splits(splits, torch_device),
             torch_device,
             dataset=splits.name,
@@ -364,9 +363,6 @@ def sweep(
     report: bool = typer.Option(True, "--report/--no-report", help="Write the report at the end."),
 ) -> None:
     """Train proxies across the spectrum as one resumable Optuna study."""
-    from spectrum.cost.table import MATCH_CHOICES
-    from spectrum.study.sweep import SweepPlan
-
     plan = SweepPlan(
         segments=tuple(parse_segments_list(segments)),
         orders=parse_list(orders, ORDERS, "--orders"),
@@ -389,94 +385,48 @@ def sweep(
         ),
         data=data_config(dataset, data_dir, val_size),
     )
-    run_study_command(
-        lambda optuna_storage, torch_device, events: run_sweep(
-            plan, study, optuna_storage, torch_device, command=command_line(), events=events
-        ),
-        study,
-        storage,
-        out,
-        device,
-        report,
-        total=len(plan.points()),
-    )
+    run_study_command(plan, study, storage, out, device, report)
 
 
 def run_study_command(
-    run,
+    plan: SweepPlan | SearchPlan,
     study: str,
     storage: str | None,
     out: Path | None,
     device: str,
     report: bool,
-    total: int,
-    heartbeat: bool = False,
     storage_options: dict | None = None,
 ) -> None:
-    """Shared by sweep, search and run: storage, device, progress, summary, results, report.
+    """Shared by sweep, search and run: open, run with progress bars, print the summary.
 
     ``storage_options`` go to :func:`spectrum.study.storage.open_storage` (heartbeat interval, ...).
     """
-    from spectrum.study.storage import describe_storage, open_storage
-    from spectrum.study.sweep import SweepEvents
-
-    out_dir = out or Path("reports") / study
-    torch_device = resolve_device(device)
-    optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat, **(storage_options or {}))
-    configure(torch_device)
-    progress = TrialProgress(total)
-    events = SweepEvents(
-        trial_started=lambda done, _total, point: progress.trial_started(
-            done, _total, getattr(point, "key", str(point))
-        ),
-        step=progress.step,
-        epoch=progress.epoch,
-        trial_finished=progress.trial_finished,
+    study_run = open_study_run(
+        plan, study, storage, out, device, command=command_line(), storage_options=storage_options
     )
+    progress = TrialProgress(study_run.total)
     try:
-        finished = run(optuna_storage, torch_device, events)
+        finished = study_run.run(progress.events())
     except KeyboardInterrupt:
         progress.close()
         typer.echo(
             f"spectrum: interrupted; finished trials are kept in "
-            f"{describe_storage(storage, out_dir)}; re-run the same command to resume",
+            f"{study_run.storage_label}; re-run the same command to resume",
             err=True,
         )
         raise typer.Exit(130) from None
     progress.close()
-    finish_study(finished, out_dir, describe_storage(storage, out_dir), report)
+    finish_study(finished, study_run.out_dir, study_run.storage_label, report)
 
 
 def finish_study(study, out_dir: Path, storage_label: str, report: bool) -> None:
     """Print the summary, write results.csv and (optionally) the report."""
-    from spectrum.records import load_results
-    from spectrum.report import summarize, trial_frame, usable_sweep
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    load_results(study).to_csv(out_dir / "results.csv", index=False)
+    results = save_results(study, out_dir)
     if study.user_attrs.get("kind") == "sweep":
-        summary = summarize(usable_sweep(trial_frame(study)))
+        summary = sweep_summary(study)
         if not summary.empty:
-            columns = [
-                c
-                for c in (
-                    "segments",
-                    "order",
-                    "activation",
-                    "residual",
-                    "n_seeds",
-                    "test_acc_mean",
-                    "test_acc_std",
-                    "params_mean",
-                    "flops_mean",
-                    "latency_ms_mean",
-                )
-                if c in summary
-            ]
-            echo_table(summary[columns], "{:.4f}")
+            echo_table(summary, "{:.4f}")
     elif study.user_attrs.get("kind") == "search":
-        from spectrum.study.search import best_trials_table
-
         best = best_trials_table(study)
         typer.echo(
             "best trials (Pareto front of the feasible trials):"
@@ -487,12 +437,9 @@ def finish_study(study, out_dir: Path, storage_label: str, report: bool) -> None
             typer.echo("  none: no feasible trial completed")
         else:
             echo_table(best, "{:.4f}")
-    typer.echo(f"results: {out_dir / 'results.csv'}  (storage: {storage_label})")
+    typer.echo(f"results: {results}  (storage: {storage_label})")
     if report:
-        from spectrum.report import write_report
-
-        path = write_report(study, out_dir, storage_label=storage_label)
-        typer.echo(f"report: {path}")
+        typer.echo(f"report: {write_study_report(study, out_dir, storage_label)}")
 
 
 @app.command("report")
@@ -505,11 +452,14 @@ def report_command(
         None, help="Study name (needed if the storage holds several)."
     ),
     out: Path | None = typer.Option(None, help="Where to write (default: the directory)."),
+    margin: float | None = typer.Option(
+        None,
+        help="Equivalence margin in accuracy points (default: the study's, else 0.5).",
+    ),
 ) -> None:
     """Tables, Pareto plots, curves, EDFs and the verdict, rebuilt from the study storage."""
-    from spectrum.report import write_report
-    from spectrum.study.storage import describe_storage, load_existing_study, open_storage
-
+    if margin is not None and not margin > 0:
+        raise SpecError(f"--margin must be > 0 accuracy points, got {margin:g}")
     target_path = Path(target)
     if storage is None:
         if not target_path.is_dir():
@@ -526,7 +476,10 @@ def report_command(
     optuna_storage = open_storage(storage, base_dir, heartbeat=False)
     loaded = load_existing_study(optuna_storage, study)
     out_dir = out or (target_path if target_path.is_dir() else Path("reports") / loaded.study_name)
-    path = write_report(loaded, out_dir, storage_label=describe_storage(storage, base_dir))
+    from spectrum.report import write_report  # seconds of imports, as in write_study_report
+
+    label = describe_storage(storage, base_dir)
+    path = write_report(loaded, out_dir, storage_label=label, margin=margin)
     typer.echo(f"report: {path}")
 
 
@@ -629,15 +582,7 @@ def search(
 ) -> None:
     """Search per-flow points of the spectrum with Optuna: one or several objectives, pruning,
     constraints, any number of workers on one study."""
-    from spectrum.cost.counts import LatencySettings
-    from spectrum.study.search import (
-        Constraints,
-        SearchPlan,
-        SearchSpace,
-        flow_overrides,
-        merge_space_data,
-        run_search,
-    )
+    from spectrum.cost.latency import LatencySettings
 
     lr_text = lr.strip()
     searched_lr = "," in lr_text or ":" in lr_text
@@ -684,36 +629,13 @@ def search(
         latency=LatencySettings() if latency else None,
     )
     run_study_command(
-        lambda optuna_storage, torch_device, events: run_search(
-            plan, study, optuna_storage, torch_device, command=command_line(), events=events
-        ),
+        plan,
         study,
         storage,
         out,
         device,
         report,
-        total=trials,
-        heartbeat=True,
         storage_options={"heartbeat_interval": heartbeat_interval, "grace_period": grace_period},
-    )
-
-
-def run_search_study(study, storage: str | None, out: Path | None, device: str) -> None:
-    """``spectrum run`` for a study file of kind search: its settings, as ``spectrum search``."""
-    from spectrum.study.search import run_search
-
-    plan = study.search
-    run_study_command(
-        lambda optuna_storage, torch_device, events: run_search(
-            plan, study.name, optuna_storage, torch_device, command=command_line(), events=events
-        ),
-        study.name,
-        storage,
-        out,
-        device,
-        True,
-        total=plan.trials,
-        heartbeat=True,
     )
 
 
@@ -728,31 +650,9 @@ def run(
     out: Path | None = typer.Option(None, help="Output directory (default reports/NAME)."),
 ) -> None:
     """Run (or resume) a ready-made study file and write its report into reports/NAME/."""
-    from spectrum.study.studyfile import load_study
-
     study = load_study(study_file, set_)
-    device = device or study.device
-    storage = storage or study.storage
-    if study.kind == "sweep":
-        plan = study.sweep
-        run_study_command(
-            lambda optuna_storage, torch_device, events: run_sweep(
-                plan,
-                study.name,
-                optuna_storage,
-                torch_device,
-                command=command_line(),
-                events=events,
-            ),
-            study.name,
-            storage,
-            out,
-            device,
-            True,
-            total=len(plan.points()),
-        )
-    else:
-        run_search_study(study, storage, out, device)
+    plan = study.sweep if study.kind == "sweep" else study.search
+    run_study_command(plan, study.name, storage or study.storage, out, device or study.device, True)
 
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks of the training engine.")
@@ -790,7 +690,8 @@ def bench_train_command(
     """Training images/s of the engine vs a plain PyTorch DataLoader loop at each g, with MFU
     (FLOPs = 3 x forward multiply-adds x 2) against a measured matmul peak. Where the engine
     trains in bf16 by default, a float32 engine run is measured too."""
-    from spectrum.engine.bench import BenchSettings, bench_train, parse_bench_segments, write_bench
+    from spectrum.engine.bench import BenchSettings, bench_train, parse_bench_segments
+    from spectrum.engine.bench_report import write_bench
 
     settings = BenchSettings(
         segments=parse_bench_segments(segments),
@@ -831,8 +732,8 @@ def bench_train_command(
         "reference_images_per_s",
         "speedup",
     ]
-    for run in meta["runs"][1:]:
-        columns += [f"{run.name}_images_per_s", f"{run.name}_speedup"]
+    for extra in meta["runs"][1:]:
+        columns += [f"{extra.name}_images_per_s", f"{extra.name}_speedup"]
     echo_table(table[columns + ["spectrum_mfu", "reference_mfu"]], "{:.3f}")
     first = table.iloc[0]
     typer.echo(

@@ -12,6 +12,9 @@ loss; convolutions and matmuls in bf16). ``auto`` picks bf16 where the hardware 
 natively: CUDA GPUs that support it (Ampere and later), and CPUs with AVX512-BF16 or AMX-BF16
 instructions, where oneDNN runs bf16 convolutions at about twice the float32 rate. Elsewhere bf16
 would be emulated and slower, so ``auto`` means float32 there.
+
+Describing the device: its name and thread count for trial records and benchmark reports, the CPU
+model and feature flags (the one reader of /proc/cpuinfo), and the threading environment.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import platform
 
 import torch
 from torch import nn
@@ -78,17 +82,34 @@ PRECISIONS = ("auto", "float32", "bfloat16")
 NATIVE_BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 
 
-@functools.cache
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags from /proc/cpuinfo (empty where there is no such file)."""
+def cpuinfo_value(key: str) -> str | None:
+    """The text after the colon of the first /proc/cpuinfo line starting with ``key``.
+
+    None where there is no such file or line (not Linux, or a container without /proc).
+    """
     try:
         with open("/proc/cpuinfo") as info:
             for line in info:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
+                if line.startswith(key):
+                    return line.split(":", 1)[1]
     except OSError:
         pass
-    return frozenset()
+    return None
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags from /proc/cpuinfo (empty where there is no such file)."""
+    flags = cpuinfo_value("flags")
+    return frozenset(flags.split()) if flags is not None else frozenset()
+
+
+def cpu_name() -> str:
+    """The CPU's model name, from /proc/cpuinfo where there is one."""
+    name = cpuinfo_value("model name")
+    if name is not None:
+        return name.strip()
+    return platform.processor() or platform.machine()
 
 
 def native_bf16(device: torch.device) -> bool:
@@ -125,7 +146,40 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def describe(device: torch.device) -> str:
+# ---------------------------------------------------------------------------------------------
+# Describing the device (for records and benchmark reports)
+
+
+def device_name(device: torch.device) -> str:
+    """``cuda:0 (NVIDIA H200)`` or ``cpu``."""
     if device.type == "cuda":
         return f"{device} ({torch.cuda.get_device_name(device)})"
+    return "cpu"
+
+
+def device_summary(device: torch.device) -> str:
+    """:func:`device_name` with the torch thread count on the CPU, as trial records store it."""
+    if device.type == "cuda":
+        return device_name(device)
     return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def torch_threads() -> int:
+    """Host threads (torch's intra-op thread count), on every device."""
+    return torch.get_num_threads()
+
+
+def device_label(device: torch.device) -> str:
+    """``cuda0``, ``cpu``, or ``cpu-1t`` when fewer threads than usable cores were configured."""
+    if device.type == "cuda":
+        return f"cuda{device.index or 0}"
+    threads = torch.get_num_threads()
+    return device.type if threads == usable_cores() else f"{device.type}-{threads}t"
+
+
+THREADING_ENV = ("SPECTRUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")
+
+
+def threading_env() -> dict[str, str]:
+    """The environment variables that change how the CPU threads behave, as set for this run."""
+    return {name: os.environ[name] for name in THREADING_ENV if name in os.environ}

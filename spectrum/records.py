@@ -1,33 +1,74 @@
 """The trial record: what one trained configuration stores on its Optuna trial.
 
-Everything a report needs lives in the trial's ``user_attrs`` under the keys below, so that a report
-can be rebuilt from the storage alone. :func:`trial_row` flattens one trial into one row of
-results.csv; :func:`load_results` does it for a whole study.
-
-Keys of ``trial.user_attrs`` (written by :mod:`spectrum.study.trial`):
-
-- ``kind``: ``"sweep"`` or ``"search"``.
-- ``grid_key``: canonical string naming the grid point (sweeps only; unique within the study).
-- ``segments``, ``order``, ``activation``: the spectrum coordinates (segments as a string label,
-  ``"C"`` or an integer; for per-flow search trials the entry/middle/exit values joined by ``/``).
-- ``residual`` (bool), ``seed`` (int), ``match`` (``none|params|flops``).
-- ``net``: the net's summary dict (preset, flows, widths, rounding, ...).
-- ``width_multiplier`` (float), ``params`` (int), ``flops`` (int; fvcore, one multiply-add = 1).
-- ``latency_ms`` (median inference latency of one batch), ``train_step_ms`` (median training step),
-  ``latency_batch`` (batch size used for both), ``latency_precision``, ``device`` (str),
-  ``precision``: ``float32`` or ``bfloat16``, what training (and latency) ran in (absent in
-  records made before precision was recorded: those ran in float32).
-- ``curve``: list of per-epoch dicts ``{epoch, train_loss, val_acc, seconds, images_per_s}``.
-- ``val_acc``, ``test_acc``: final accuracies in [0, 1] (absent unless the run completed).
-- ``status``: ``complete | diverged | failed | infeasible | pruned``; ``error``: one-line message.
-- ``wall_time_s``, ``dataset``, ``train``: the training config dict, ``versions``: library versions.
+Everything a report needs lives in the trial's ``user_attrs`` under the keys of
+:class:`TrialRecord`, so that a report can be rebuilt from the storage alone. The study stage
+(:mod:`spectrum.study.trial`) writes them; :func:`trial_row` flattens one trial into one row of
+results.csv; :func:`load_results` does it for a whole study. These keys are a stored contract:
+committed studies are read back by them, so a key is never renamed.
 """
 
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 import pandas as pd
 
-STATUSES = ("complete", "diverged", "failed", "infeasible", "pruned")
+from .options import STATUSES, Status  # noqa: F401  (re-exported: the record's vocabulary)
+
+
+class EpochPoint(TypedDict):
+    """One entry of a record's ``curve``."""
+
+    epoch: int
+    train_loss: float
+    val_acc: float
+    seconds: float
+    images_per_s: float
+
+
+class TrialRecord(TypedDict, total=False):
+    """The keys of ``trial.user_attrs``. Not every trial has every key (see each comment)."""
+
+    kind: str  # "sweep" or "search"
+    grid_key: str  # canonical name of the grid point (sweeps only; unique within the study)
+    # The spectrum coordinates: segments as a label ("C" or an integer); for per-flow search
+    # trials the entry/middle/exit values joined by "/".
+    segments: str
+    order: str
+    activation: str
+    residual: bool
+    seed: int
+    match: str  # none | params | flops
+    width_multiplier: float
+    train: dict[str, Any]  # the training config (TrainConfig.as_dict())
+    net: dict[str, Any]  # the net's summary (preset, flows, widths, rounding, ...)
+    params: int
+    flops: int  # fvcore: one multiply-add = 1
+    activations: int  # elements of every conv output, one image (absent in older records)
+    latency_ms: float  # median inference latency of one batch (when measured)
+    train_step_ms: float  # median training step
+    latency_batch: int  # batch size of both
+    latency_precision: str
+    status: Status
+    error: str | None  # one line, for every status but complete
+    curve: list[EpochPoint]
+    val_acc: float | None  # final accuracies in [0, 1]; None unless the run completed
+    test_acc: float | None
+    wall_time_s: float
+    device: str
+    # float32 or bfloat16: what training (and latency) ran in; absent in records made before
+    # precision was recorded (those ran in float32).
+    precision: str
+    dataset: str
+    versions: dict[str, str]  # library versions
+    # Bookkeeping of who ran the trial and why it was (not) run.
+    worker: dict[str, Any]  # {"host", "pid"}
+    alive_at: float  # sweeps: last sign of life (time.time())
+    retry_of: int  # searches: the trial this re-queued copy repeats
+    not_run: str  # searches: "surplus" or "duplicate"
+    duplicate_of: int
+    replaces_duplicate: int
+
 
 ROW_COLUMNS = [
     "trial",
@@ -43,6 +84,7 @@ ROW_COLUMNS = [
     "width_multiplier",
     "params",
     "flops",
+    "activations",
     "latency_ms",
     "train_step_ms",
     "val_acc",

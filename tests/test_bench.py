@@ -11,21 +11,23 @@ import pandas as pd
 import pytest
 import torch
 
-from spectrum.data.datasets import DataConfig
+from spectrum.data import DataConfig
 from spectrum.engine.bench import (
-    COLUMNS,
-    COMPILED_COLUMNS,
-    FLOAT32_COLUMNS,
     BenchSettings,
     EngineRun,
     bench_train,
     engine_runs,
     load_bench_data,
-    markdown,
-    matmul_peak_gflops,
     parse_bench_segments,
+)
+from spectrum.engine.bench_report import (
+    COLUMNS,
+    COMPILED_COLUMNS,
+    FLOAT32_COLUMNS,
+    markdown,
     write_bench,
 )
+from spectrum.engine.reference import matmul_peak_gflops
 from spectrum.errors import DataError, SpecError
 
 # bf16 is asked for explicitly so that every machine measures the same runs (bf16, then float32);
@@ -140,7 +142,8 @@ def test_blocks_interleave_engine_and_reference():
     torch.manual_seed(0)
     settings = replace(TINY, segments=("C",), warmup=2, steps=3, blocks=4)
     splits, _ = load_bench_data(DataConfig(name="synthetic"), settings.images_per_run)
-    from spectrum.engine.bench import net_for, reference_loader, run_interleaved
+    from spectrum.engine.bench import net_for, run_interleaved
+    from spectrum.engine.reference import reference_loader
     from spectrum.engine.train import DeviceData
     from spectrum.net.xception import build_net
 
@@ -158,9 +161,9 @@ def test_blocks_interleave_engine_and_reference():
 
 
 def test_missing_dataset_falls_back_to_synthetic_with_a_note(tmp_path, monkeypatch):
-    import spectrum.data.datasets as data
+    import spectrum.data.fashion_mnist as fashion_mnist
 
-    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST_DIR", tmp_path / "none")
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_FASHION_MNIST_DIR", tmp_path / "none")
     monkeypatch.delenv("SPECTRUM_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     splits, note = load_bench_data(DataConfig(), 100)

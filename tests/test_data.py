@@ -1,4 +1,4 @@
-"""Tests of spectrum.data.datasets: tiny datasets written in the real formats, no network ever."""
+"""Tests of spectrum.data: tiny datasets written in the real formats, no network ever."""
 
 from __future__ import annotations
 
@@ -17,12 +17,19 @@ import pytest
 import torch
 from PIL import Image
 
-from spectrum.data import datasets as data
-from spectrum.data.datasets import DataConfig, RemoteFile, load_dataset, parse_dataset_name
+from spectrum.data import (
+    DataConfig,
+    RemoteFile,
+    cifar,
+    fashion_mnist,
+    load_dataset,
+    parse_dataset_name,
+)
+from spectrum.data import files as data_files
 from spectrum.errors import DataError, SpecError
 
 REAL_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
-TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = data.FASHION_MNIST_STEMS
+TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS = fashion_mnist.FASHION_MNIST_STEMS
 
 
 @pytest.fixture(autouse=True)
@@ -31,12 +38,12 @@ def isolated(monkeypatch, tmp_path):
     monkeypatch.delenv("SPECTRUM_DATA", raising=False)
     monkeypatch.delenv("SPECTRUM_OFFLINE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST_DIR", tmp_path / "no-system-copy")
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_FASHION_MNIST_DIR", tmp_path / "no-system-copy")
 
     def no_network(url, timeout=None):
         raise AssertionError(f"test tried to fetch {url}")
 
-    monkeypatch.setattr(data, "fetch_url_chunks", no_network)
+    monkeypatch.setattr(data_files, "fetch_url_chunks", no_network)
 
 
 def cache_dir(tmp_path: Path) -> Path:
@@ -98,7 +105,7 @@ def cifar_batch(rows: int, label_key: bytes, classes: int, seed: int) -> dict:
 
 
 def write_cifar(root: Path, name: str = "cifar10", rows: int = 4) -> tuple[Path, list[dict]]:
-    layout = data.CIFAR_LAYOUTS[name]
+    layout = cifar.CIFAR_LAYOUTS[name]
     folder = root / layout.folder
     folder.mkdir(parents=True)
     batches = []
@@ -134,7 +141,7 @@ def serve(monkeypatch, files: dict[str, bytes]) -> list[str]:
         yield body[: len(body) // 2]
         yield body[len(body) // 2 :]
 
-    monkeypatch.setattr(data, "fetch_url_chunks", fake_fetch)
+    monkeypatch.setattr(data_files, "fetch_url_chunks", fake_fetch)
     return fetched
 
 
@@ -228,7 +235,7 @@ def test_system_copy_then_cache(tmp_path, monkeypatch):
     write_fashion(cache_dir(tmp_path) / "fashion-mnist")
     assert load_dataset(config).source == str(cache_dir(tmp_path) / "fashion-mnist")
     write_fashion(tmp_path / "debian")
-    monkeypatch.setattr(data, "SYSTEM_FASHION_MNIST_DIR", tmp_path / "debian")
+    monkeypatch.setattr(fashion_mnist, "SYSTEM_FASHION_MNIST_DIR", tmp_path / "debian")
     assert load_dataset(config).source == str(tmp_path / "debian")
 
 
@@ -310,11 +317,11 @@ def test_not_found_lists_the_three_ways(tmp_path, monkeypatch, switch_off):
 
 def fake_fashion_remote(monkeypatch, files: dict[str, bytes], bad: str | None = None):
     remote = tuple(
-        RemoteFile(data.FASHION_MNIST_URL + name, "0" * 32 if name == bad else md5(body))
+        RemoteFile(fashion_mnist.FASHION_MNIST_URL + name, "0" * 32 if name == bad else md5(body))
         for name, body in files.items()
     )
-    monkeypatch.setattr(data, "FASHION_MNIST_REMOTE", remote)
-    return serve(monkeypatch, {data.FASHION_MNIST_URL + n: b for n, b in files.items()})
+    monkeypatch.setattr(fashion_mnist, "FASHION_MNIST_REMOTE", remote)
+    return serve(monkeypatch, {fashion_mnist.FASHION_MNIST_URL + n: b for n, b in files.items()})
 
 
 def test_download_into_cache_when_allowed(tmp_path, monkeypatch):
@@ -323,7 +330,7 @@ def test_download_into_cache_when_allowed(tmp_path, monkeypatch):
     splits = load_dataset(DataConfig(val_size=5))
     cache = cache_dir(tmp_path) / "fashion-mnist"
     assert splits.source == str(cache) and splits.sizes["test"] == 8
-    assert sorted(fetched) == sorted(data.FASHION_MNIST_URL + name for name in files)
+    assert sorted(fetched) == sorted(fashion_mnist.FASHION_MNIST_URL + name for name in files)
     assert sorted(p.name for p in cache.iterdir()) == sorted(files)
     assert load_dataset(DataConfig(val_size=5)).source == str(cache)
     assert len(fetched) == 4  # the second load used the cache
@@ -341,10 +348,12 @@ def test_download_rejects_wrong_checksum_and_leaves_no_file(tmp_path, monkeypatc
 
 
 def test_official_fashion_mnist_source():
-    assert [r.md5 for r in data.FASHION_MNIST_REMOTE][0] == "8d4fb7e6c68d591d4c3dfef9ec88bf0d"
+    assert [r.md5 for r in fashion_mnist.FASHION_MNIST_REMOTE][
+        0
+    ] == "8d4fb7e6c68d591d4c3dfef9ec88bf0d"
     assert all(
         r.url.startswith("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/")
-        for r in data.FASHION_MNIST_REMOTE
+        for r in fashion_mnist.FASHION_MNIST_REMOTE
     )
 
 
@@ -421,9 +430,9 @@ def cifar_archive(tmp_path: Path, extra: tarfile.TarInfo | None = None) -> bytes
 
 
 def fake_cifar_remote(monkeypatch, archive: bytes, checksum: str | None = None):
-    layout = data.CIFAR_LAYOUTS["cifar10"]
+    layout = cifar.CIFAR_LAYOUTS["cifar10"]
     remote = replace(layout.remote, md5=checksum or md5(archive))
-    monkeypatch.setitem(data.CIFAR_LAYOUTS, "cifar10", replace(layout, remote=remote))
+    monkeypatch.setitem(cifar.CIFAR_LAYOUTS, "cifar10", replace(layout, remote=remote))
     return serve(monkeypatch, {remote.url: archive})
 
 

@@ -17,14 +17,15 @@ from optuna.trial import TrialState, create_trial
 from spectrum.errors import SpecError
 from spectrum.net.xception import PROXY_WIDTHS
 from spectrum.report import build_verdict, holm, summarize, trial_frame, usable_sweep, write_report
+from spectrum.report.analysis.edf import complexity_weights, edf_at, edf_steps
+from spectrum.report.analysis.frames import usable_search
+from spectrum.report.analysis.pareto import non_dominated
+from spectrum.report.analysis.search_study import importances, objectives
+from spectrum.report.analysis.inference import t_interval
 from spectrum.report.document import Document
-from spectrum.report.edf import complexity_weights, edf_at, edf_steps
-from spectrum.report.frames import usable_search
-from spectrum.report.pareto import non_dominated
 from spectrum.report.render_md import render_markdown
-from spectrum.report.search import importances, objectives
-from spectrum.report.stats import BOOTSTRAP_SEED, bootstrap_ci
-from spectrum.report.verdict_section import verdict_blocks
+from spectrum.report.sections.provenance import precision_text
+from spectrum.report.sections.verdict import verdict_blocks
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -215,16 +216,15 @@ def test_holm_known_vector():
     assert math.isnan(adjusted[1])
 
 
-def test_bootstrap_ci_is_sane_and_seeded():
+def test_t_interval_is_the_textbook_one():
     values = [0.80, 0.82, 0.84, 0.86, 0.88]
-    low, high = bootstrap_ci(values)
-    assert 0.80 < low < 0.84 < high < 0.88
-    # Percentile CI of the mean is close to the normal approximation for this symmetric sample.
-    half = 1.96 * np.std(values, ddof=0) / math.sqrt(len(values))
-    assert low == pytest.approx(0.84 - half, abs=0.006)
-    assert high == pytest.approx(0.84 + half, abs=0.006)
-    assert bootstrap_ci(values) == bootstrap_ci(values, seed=BOOTSTRAP_SEED)
-    assert all(math.isnan(v) for v in bootstrap_ci([0.9]))
+    interval = t_interval(values)
+    # t(0.975, 4) = 2.7764; sd = 0.031623
+    half = 2.7764451 * np.std(values, ddof=1) / math.sqrt(len(values))
+    assert interval.ci_low == pytest.approx(0.84 - half, abs=1e-6)
+    assert interval.ci_high == pytest.approx(0.84 + half, abs=1e-6)
+    one = t_interval([0.9])
+    assert math.isnan(one.ci_low) and math.isnan(one.ci_high)
 
 
 def test_edf_counts_strictly_below_and_normalisation_weights():
@@ -275,7 +275,10 @@ def test_summary_csv_means_and_ci(winner, report_dir):
     assert row["n_seeds"] == 5 == len(accs)
     assert row["test_acc_mean"] == pytest.approx(np.mean(accs))
     assert row["test_acc_std"] == pytest.approx(np.std(accs, ddof=1))
-    assert (row["test_acc_ci_low"], row["test_acc_ci_high"]) == pytest.approx(bootstrap_ci(accs))
+    interval = t_interval(accs)
+    assert (row["test_acc_ci_low"], row["test_acc_ci_high"]) == pytest.approx(
+        (interval.ci_low, interval.ci_high)
+    )
     assert row["test_acc_ci_low"] < row["test_acc_mean"] < row["test_acc_ci_high"]
     assert row["params_mean"] == PARAMS["4"] and row["latency_ms_mean"] == LATENCY["4"]
     assert row["train_images_per_s_mean"] == pytest.approx(64 / (20.0 + 4) * 1000)
@@ -323,7 +326,7 @@ def test_verdict_names_the_clear_winner(winner, report_dir):
         four_vs_c = [c for c in group.comparisons if (c.segments, c.reference) == ("4", "C")][0]
         assert four_vs_c.method == "paired-t" and four_vs_c.n_pairs == 5
         assert four_vs_c.mean_diff == pytest.approx(0.05, abs=0.005)
-        assert four_vs_c.ci_low > 0 and four_vs_c.conclusive
+        assert four_vs_c.ci_low > 0 and four_vs_c.conclusive and four_vs_c.verdict == "better"
     md = (report_dir / "report.md").read_text()
     assert "winner g = 4" in md and "Answer: Yes" in md
     assert "fewer than 3 seeds" not in md
@@ -332,9 +335,13 @@ def test_verdict_names_the_clear_winner(winner, report_dir):
 def test_verdict_is_inconclusive_on_noise():
     verdict = verdict_of(noise_study())
     group = verdict.groups[0]
-    assert group.winner is None and "inconclusive" in group.sentence
-    assert verdict.answer == "inconclusive"
+    assert group.winner is None and "undecided" in group.sentence
+    assert verdict.answer == "undecided"
     assert not any(c.conclusive for c in verdict.comparisons)
+    # Pure noise of 1 pp per run is neither a difference nor an equivalence within 0.5 pp.
+    assert all(c.verdict == "undecided" for c in verdict.comparisons)
+    for c in verdict.comparisons:
+        assert c.mde > 0.005 and (c.seeds_needed is None or c.seeds_needed > 5)
 
 
 def test_verdict_uses_holm_over_all_comparisons(winner):
@@ -519,8 +526,6 @@ def test_two_runs_are_identical(winner, report_dir, tmp_path):
 
 
 def test_provenance_names_the_precision_and_flags_a_mix(report_dir):
-    from spectrum.report.provenance import precision_text
-
     md = (report_dir / "report.md").read_text()
     assert "Precision: float32 (not recorded" in md  # these synthetic records predate the field
     assert precision_text(pd.DataFrame({"precision": ["bfloat16", "bfloat16"]})) == "bfloat16"

@@ -1,4 +1,4 @@
-"""Tests of the factor comparisons (spectrum.report.factors) on small synthetic sweeps."""
+"""Tests of the factor comparisons (spectrum.report.analysis.factors) on small synthetic sweeps."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 from test_report import add_complete, new_sweep, record
 
 from spectrum.report import build_factors, holm, trial_frame, usable_sweep, write_report
+from spectrum.report.analysis.factors import CSV_COLUMNS
 from spectrum.report.document import Document
-from spectrum.report.factors import CSV_COLUMNS
-from spectrum.report.factors_section import factor_blocks
 from spectrum.report.render_md import render_markdown
+from spectrum.report.sections.factors import factor_blocks
 
 SEED_EFFECT = [0.004, -0.003, 0.001, -0.002, 0.0]
 
@@ -80,7 +80,7 @@ def test_clear_activation_effect_agrees_with_figure_10():
     assert "Figure 10" in verdict.sentence
     assert "agrees with the paper" in verdict.sentence
     assert (
-        "intermediate ReLU vs no intermediate activation: conclusively worse at g = C"
+        "intermediate ReLU vs no intermediate activation: worse at g = C"
         in verdict.sentence
     )
     assert not report.interactions  # only g = C was trained
@@ -94,7 +94,7 @@ def test_activation_that_beats_none_contradicts_figure_10():
     assert relu.favours == "relu" and not elu.conclusive
     assert "contradicts the paper" in verdict.sentence
     assert (
-        "intermediate ReLU vs no intermediate activation: conclusively better at g = C"
+        "intermediate ReLU vs no intermediate activation: better at g = C"
         in verdict.sentence
     )
 
@@ -104,15 +104,19 @@ def test_partial_agreement_names_what_is_inconclusive():
     (verdict,) = report.factors
     assert verdict.status == "agrees in part"
     assert (
-        "agrees in part" in verdict.sentence and "1 comparison is inconclusive" in verdict.sentence
+        "agrees in part" in verdict.sentence
+        and "1 comparison is equivalent within ±0.50 pp" in verdict.sentence
     )
+    # ELU at 0.05 pp below none, 0.2 pp noise: equivalence within the default 0.5 pp margin.
+    assert verdict.comparisons[1].verdict == "equivalent"
 
 
 def test_noise_is_inconclusive():
     report = factors_of(activation_sweep(0.90, 0.90, 0.90, noise=0.01, rng_seed=11))
     (verdict,) = report.factors
-    assert verdict.status == "inconclusive"
+    assert verdict.status == "undecided"
     assert not any(t.conclusive for t in report.tests)
+    assert all(t.verdict == "undecided" for t in report.tests)
     assert "neither support nor contradict" in verdict.sentence
 
 
@@ -126,7 +130,7 @@ def test_residual_effect_agrees_with_figure_9():
     assert verdict.status == "agrees" and verdict.comparisons[0].favours is True
     assert (
         "Figure 9" in verdict.sentence
-        and "no residual vs residual: conclusively worse" in verdict.sentence
+        and "no residual vs residual: worse" in verdict.sentence
     )
     assert "not convergence speed" in verdict.sentence
 
@@ -151,17 +155,17 @@ def test_order_small_and_inconclusive_is_consistent_not_proven():
     assert not any(t.conclusive for t in verdict.comparisons)
     assert all(abs(t.ci_low) <= 0.01 and abs(t.ci_high) <= 0.01 for t in verdict.comparisons)
     assert verdict.status == "agrees"
-    assert "consistent with the paper" in verdict.sentence
-    assert "inconclusive is not proof of equality" in verdict.sentence
-    assert "every 95% CI lies within +-1.00 pp" in verdict.sentence
+    assert all(t.verdict == "equivalent" for t in verdict.comparisons)
+    assert "agrees with the paper" in verdict.sentence
+    assert "equivalent within ±0.50 pp in every comparison" in verdict.sentence
 
 
 def test_order_wide_cis_stay_inconclusive_and_a_clear_gap_contradicts():
     wide = factors_of(order_sweep(0.0, noise=0.03, rng_seed=2)).factors[0]
     assert not any(t.conclusive for t in wide.comparisons)
-    assert (
-        wide.status == "inconclusive" and "too wide to call op order unimportant" in wide.sentence
-    )
+    assert wide.status == "undecided" and all(t.verdict == "undecided" for t in wide.comparisons)
+    assert "not shown equivalent within ±0.50 pp" in wide.sentence
+    assert "undecided is not proof of equality" in wide.sentence and "MDE" in wide.sentence
     gap = factors_of(order_sweep(-0.03, noise=0.002)).factors[0]
     assert gap.status == "contradicts" and "op order matters here" in gap.sentence
     assert "favours depthwise-first at g = 4" in gap.sentence
@@ -192,7 +196,7 @@ def test_holm_runs_over_all_factor_tests():
     four = [t for t in report.tests if t.segments == "4"][0]
     assert four.p_value < 0.05 and four.ci_high < 0  # significant before correction ...
     assert four.p_holm >= 0.05 and not four.conclusive  # ... but not after Holm
-    assert report.factors[0].status == "inconclusive"
+    assert report.factors[0].status == "undecided"
     assert (
         "The 95% CI of no residual at g = 4 excludes zero, but the test does not reach "
         "Holm p < 0.05" in report.factors[0].sentence
@@ -266,7 +270,7 @@ def test_interaction_without_pairing_cannot_be_tested():
 def test_single_seed_single_level_and_missing_trials():
     one = factors_of(activation_sweep(0.90, 0.86, 0.87, seeds=[0]))
     assert all(t.method == "none" and not t.conclusive for t in one.tests)
-    assert one.factors[0].status == "inconclusive"
+    assert one.factors[0].status == "undecided"
     assert "too few seeds for a CI or a test" in one.factors[0].sentence
 
     flat = factors_of(sweep({("4", "none", True, DW): 0.9, ("C", "none", True, DW): 0.9}))

@@ -25,23 +25,14 @@ from optuna.trial import TrialState
 
 import cli
 from spectrum.cost.counts import count
-from spectrum.data.datasets import DataConfig
+from spectrum.data import DataConfig
 from spectrum.engine.train import TrainConfig
 from spectrum.errors import SpecError
 from spectrum.net.xception import FLOWS, build_net, check_config
-from spectrum.study.search import (
-    Constraints,
-    SearchPlan,
-    SearchSettings,
-    SearchSpace,
-    TrialSeededSampler,
-    flow_overrides,
-    merge_space_data,
-    net_for_params,
-    open_search_study,
-    run_search,
-    state_counts,
-)
+from spectrum.study.plan import Constraints, SearchPlan, SearchSettings
+from spectrum.study.samplers import TrialSeededSampler
+from spectrum.study.search import open_search_study, run_search, state_counts
+from spectrum.study.space import SearchSpace, flow_overrides, merge_space_data, net_for_params
 from spectrum.study.storage import open_storage
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -375,12 +366,12 @@ def test_infeasible_trial_is_not_trained_and_not_on_the_front(tmp_path, monkeypa
     study = open_search_study(plan, "cons", storage)
     study.enqueue_trial(big)
     study.enqueue_trial(small)
-    import spectrum.study.search as search_module
+    import spectrum.study.trial as trial_module  # the one trial path trains here
 
     trained = []
-    real_train = search_module.train
+    real_train = trial_module.train
     monkeypatch.setattr(
-        search_module,
+        trial_module,
         "train",
         lambda model, *a, **k: trained.append(1) or real_train(model, *a, **k),
     )
@@ -454,6 +445,50 @@ def test_pruned_trials_are_marked_with_the_epochs_they_ran(tmp_path, monkeypatch
         and "pruned after epoch 1" in pruned.user_attrs["error"]
     )
     assert state_counts(study)["finished"] == 2  # pruned trials count towards --trials
+
+
+def test_a_search_trial_and_a_sweep_trial_of_one_config_store_the_same_record(tmp_path):
+    """Both run the one trial path: same coordinates, counts, curve and accuracies."""
+    from spectrum.cost.latency import LatencySettings
+    from spectrum.study.sweep import SweepPlan, run_sweep
+
+    one_point = {
+        "widths": "1.0",
+        "repeats": "2",
+        "segments": "C",
+        "orders": "depthwise-first",
+        "activations": "none",
+        "residual": "on",
+    }
+    search = run_search(
+        tiny_plan(space=SearchSpace.from_dict(one_point), trials=1),
+        "one",
+        sqlite(tmp_path),
+        torch.device("cpu"),
+    ).get_trials()[0]
+    sweep = run_sweep(
+        SweepPlan(
+            segments=("C",),
+            middle_repeats=2,
+            train=TINY_TRAIN,
+            data=SYNTHETIC,
+            latency=LatencySettings(enabled=False),
+        ),
+        "one",
+        optuna.storages.InMemoryStorage(),
+        torch.device("cpu"),
+    ).get_trials()[0]
+    bookkeeping = {"kind", "grid_key", "worker", "alive_at", "wall_time_s", "error", "curve"}
+
+    def record(trial):
+        return {k: v for k, v in trial.user_attrs.items() if k not in bookkeeping}
+
+    def curve(trial):
+        return [(p["epoch"], p["train_loss"], p["val_acc"]) for p in trial.user_attrs["curve"]]
+
+    assert record(search) == record(sweep)
+    assert record(sweep)["status"] == "complete" and curve(search) == curve(sweep)
+    assert search.user_attrs["error"] is None and "error" not in sweep.user_attrs
 
 
 @pytest.mark.slow
@@ -602,12 +637,12 @@ activations = ["none"]
 
 
 def test_interrupted_search_exits_130_and_keeps_the_study(tmp_path, capsys, monkeypatch):
-    import spectrum.study.search as search_module
+    import spectrum.study.run as run_module
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(search_module, "run_search", interrupted)
+    monkeypatch.setattr(run_module, "run_search", interrupted)
     assert cli.main(["search", *CLI_TINY, "--out", str(tmp_path)]) == 130
     assert "re-run the same command to resume" in capsys.readouterr().err
 

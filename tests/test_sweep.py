@@ -12,8 +12,8 @@ import pytest
 import torch
 
 import spectrum.study.trial
-from spectrum.cost.counts import LatencySettings
-from spectrum.data.datasets import DataConfig
+from spectrum.cost.latency import LatencySettings
+from spectrum.data import DataConfig
 from spectrum.engine.train import TrainConfig, TrainResult
 from spectrum.errors import SpecError
 from spectrum.study.sweep import SweepPlan, finished_keys, run_sweep

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from spectrum.data.datasets import DataConfig, load_dataset
+from spectrum.data import DataConfig, load_dataset
 from spectrum.device import autocast, resolve_precision
 from spectrum.engine.train import (
     DeviceData,

@@ -1,18 +1,80 @@
-"""The complexity table across the spectrum: one row per g (what ``spectrum count`` prints)."""
+"""The complexity table across the spectrum: what ``spectrum count`` prints, one row per g
+(:func:`measure` counts and times one net, :func:`count_table` makes the rows).
+
+Columns: ``params`` (trainable), ``flops`` (fvcore multiply-adds for one image: 1 multiply-add =
+1 FLOP; convolutions, linear layers, batch norm, adaptive pooling), ``activations`` (elements of
+every convolution's output for one image, RegNet's measure), then the measured latencies.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import pandas as pd
 import torch
 
 from ..net.segments import PER_CHANNEL, Segments, segments_label
-from ..net.xception import NetConfig
-from .counts import FLOW_MODULES, LatencySettings, count, measure
+from ..net.xception import NetConfig, build_net
+from ..options import MATCH_CHOICES  # noqa: F401  (the vocabulary lives in spectrum.options)
+from .counts import (
+    FLOW_MODULES,
+    count,
+    count_activations,
+    count_flops,
+    count_params,
+    flops_by_flow,
+    params_by_flow,
+)
+from .latency import LatencySettings, measure_latency
 from .matching import match_width, matched_config
 
-MATCH_CHOICES = ("none", "params", "flops")
+
+@dataclass
+class Complexity:
+    """Everything ``spectrum count`` reports about one network."""
+
+    config: NetConfig
+    params: int
+    flops: int
+    activations: int | None = None
+    latency_ms: float | None = None
+    train_step_ms: float | None = None
+    latency_batch: int | None = None
+    latency_precision: str | None = None
+    device: str = "cpu"
+    params_by_flow: dict[str, int] = field(default_factory=dict)
+    flops_by_flow: dict[str, int] = field(default_factory=dict)
+    summary: dict = field(default_factory=dict)
+
+
+def measure(
+    config: NetConfig,
+    device: torch.device | None = None,
+    latency: LatencySettings | None = LatencySettings(),
+    by_flow: bool = False,
+) -> Complexity:
+    """Count and (if ``latency`` is given) time one network."""
+    device = device or torch.device("cpu")
+    model = build_net(config, "cpu")
+    result = Complexity(
+        config=config,
+        params=count_params(model),
+        flops=count_flops(model, config),
+        activations=count_activations(model, config),
+        device=str(device),
+        summary=model.summary(),
+    )
+    if by_flow:
+        result.params_by_flow = params_by_flow(model)
+        result.flops_by_flow = flops_by_flow(model, config)
+    if latency is not None:
+        timing = measure_latency(model, config, device, latency)
+        result.latency_ms = timing["latency_ms"]
+        result.train_step_ms = timing["train_step_ms"]
+        result.latency_batch = timing["latency_batch"]
+        result.latency_precision = timing["latency_precision"]
+    return result
 
 
 def spectrum_configs(
@@ -51,6 +113,7 @@ def count_table(
             "width_multiplier": config.width_multiplier,
             "params": result.params,
             "flops": result.flops,
+            "activations": result.activations,
             "latency_ms": result.latency_ms,
             "train_step_ms": result.train_step_ms,
             "latency_batch": result.latency_batch,

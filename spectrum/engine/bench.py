@@ -10,12 +10,9 @@ the same process, on the same device and thread count:
   engine run forced to float32 shows how much of the speedup is precision and how much the rest;
   ``compile`` adds an engine run with ``torch.compile``. Each extra run is measured separately
   against its own interleaved reference.
-* **reference**: the way a typical tutorial trains: ``DataLoader(TensorDataset(images, labels),
-  batch_size, shuffle=True)`` over float32 images normalized once up front, the model in the
-  default NCHW memory format, float32, no compile, ``optimizer.zero_grad()``, the same loss
-  (cross entropy with the engine's label smoothing) and the same optimizer (SGD, Nesterov
-  momentum, the engine's lr, momentum and weight decay). It is given the benefit of the doubt:
-  no per-step ``loss.item()`` and no per-sample transforms.
+* **reference**: the way a typical tutorial trains (a ``DataLoader`` over float32 images, NCHW,
+  float32, the engine's loss and optimizer): :mod:`spectrum.engine.reference`, which also holds
+  the matmul peak. The CSV columns and the markdown report are :mod:`spectrum.engine.bench_report`.
 
 Timing, the same for both sides: the two are interleaved in blocks so that other load on a
 shared machine falls on both alike. The engine runs; after its ``warmup`` untimed steps the
@@ -39,67 +36,33 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import os
-import platform
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pandas as pd
 import torch
 from torch import nn
 
 from ..cost.counts import count_flops, count_params
-from ..data.datasets import DataConfig, Splits, load_dataset
-from ..device import check_precision, resolve_precision, synchronize, usable_cores
+from ..data import DataConfig, Splits, load_dataset
+from ..device import (
+    check_precision,
+    cpu_name,
+    device_label,
+    device_name,
+    resolve_precision,
+    synchronize,
+    threading_env,
+    torch_threads,
+)
 from ..errors import DataError, SpecError
 from ..net.segments import Segments, parse_segments_list, segments_label
-from ..net.xception import NetConfig, build_net, check_config
+from ..net.xception import NetConfig, build_net, check_config, choose_preset
+from .bench_report import run_columns, run_title
+from .reference import matmul_peak_gflops, reference_loader, reference_steps
 from .train import DeviceData, TrainConfig, train
-
-COLUMNS = (
-    "g",
-    "params",
-    "forward_macs",
-    "train_flops_per_image",
-    "precision",
-    "spectrum_images_per_s",
-    "reference_images_per_s",
-    "speedup",
-    "spectrum_mfu",
-    "reference_mfu",
-    "spectrum_images_per_s_min",
-    "spectrum_images_per_s_max",
-    "reference_images_per_s_min",
-    "reference_images_per_s_max",
-    "matmul_peak_gflops",
-    "engine_peak_gflops",
-    "device",
-    "threads",
-    "torch",
-    "batch_size",
-    "warmup_steps",
-    "block_steps",
-    "blocks",
-    "dataset",
-    "date",
-    "command",
-)
-
-
-def run_columns(name: str) -> tuple[str, ...]:
-    """The columns of an extra engine run (``float32``, ``compiled``)."""
-    return (
-        f"{name}_images_per_s",
-        f"{name}_reference_images_per_s",
-        f"{name}_speedup",
-        f"{name}_mfu",
-    )
-
-
-FLOAT32_COLUMNS = run_columns("float32")
-COMPILED_COLUMNS = run_columns("compiled")
 
 
 @dataclass(frozen=True)
@@ -169,10 +132,6 @@ def parse_bench_segments(text: str) -> tuple[Segments, ...]:
     return tuple(parse_segments_list(text))
 
 
-# ---------------------------------------------------------------------------------------------
-# Data
-
-
 def load_bench_data(data: DataConfig, images_needed: int) -> tuple[Splits, str]:
     """The dataset asked for, or synthetic data if it is not on the machine (with a note).
 
@@ -202,46 +161,6 @@ def enough_training_images(splits: Splits, needed: int) -> Splits:
         train_x=splits.train_x.repeat(repeats, 1, 1, 1),
         train_y=splits.train_y.repeat(repeats),
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# Timing
-
-
-def reference_loader(splits: Splits, settings: BenchSettings) -> torch.utils.data.DataLoader:
-    """A tutorial's input pipeline: float32 images normalized once, DataLoader with shuffling."""
-    n = settings.images_per_run
-    mean = torch.tensor(splits.mean).view(1, -1, 1, 1)
-    std = torch.tensor(splits.std).view(1, -1, 1, 1)
-    images = (splits.train_x[:n].float() / 255.0 - mean) / std
-    dataset = torch.utils.data.TensorDataset(images, splits.train_y[:n])
-    return torch.utils.data.DataLoader(
-        dataset, batch_size=settings.batch_size, shuffle=True, drop_last=True
-    )
-
-
-def reference_steps(
-    model: nn.Module, loader: torch.utils.data.DataLoader, recipe: TrainConfig, device: torch.device
-) -> Iterator[None]:
-    """A plain PyTorch training loop, one step per ``next()``, epoch after epoch."""
-    model = model.to(device)  # default (contiguous NCHW) memory format, float32
-    model.train()
-    optimizer = torch.optim.SGD(
-        model.parameters(),
-        lr=recipe.lr,
-        momentum=recipe.momentum,
-        nesterov=True,
-        weight_decay=recipe.weight_decay,
-    )
-    criterion = nn.CrossEntropyLoss(label_smoothing=recipe.label_smoothing)
-    while True:
-        for images, labels in loader:
-            images, labels = images.to(device), labels.to(device)
-            optimizer.zero_grad()
-            loss = criterion(model(images), labels)
-            loss.backward()
-            optimizer.step()
-            yield
 
 
 @dataclass
@@ -303,53 +222,16 @@ def run_interleaved(
     return measured
 
 
-def matmul_peak_gflops(
-    device: torch.device, size: int = 2048, repeats: int = 5, precision: str = "float32"
-) -> float:
-    """Best dense matmul throughput (GFLOP/s, 2 n^3 FLOPs per n x n product) in ``precision``."""
-    dtype = getattr(torch, precision)
-    generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator).to(device, dtype)
-    b = torch.randn(size, size, generator=generator).to(device, dtype)
-    out = torch.empty(size, size, device=device, dtype=dtype)
-    torch.matmul(a, b, out=out)  # warm-up
-    synchronize(device)
-    best = float("inf")
-    for _ in range(repeats):
-        began = time.perf_counter()
-        torch.matmul(a, b, out=out)
-        synchronize(device)
-        best = min(best, time.perf_counter() - began)
-    return 2 * size**3 / best / 1e9
-
-
-# ---------------------------------------------------------------------------------------------
-# The benchmark
-
-
 def net_for(segments: Segments, splits: Splits, preset: str) -> NetConfig:
-    chosen = preset if preset != "auto" else ("proxy-28" if splits.image_size <= 28 else "proxy-32")
     net = NetConfig.uniform(
         segments,
-        preset=chosen,
+        preset=choose_preset(preset, splits.image_size),
         in_channels=splits.in_channels,
         num_classes=splits.num_classes,
         image_size=splits.image_size,
     )
     check_config(net)
     return net
-
-
-def threads_label(device: torch.device) -> int:
-    return torch.get_num_threads()  # host threads (intra-op) on every device
-
-
-def device_label(device: torch.device) -> str:
-    """``cuda0``, ``cpu``, or ``cpu-1t`` when fewer threads than usable cores were configured."""
-    if device.type == "cuda":
-        return f"cuda{device.index or 0}"
-    threads = torch.get_num_threads()
-    return device.type if threads == usable_cores() else f"{device.type}-{threads}t"
 
 
 ProgressCallback = Callable[[str], None]
@@ -428,8 +310,8 @@ def bench_train(
         "precision": main.precision,
         "matmul_peak_gflops": peak["float32"],
         "engine_peak_gflops": peak[main.precision],
-        "device": describe_device(device),
-        "threads": threads_label(device),
+        "device": device_name(device),
+        "threads": torch_threads(),
         "torch": torch.__version__,
         "batch_size": settings.batch_size,
         "warmup_steps": settings.warmup,
@@ -495,191 +377,3 @@ def bench_train(
         "device_label": device_label(device),
     }
     return pd.DataFrame(table), meta
-
-
-def run_title(run: EngineRun) -> str:
-    if run.compile:
-        return "compiled engine"
-    return "engine" if run.name == "spectrum" else f"{run.name} engine"
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-THREADING_ENV = ("SPECTRUM_THREADS", "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")
-
-
-def threading_env() -> dict[str, str]:
-    """The environment variables that change how the CPU threads behave, as set for this run."""
-    return {name: os.environ[name] for name in THREADING_ENV if name in os.environ}
-
-
-def describe_device(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"{device} ({torch.cuda.get_device_name(device)})"
-    return "cpu"
-
-
-# ---------------------------------------------------------------------------------------------
-# Output
-
-
-def markdown(table: pd.DataFrame, meta: dict) -> str:
-    """A short markdown report: the table, then how it was measured."""
-    first = table.iloc[0]
-    extra = meta["runs"][1:]
-    header = [
-        "g",
-        "params",
-        "fwd MMACs",
-        "spectrum img/s (min-max)",
-        "reference img/s (min-max)",
-        "speedup",
-    ]
-    for run in extra:
-        header += [f"{run_title(run)} img/s", f"{run_title(run)} speedup"]
-    header += ["spectrum MFU", "reference MFU"]
-    lines = [
-        f"# Training throughput: spectrum engine vs plain PyTorch loop ({first['device']})",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
-    for _, row in table.iterrows():
-        cells = [
-            str(row["g"]),
-            f"{row['params']:,}",
-            f"{row['forward_macs'] / 1e6:.2f}",
-            f"{row['spectrum_images_per_s']:.0f} ({row['spectrum_images_per_s_min']:.0f}-"
-            f"{row['spectrum_images_per_s_max']:.0f})",
-            f"{row['reference_images_per_s']:.0f} ({row['reference_images_per_s_min']:.0f}-"
-            f"{row['reference_images_per_s_max']:.0f})",
-            f"{row['speedup']:.2f}x",
-        ]
-        for run in extra:
-            cells += [
-                f"{row[f'{run.name}_images_per_s']:.0f}",
-                f"{row[f'{run.name}_speedup']:.2f}x",
-            ]
-        cells += [f"{row['spectrum_mfu']:.1%}", f"{row['reference_mfu']:.1%}"]
-        lines.append("| " + " | ".join(cells) + " |")
-
-    def listed(values: list[float]) -> str:
-        return ", ".join(f"{value:.1f}" for value in values)
-
-    load_start = ", ".join(f"{v:.2f}" for v in meta["load_start"])
-    load_end = ", ".join(f"{v:.2f}" for v in meta["load_end"])
-    precision = first["precision"]
-    peak_text = (
-        f"{first['matmul_peak_gflops']:.1f} GFLOP/s float32 (best of the measurements "
-        f"before each g and after the last: {listed(meta['matmul_peaks_gflops'])})"
-    )
-    if precision != "float32":
-        peak_text += (
-            f", {first['engine_peak_gflops']:.1f} GFLOP/s {precision} (best of "
-            f"{listed(meta['engine_peaks_gflops'])})"
-        )
-    lines += [
-        "",
-        f"- Device: {first['device']} ({meta['cpu']}), {first['threads']} torch threads, "
-        f"{meta['cores']} logical CPUs; torch {first['torch']}; date {first['date']}; "
-        f"threading environment: "
-        f"{', '.join(f'{k}={v}' for k, v in meta['env'].items()) or 'none set'}.",
-        f"- Engine precision: {precision} (asked: {meta['precision_asked']}). "
-        + precision_note(precision, meta["precision_asked"], first["device"]),
-        f"- Matmul peak (torch.matmul): {peak_text}.",
-        f"- Data: {first['dataset']} ({meta['source']}); batch size {first['batch_size']}.",
-        f"- Timing: {first['warmup_steps']} untimed warm-up steps per side, then "
-        f"{first['blocks']} blocks of {first['block_steps']} steps per side, interleaved "
-        "(engine block, reference block, engine block, ...) so that other load on the machine "
-        "falls on both alike; a block's images/s is its total time (device synchronized at "
-        "block boundaries only); images/s is the median over blocks, speedup the median of "
-        "the paired per-block ratios.",
-        "- MFU = images/s x training FLOPs per image / matmul peak of the precision the side "
-        "computes in (reference: float32); training FLOPs per image = 3 x forward "
-        "multiply-adds (fvcore, 1 multiply-add = 1 flop) x 2 FLOPs per multiply-add.",
-        "- spectrum = spectrum.engine.train.train (uint8 data on the device, device-side normalization, "
-        "channels_last, fused SGD Nesterov); reference = DataLoader(TensorDataset(float32 "
-        "normalized images), shuffle=True), NCHW, float32, torch's default SGD Nesterov, same "
-        "model, hyper-parameters, loss and batch size.",
-        f"- Machine load (os.getloadavg, 1/5/15 min): {load_start} at the start, "
-        f"{load_end} at the end.",
-        f"- Command: `{first['command']}`",
-    ]
-    busiest = max([*meta["load_start"], *meta["load_end"]])
-    if busiest > (meta["cores"] or 1):
-        lines.append(
-            f"- The machine was oversubscribed (load average up to {busiest:.1f} on "
-            f"{meta['cores']} logical CPUs): absolute images/s, the matmul peak and MFU "
-            "are those of a shared machine and vary from block to block (see min-max); "
-            "the paired speedup is the robust number."
-        )
-    for run in extra:
-        lines.append(
-            f"- {run_title(run)} = the engine "
-            + (
-                "with torch.compile (compilation falls in the warm-up)"
-                if run.compile
-                else f"forced to {run.precision}"
-            )
-            + ", in a separate run with its own interleaved reference; its speedup is "
-            "against that reference."
-        )
-    if meta.get("note"):
-        lines.append(f"- Note: {meta['note']}")
-    return "\n".join(lines) + "\n"
-
-
-def precision_note(precision: str, asked: str, device: str) -> str:
-    if precision == "float32":
-        return (
-            "float32 throughout, like the reference."
-            if asked != "auto"
-            else (
-                "This device has no native bf16, so the engine trains in float32 like the reference."
-            )
-        )
-    why = (
-        "the default here: this CPU has native bf16 instructions (AVX512-BF16 or AMX)"
-        if device == "cpu"
-        else "the default on this GPU"
-    )
-    return (
-        "Mixed precision: bf16 autocast (convolutions and matmuls in bf16; float32 weights, "
-        "optimizer state, loss and BatchNorm statistics), "
-        + (why if asked == "auto" else "as asked")
-        + "."
-    )
-
-
-def write_bench(table: pd.DataFrame, meta: dict, out_dir: Path) -> tuple[Path, Path]:
-    """Write ``train-<device>.csv`` and ``.md`` into ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stem = out_dir / f"train-{meta['device_label']}"
-    csv_path, md_path = stem.with_suffix(".csv"), stem.with_suffix(".md")
-    table.to_csv(csv_path, index=False)
-    md_path.write_text(markdown(table, meta))
-    return csv_path, md_path
-
-
-__all__ = [
-    "BenchSettings",
-    "COLUMNS",
-    "COMPILED_COLUMNS",
-    "EngineRun",
-    "FLOAT32_COLUMNS",
-    "bench_train",
-    "engine_runs",
-    "markdown",
-    "matmul_peak_gflops",
-    "parse_bench_segments",
-    "write_bench",
-]

@@ -20,30 +20,18 @@ depends only on shapes, so CPU runs stay repeatable.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
 from ..errors import SpecError
+from ..options import ACTIVATIONS, ORDERS, Activation, Order, parse_choice  # noqa: F401
 from .segments import PER_CHANNEL, Segments, check_segments
 
-Order = Literal["depthwise-first", "pointwise-first"]
-Activation = Literal["none", "relu", "elu"]
-ORDERS: tuple[str, ...] = ("depthwise-first", "pointwise-first")
-ACTIVATIONS: tuple[str, ...] = ("none", "relu", "elu")
 # Where bf16 loses on the CPU (see the module docstring): at most this many channels per segment,
 # on feature maps of at most this many pixels.
 THIN_SEGMENT_CHANNELS = 4
 SMALL_MAP_PIXELS = 7 * 7
-
-
-def parse_choice(value: str, choices: tuple[str, ...], what: str) -> str:
-    """Validate a string option; the error names the option and lists the valid choices."""
-    text = str(value).strip().lower()
-    if text not in choices:
-        raise SpecError(f"{what} {value!r} is not one of: {', '.join(choices)}")
-    return text
 
 
 def make_activation(activation: str) -> nn.Module:

@@ -36,6 +36,13 @@ def parse_segments(token: str | int) -> Segments:
     return value
 
 
+def is_segments(value: object) -> bool:
+    """True for an already parsed segment count: an integer >= 1 (not a bool) or ``C``."""
+    if isinstance(value, bool):
+        return False
+    return value == PER_CHANNEL or (isinstance(value, int) and value >= 1)
+
+
 def parse_segments_list(text: str) -> list[Segments]:
     """Parse a comma-separated list such as ``1,4,32,C``; rejects empties and duplicates."""
     items = str(text).split(",")

@@ -8,7 +8,8 @@ BatchNorm follows every convolution; ReLUs sit where the Keras reference impleme
 Every separable convolution is a :class:`~spectrum.net.blocks.SpectrumConv`, so the whole net can be
 moved along the spectrum (segments g), per flow if wanted, together with op order and the
 intermediate activation. Widths are named by key (``stem1`` ... ``tail2``) so that a width
-multiplier and the rounding of channels to a multiple of g can be applied before building.
+multiplier and the rounding of channels to a multiple of g can be applied before building. The
+families' fixed shapes (input, stem, widths) are :mod:`spectrum.net.presets`.
 """
 
 from __future__ import annotations
@@ -21,94 +22,19 @@ from torch import Tensor, nn
 
 from ..errors import SpecError
 from .blocks import ACTIVATIONS, ORDERS, BlockSpec, SpectrumConv, parse_choice
-from .segments import PER_CHANNEL, Segments, check_segments, parse_segments
+
+# PRESETS and PROXY_WIDTHS are re-exported: study/search.py and tests/test_report.py import them here.
+from .presets import PRESETS, PROXY_WIDTHS, Preset, get_preset  # noqa: F401
+from .segments import PER_CHANNEL, Segments, check_segments, is_segments, parse_segments
 
 FLOWS: tuple[str, ...] = ("entry", "middle", "exit")
 
 
-@dataclass(frozen=True)
-class Preset:
-    """The fixed shape of a network family: input, stem and the widths of every stage."""
-
-    name: str
-    image_size: int
-    in_channels: int
-    num_classes: int
-    stem_stride: int
-    stem_padding: int
-    widths: dict[str, int]
-    middle_repeats: int
-    dropout: float
-
-
-XCEPTION_WIDTHS = {
-    "stem1": 32,
-    "stem2": 64,
-    "entry1": 128,
-    "entry2": 256,
-    "entry3": 728,
-    "exit1": 728,
-    "exit2": 1024,
-    "tail1": 1536,
-    "tail2": 2048,
-}
-# Proxy widths are multiples of 32 (``stem1`` feeds no spatial conv of the spectrum) so that
-# g in {1, 2, 4, 8, 16, 32, C} all build at multiplier 1. With the stride-2 stem the middle flow
-# runs at 2x2 for 28x28 inputs, as Xception's runs at 19x19 for 299x299: sized so that a whole
-# sweep trains on two CPU cores in minutes.
-PROXY_WIDTHS = {
-    "stem1": 16,
-    "stem2": 32,
-    "entry1": 32,
-    "entry2": 64,
-    "entry3": 128,
-    "exit1": 128,
-    "exit2": 192,
-    "tail1": 256,
-    "tail2": 256,
-}
-
-PRESETS: dict[str, Preset] = {
-    "xception": Preset(
-        "xception",
-        299,
-        3,
-        1000,
-        stem_stride=2,
-        stem_padding=0,
-        widths=XCEPTION_WIDTHS,
-        middle_repeats=8,
-        dropout=0.5,
-    ),
-    "proxy-28": Preset(
-        "proxy-28",
-        28,
-        1,
-        10,
-        stem_stride=2,
-        stem_padding=1,
-        widths=PROXY_WIDTHS,
-        middle_repeats=2,
-        dropout=0.0,
-    ),
-    "proxy-32": Preset(
-        "proxy-32",
-        32,
-        3,
-        10,
-        stem_stride=2,
-        stem_padding=1,
-        widths=PROXY_WIDTHS,
-        middle_repeats=2,
-        dropout=0.0,
-    ),
-}
-
-
-def get_preset(name: str) -> Preset:
-    if name not in PRESETS:
-        raise SpecError(f"preset {name!r} is not one of: {', '.join(PRESETS)}")
-    return PRESETS[name]
+def choose_preset(preset: str, image_size: int) -> str:
+    """The preset rule: ``auto`` is ``proxy-28`` for images of at most 28 px, else ``proxy-32``."""
+    if preset != "auto":
+        return preset
+    return "proxy-28" if image_size <= 28 else "proxy-32"
 
 
 @dataclass(frozen=True)
@@ -120,7 +46,8 @@ class FlowSettings:
     activation: str = "none"
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "segments", parse_segments(self.segments))
+        if not is_segments(self.segments):  # parsed at the edge; library callers may pass text
+            object.__setattr__(self, "segments", parse_segments(self.segments))
         object.__setattr__(self, "order", parse_choice(self.order, ORDERS, "order"))
         object.__setattr__(
             self, "activation", parse_choice(self.activation, ACTIVATIONS, "activation")
@@ -318,7 +245,9 @@ class Xception(nn.Module):
         super().__init__()
         self.config = config
         shape = config.shape
-        self.widths = widths = check_config(config)
+        # Each SpectrumConv checks its own g as it is built (check_config does the same checks,
+        # in the same order, for callers that want the error before building anything).
+        self.widths = widths = resolve_widths(config)
         layers = {layer.name: layer for layer in separable_layers(shape.middle_repeats)}
 
         def unit(name: str, leading_relu: bool = True) -> SeparableUnit:

@@ -3,38 +3,53 @@
 Public API: :func:`write_report` (study -> report folder, returns report.md's path), and for
 callers that want the numbers without files: :func:`trial_frame`, :func:`usable_sweep`,
 :func:`summarize` (summary.csv's table), :func:`build_verdict` (the plain-data verdict),
-:func:`build_factors` (the plain-data factor comparisons, factors.csv) and :func:`holm`. The
-library never prints.
+:func:`build_factors` (the plain-data factor comparisons, factors.csv), :func:`holm` and
+:func:`t_interval`. The library never prints.
 
 Modules, in the order data flows through them:
 
-- ``frames``: study -> per-trial frame, statuses, usable trials, study-level facts.
-- ``labels``: vocabulary, canonical orderings, the log2 g axis with ``C``.
-- ``design``: which factors a sweep varied and the series its plots draw.
-- ``stats``: percentile bootstrap, paired t / Welch comparisons, Holm correction.
-- ``summary``: summary.csv, one row per configuration.
-- ``verdict``: the answer to Xception's future-directions question (plain data).
-- ``factors``: the other factors (activation, residual, op order) against the paper's claims,
-  and the activation x depth interaction (plain data).
-- ``edf``: error EDFs and complexity-normalisation weights.
-- ``pareto``: non-dominated points.
-- ``search``: objectives, front, best trials, importances, history of a search study.
-- ``figures``: matplotlib style, deterministic PNG/SVG saving, shared axes helpers.
-- ``plot_accuracy``, ``plot_pareto``, ``plot_curves``, ``plot_edf``, ``plot_speed``,
-  ``plot_search``: one figure family each.
+- ``labels``, ``fmt``: the vocabulary (names, canonical orderings, the log2 g axis with ``C``)
+  and number/sentence formatting; shared by every stage below.
+- ``analysis/``: plain data, no files or markup.
+
+  - ``frames``: study -> per-trial frame, statuses, usable trials, study-level facts.
+  - ``design``: which factors a sweep varied and the series its plots draw (``design_of``).
+  - ``inference``: the rules a verdict rests on: Student-t / Welch intervals, paired t, TOST,
+    Holm, the three-way decision over planned looks, MDE and seeds to decide, per-seed slopes,
+    and the study's ``Plan`` (margin, looks).
+  - ``stats``: comparisons of seed-keyed samples (``Difference``) and ``Test``, the result
+    type every verdict comparison, factor test and trend shares, decided by ``settle``.
+  - ``trends``: slopes over log2 g as one contrast (accuracy, activation effect x g).
+  - ``pairing``: trials -> seed-keyed samples, per-seed differences.
+  - ``summary``: summary.csv, one row per configuration.
+  - ``verdict``: the answer to Xception's future-directions question; ``latency``: its
+    latency-versus-FLOPs notes.
+  - ``factors``: the other factors (activation, residual, op order) put to the test
+    (factors.csv), from ``factor_tests`` (one level against the reference, per context),
+    ``claims`` (the paper's claims and each factor's status) and ``interaction`` (the
+    activation x depth contrasts).
+  - ``edf``: error EDFs and complexity-normalisation weights.
+  - ``pareto``: non-dominated points.
+  - ``search_study``: objectives, front, best trials, importances, history of a search study.
+
+- ``figures/``: ``style`` (matplotlib style, deterministic PNG/SVG saving, shared axes), then
+  one figure family each: ``accuracy``, ``pareto``, ``curves``, ``edf``, ``speed``, ``search``.
+- ``sections/``: ``provenance``, ``verdict``, ``factors``: report sections as document blocks.
 - ``document``, ``render_md``, ``render_html``: the report as blocks and its two renderings.
-- ``provenance``, ``verdict_section``, ``factors_section``: report sections shared by or
-  specific to the verdict and the factor comparisons.
 - ``sweep_report``, ``search_report``: lay out the two kinds of report.
 - ``writer``: ``write_report``, the only module that decides which files are written.
-- ``fmt``: number formatting.
 """
 
-from .factors import FactorReport, FactorTest, FactorVerdict, Interaction, build_factors
-from .frames import trial_frame, usable_search, usable_sweep
-from .stats import bootstrap_ci, holm
-from .summary import SUMMARY_COLUMNS, summarize
-from .verdict import Comparison, GroupVerdict, LatencyNote, Verdict, build_verdict
+from .analysis.claims import FactorVerdict
+from .analysis.factor_tests import FactorTest
+from .analysis.factors import FactorReport, build_factors
+from .analysis.frames import trial_frame, usable_search, usable_sweep
+from .analysis.interaction import Interaction
+from .analysis.latency import LatencyNote
+from .analysis.inference import t_interval
+from .analysis.stats import Difference, Test, holm
+from .analysis.summary import SUMMARY_COLUMNS, summarize
+from .analysis.verdict import Comparison, GroupVerdict, Verdict, build_verdict
 from .writer import write_report
 
 __all__ = [
@@ -50,7 +65,9 @@ __all__ = [
     "Comparison",
     "LatencyNote",
     "holm",
-    "bootstrap_ci",
+    "t_interval",
+    "Difference",
+    "Test",
     "build_factors",
     "FactorReport",
     "FactorTest",

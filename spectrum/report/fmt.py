@@ -1,7 +1,8 @@
-"""Number formatting for tables and sentences (one place, so md, html and plots agree).
+"""Number and sentence formatting for tables and text (one place, so md, html and plots agree).
 
 Accuracies are fractions in [0, 1] shown as percentages; differences of accuracies are shown in
-percentage points (pp). Missing values print as an en dash.
+percentage points (pp). Missing values print as an en dash. Also the two sentence helpers the
+analysis's prose shares: :func:`capitalized` and :func:`listing`.
 """
 
 from __future__ import annotations
@@ -97,3 +98,15 @@ def text(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
+
+
+def capitalized(text: str) -> str:
+    """The text with its first character upper-cased (the rest untouched)."""
+    return text[:1].upper() + text[1:]
+
+
+def listing(items: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]

@@ -11,12 +11,20 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import fmt, plot_search
+from . import fmt
+from .analysis.frames import excluded_trials
+from .analysis.search_study import (
+    Importances,
+    best_trials,
+    best_trials_rows,
+    front_mask,
+    importances,
+    objectives,
+)
 from .document import Document, Heading, Paragraph, Table, figure_blocks
-from .figures import Plot
-from .frames import excluded_trials
-from .provenance import excluded_blocks, provenance_blocks
-from .search import Importances, best_trials, best_trials_rows, front_mask, importances, objectives
+from .figures import search
+from .figures.style import Plot
+from .sections.provenance import excluded_blocks, provenance_blocks
 
 
 @dataclass
@@ -31,8 +39,8 @@ def build(
     study, frame: pd.DataFrame, usable: pd.DataFrame, out_dir: Path, *, storage_label: str | None
 ) -> SearchReport:
     objs = objectives(study)
-    front = plot_search.draw_front(usable, objs, out_dir)
-    hist = plot_search.draw_history(usable, objs, out_dir)
+    front = search.draw_front(usable, objs, out_dir)
+    hist = search.draw_history(usable, objs, out_dir)
     best, replaced = best_trials(study, frame, usable, objs)
     imp = importances(study, usable, objs)
 

@@ -14,18 +14,20 @@ from pathlib import Path
 import pandas as pd
 
 from ..records import curves_frame
-from . import fmt, plot_accuracy, plot_curves, plot_edf, plot_pareto, plot_speed
-from .design import Design, describe
+from . import fmt
+from .analysis.design import Design, design_of
+from .analysis.factors import FactorReport, build_factors
+from .analysis.frames import excluded_trials, grid_match
+from .analysis.inference import plan_of
+from .analysis.summary import summarize
+from .analysis.verdict import Verdict, build_verdict, with_verdicts
 from .document import Document, Heading, Paragraph, Table, figure_blocks
-from .factors import FactorReport, build_factors
-from .factors_section import factor_blocks
-from .figures import Plot
-from .frames import excluded_trials, grid_match
+from .figures import accuracy, curves, edf, pareto, speed
+from .figures.style import Plot
 from .labels import FACTOR_NAMES
-from .provenance import excluded_blocks, provenance_blocks
-from .summary import summarize
-from .verdict import Verdict, build_verdict
-from .verdict_section import verdict_blocks
+from .sections.factors import factor_blocks
+from .sections.provenance import excluded_blocks, provenance_blocks
+from .sections.verdict import verdict_blocks
 
 
 @dataclass
@@ -80,21 +82,21 @@ def summary_table(summary: pd.DataFrame, design: Design) -> Table:
         tuple(columns),
         tuple(rows),
         "One row per configuration over its complete trials: mean test accuracy with "
-        "standard deviation and 95% percentile-bootstrap CI over seeds, and mean "
+        "standard deviation and 95% Student-t CI over seeds, and mean "
         "width multiplier, parameters, FLOPs, inference latency and training "
         "throughput.",
     )
 
 
 def _curves(study, usable: pd.DataFrame) -> pd.DataFrame:
-    curves = curves_frame(study)
-    if curves.empty:
-        return curves
+    frame = curves_frame(study)
+    if frame.empty:
+        return frame
     coords = usable[["trial", "segments", "order", "activation", "residual", "match"]]
-    curves = curves[["trial", "epoch", "train_loss", "val_acc"]].merge(coords, on="trial")
+    frame = frame[["trial", "epoch", "train_loss", "val_acc"]].merge(coords, on="trial")
     for column in ("epoch", "train_loss", "val_acc"):
-        curves[column] = pd.to_numeric(curves[column], errors="coerce").astype(float)
-    return curves.dropna(subset=["epoch"])
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    return frame.dropna(subset=["epoch"])
 
 
 def build(
@@ -105,18 +107,21 @@ def build(
     *,
     storage_label: str | None,
     edf_complexity: str | None,
+    margin: float | None = None,
 ) -> SweepReport:
-    design = describe(usable)
+    design = design_of(usable)
+    plan = plan_of(study.user_attrs, margin)
     summary = summarize(usable)
-    verdict = build_verdict(usable, summary, match=grid_match(study, usable))
-    factors = build_factors(usable)
-    plots = [plot_accuracy.draw(usable, summary, design, out_dir)]
+    verdict = build_verdict(usable, summary, match=grid_match(study, usable), plan=plan)
+    summary = with_verdicts(summary, verdict)
+    factors = build_factors(usable, plan=plan)
+    plots = [accuracy.draw(usable, summary, design, out_dir)]
     plots += [
-        plot_pareto.draw(summary, design, cost, out_dir) for cost in ("params", "flops", "latency")
+        pareto.draw(summary, design, cost, out_dir) for cost in ("params", "flops", "latency")
     ]
-    plots.append(plot_curves.draw(_curves(study, usable), design, out_dir))
-    plots.append(plot_edf.draw(usable, design, out_dir, edf_complexity))
-    plots.append(plot_speed.draw(summary, design, out_dir))
+    plots.append(curves.draw(_curves(study, usable), design, out_dir))
+    plots.append(edf.draw(usable, design, out_dir, edf_complexity))
+    plots.append(speed.draw(summary, design, out_dir))
 
     doc = Document(f"Spectrum sweep report: {study.study_name}")
     doc.add(*provenance_blocks(study, frame, usable, storage_label))

@@ -14,9 +14,10 @@ import optuna
 from ..errors import SpecError
 from ..records import load_results
 from . import search_report, sweep_report
-from .frames import status_counts, study_kind, trial_frame, usable_search, usable_sweep
+from .analysis.frames import status_counts, study_kind, trial_frame, usable_search, usable_sweep
 from .render_html import render_html
 from .render_md import render_markdown
+from .sections.provenance import portable_storage
 
 EDF_COMPLEXITIES = ("params", "flops", None)
 
@@ -45,12 +46,17 @@ def write_report(
     *,
     storage_label: str | None = None,
     edf_complexity: str | None = "params",
+    margin: float | None = None,
 ) -> Path:
     """Write the report of ``study`` into ``out_dir`` and return the path of report.md.
 
     ``edf_complexity`` picks the complexity ("params", "flops" or None to switch it off) that
-    the complexity-normalised error EDF of a sweep matches across g.
+    the complexity-normalised error EDF of a sweep matches across g. ``margin`` (accuracy
+    points, > 0) overrides the study's equivalence margin (user attribute "margin", else
+    :data:`.analysis.inference.DEFAULT_MARGIN_PP`).
     """
+    if margin is not None and not (isinstance(margin, int | float) and margin > 0):
+        raise SpecError(f"the equivalence margin must be > 0 accuracy points, got {margin!r}")
     if edf_complexity not in EDF_COMPLEXITIES:
         raise SpecError(f"EDF complexity {edf_complexity!r} is not one of: params, flops, none")
     if not study.get_trials(deepcopy=False):
@@ -66,6 +72,7 @@ def write_report(
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    storage_label = portable_storage(storage_label, out_dir)  # no absolute paths in a report
     load_results(study).to_csv(out_dir / "results.csv", index=False, lineterminator="\n")
     if kind == "sweep":
         report = sweep_report.build(
@@ -75,6 +82,7 @@ def write_report(
             out_dir,
             storage_label=storage_label,
             edf_complexity=edf_complexity,
+            margin=margin,
         )
         report.summary.to_csv(out_dir / "summary.csv", index=False, lineterminator="\n")
         report.factors.frame().to_csv(out_dir / "factors.csv", index=False, lineterminator="\n")

@@ -1,4 +1,7 @@
-"""Optuna storages from a user-given URL or path.
+"""Optuna storages from a user-given URL or path: opening them, and loading a study from one.
+
+Classifying and masking the URL is :mod:`spectrum.study.storage_url`'s job; this module opens
+what it classified.
 
 This module owns the mapping from what the user types after ``--storage`` (or nothing) to an
 :class:`optuna.storages.BaseStorage`, and every error about it: a malformed URL, a missing
@@ -19,7 +22,7 @@ Accepted by :func:`open_storage`:
 - ``postgresql://``, ``postgresql+psycopg2://``, ``postgresql+psycopg://``, ``mysql://``,
   ``mysql+pymysql://``, ``mysql+mysqldb://``: a database server, with a short connect timeout
   and pre-ping so an unreachable server fails fast. A URL without a driver gets whichever
-  driver is installed (psycopg2 first).
+  driver is installed (psycopg first: SQLAlchemy 2.1's own default for ``postgresql://``).
 
 SQL storages (SQLite and servers) run Optuna's heartbeat unless ``heartbeat=False``: a trial whose
 worker died is marked FAIL after the grace period and re-queued once (``max_retry``) as a WAITING
@@ -32,17 +35,28 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import os
-import re
 import time
 import warnings
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote, unquote_plus
 
 import optuna
 import sqlalchemy
+from optuna.storages.journal import JournalFileBackend, JournalStorage
 
 from spectrum.errors import StorageError
+
+from .storage_url import (
+    DEFAULT_DRIVERS,
+    DEFAULT_FILE_NAME,
+    DRIVER_PACKAGES,
+    SERVER_NAMES,
+    Target,
+    describe_storage,
+    driver_reason,
+    mask_url,
+    resolve_target,
+    storage_error,
+)
 
 __all__ = [
     "DEFAULT_FILE_NAME",
@@ -54,227 +68,11 @@ __all__ = [
     "open_storage",
 ]
 
-DEFAULT_FILE_NAME = "study.db"
 HEARTBEAT_INTERVAL_S = 10
 GRACE_PERIOD_S = 30
 CONNECT_TIMEOUT_S = 5
 _CREATE_ATTEMPTS = 3  # opening a server storage whose tables another process creates
 SQLITE_BUSY_TIMEOUT_S = 60
-
-SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
-JOURNAL_SUFFIXES = (".log", ".journal")
-
-_MASK = "***"
-# Drivers tried, in order, for a server URL that names none (SQLAlchemy 2.1 defaults postgresql://
-# to psycopg 3, which this project does not install).
-_DEFAULT_DRIVERS = {
-    "postgresql": (("psycopg2", "psycopg2"), ("psycopg", "psycopg")),
-    "mysql": (("mysqldb", "MySQLdb"), ("pymysql", "pymysql")),
-}
-_DRIVER_PACKAGES = {
-    "psycopg2": "psycopg2-binary",
-    "psycopg": "psycopg[binary]",
-    "mysqldb": "mysqlclient",
-    "pymysql": "PyMySQL",
-}
-_SERVER_NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL"}
-_EXAMPLES = (
-    "use a path ending in .db or .log, sqlite:///PATH.db, journal:///PATH.log, "
-    "postgresql://USER:PASSWORD@HOST:PORT/DB or mysql+pymysql://USER:PASSWORD@HOST:PORT/DB"
-)
-
-
-# --------------------------------------------------------------------------------------------
-# Masking
-
-
-def _password_span(url: str) -> tuple[int, int] | None:
-    """Start and end of the password in ``scheme://user:password@host...``, if there is one."""
-    sep = url.find("://")
-    if sep < 0:
-        return None
-    start = sep + 3
-    rest = url[start:]
-    # The host starts after the last "@", so that a password with unescaped "@", "/", "?" or ":"
-    # is still masked whole (an "@" in the query string makes this mask too much, never too little).
-    userinfo_end = rest.rfind("@")
-    if userinfo_end <= 0 or rest.startswith("/"):
-        return None
-    colon = rest.find(":", 0, userinfo_end)
-    if colon < 0 or colon + 1 == userinfo_end:
-        return None
-    return start + colon + 1, start + userinfo_end
-
-
-_SECRET_QUERY = re.compile(r"([?&](?:password|passwd|pwd)=)([^&#]*)", re.IGNORECASE)
-
-
-def mask_url(url: str) -> str:
-    """Return ``url`` with its password replaced by ``***``.
-
-    ``postgresql://u:secret@h/db`` becomes ``postgresql://u:***@h/db``; ``password=``-style query
-    parameters are masked too. URLs without a password and plain file paths are returned unchanged.
-    A password containing unescaped ``@``, ``/``, ``?`` or ``:`` is still masked whole.
-    """
-    url = str(url)
-    span = _password_span(url)
-    if span is not None:
-        url = url[: span[0]] + _MASK + url[span[1] :]
-    if "://" in url:
-        url = _SECRET_QUERY.sub(lambda m: m.group(1) + _MASK if m.group(2) else m.group(0), url)
-    return url
-
-
-def _secrets(url: str) -> list[str]:
-    """The passwords in ``url``, raw and percent-decoded, longest first, for scrubbing text."""
-    found: set[str] = set()
-    span = _password_span(url)
-    if span is not None:
-        found.add(url[span[0] : span[1]])
-    if "://" in url:
-        found.update(m.group(2) for m in _SECRET_QUERY.finditer(url))
-    for s in list(found):
-        found.update({unquote(s), unquote_plus(s)})
-    return sorted((s for s in found if s), key=len, reverse=True)
-
-
-def _scrub(text: str, url: str) -> str:
-    """``text`` on one line, without any password of ``url``, and not too long."""
-    for secret in _secrets(url):
-        text = text.replace(secret, _MASK)
-    text = " ".join(text.split())
-    text = re.sub(r"\s*\(Background on this error at: [^)]*\)", "", text)
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _reason(exc: BaseException, url: str) -> str:
-    """The driver's own words for ``exc`` (not SQLAlchemy's or Optuna's wrapper), scrubbed."""
-    while True:  # StorageInternalError -> sqlalchemy.exc.DBAPIError -> the driver's error
-        inner = getattr(exc, "orig", None) or exc.__cause__
-        if not isinstance(inner, BaseException) or inner is exc:
-            break
-        exc = inner
-    lines = str(exc).strip().splitlines()
-    return _scrub(" ".join(lines[:2]) if lines else type(exc).__name__, url)
-
-
-# --------------------------------------------------------------------------------------------
-# Resolving what the user gave
-
-
-@dataclass(frozen=True)
-class _Target:
-    kind: str  # "sqlite" | "journal" | "server"
-    display: str  # masked, human readable
-    url: str = ""  # SQLAlchemy URL (sqlite, server)
-    path: Path | None = None  # the file (sqlite file, journal)
-    dialect: str = ""  # "postgresql" | "mysql" for servers
-    create_dir: bool = False  # default_dir: create it rather than require it
-
-
-def _fail(given: str, problem: str, fix: str) -> StorageError:
-    return StorageError(f"storage {mask_url(given)!r}: {problem}; {fix}")
-
-
-def _sqlite_url(path: Path) -> str:
-    return "sqlite:///" + str(path)
-
-
-def _resolve(url: str | os.PathLike[str] | None, default_dir: Path) -> _Target:
-    """Classify ``url`` without touching the filesystem or the network."""
-    if url is None:
-        path = (Path(default_dir).expanduser() / DEFAULT_FILE_NAME).absolute()
-        return _Target("sqlite", f"SQLite file {path}", _sqlite_url(path), path, create_dir=True)
-    given = os.fspath(url)
-    if not isinstance(given, str):
-        raise StorageError(f"storage {given!r}: not a text URL or path; {_EXAMPLES}")
-    text = given.strip()
-    if not text:
-        raise StorageError(f"storage {given!r}: empty storage URL; {_EXAMPLES}")
-
-    scheme_match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*):", text)
-    scheme = scheme_match.group(1).lower() if scheme_match else ""
-    if scheme and len(scheme) == 1:  # a Windows drive letter, not a scheme
-        scheme = ""
-
-    if scheme == "journal":
-        rest = text[len("journal:") :]
-        if rest.startswith("///"):
-            rest = "/" + rest.lstrip("/")
-        elif rest.startswith("//"):
-            raise _fail(
-                given,
-                "a journal URL has no host",
-                "write journal:///ABSOLUTE/PATH.log or journal:RELATIVE/PATH.log",
-            )
-        if not rest:
-            raise _fail(given, "no journal file named", "write journal:///ABSOLUTE/PATH.log")
-        path = Path(rest).expanduser().absolute()
-        return _Target("journal", f"journal file {path}", path=path)
-
-    if scheme:
-        base, _, driver = scheme.partition("+")
-        if base == "sqlite":
-            try:
-                parsed = sqlalchemy.engine.make_url(text)
-            except Exception:
-                raise _fail(given, "not a valid SQLite URL", "write sqlite:///PATH.db") from None
-            database = parsed.database or ""
-            if database in ("", ":memory:") or database.startswith("file:"):
-                return _Target("sqlite", f"SQLite {mask_url(text)}", text)
-            path = Path(database).expanduser().absolute()
-            return _Target("sqlite", f"SQLite file {path}", text, path)
-        if base in _DEFAULT_DRIVERS:
-            try:
-                parsed = sqlalchemy.engine.make_url(text)
-                parsed.port  # noqa: B018  (parsing the port is what raises)
-            except Exception:
-                raise _fail(
-                    given,
-                    "not a valid database URL",
-                    f"write {base}://USER:PASSWORD@HOST:PORT/DB (percent-encode special "
-                    "characters in the password)",
-                ) from None
-            if not parsed.database:
-                raise _fail(
-                    given, "no database name in the URL", f"write {base}://USER:PASSWORD@HOST/DB"
-                )
-            drivers = [d for d, _ in _DEFAULT_DRIVERS[base]]
-            if driver and driver not in drivers:
-                raise _fail(
-                    given, f"unsupported driver {driver!r}", f"use one of: {', '.join(drivers)}"
-                )
-            display = f"{_SERVER_NAMES[base]} {mask_url(text)}"
-            return _Target("server", display, text, dialect=base)
-        if base == "postgres":
-            raise _fail(given, "unknown scheme 'postgres'", "write postgresql://... instead")
-        if "://" in text:
-            raise _fail(given, f"unsupported storage scheme {scheme!r}", _EXAMPLES)
-        # "name:with-colon.db" is a file name, not a URL: fall through.
-
-    path = Path(text).expanduser().absolute()
-    suffix = path.suffix.lower()
-    if path.is_dir():
-        raise _fail(
-            given,
-            "is a directory, not a storage file",
-            f"pass a file inside it, e.g. {path / DEFAULT_FILE_NAME}",
-        )
-    if suffix in SQLITE_SUFFIXES:
-        return _Target("sqlite", f"SQLite file {path}", _sqlite_url(path), path)
-    if suffix in JOURNAL_SUFFIXES:
-        return _Target("journal", f"journal file {path}", path=path)
-    raise _fail(given, "not a known storage URL or file type", _EXAMPLES)
-
-
-def describe_storage(url: str | None, default_dir: Path) -> str:
-    """A masked, human-readable name of what :func:`open_storage` would use.
-
-    For example ``SQLite file /abs/studies/study.db``, ``journal file /abs/run.log`` or
-    ``PostgreSQL postgresql://u:***@host/db``. Touches neither the filesystem nor the network;
-    raises :class:`StorageError` for what :func:`open_storage` would reject as malformed.
-    """
-    return _resolve(url, Path(default_dir)).display
 
 
 # --------------------------------------------------------------------------------------------
@@ -289,21 +87,25 @@ def _check_parent(given: str, path: Path, create: bool) -> None:
         except OSError as e:
             reason = e.strerror or type(e).__name__
             problem = f"cannot create directory {parent} ({reason})"
-            raise _fail(given, problem, "choose a writable directory") from None
+            raise storage_error(given, problem, "choose a writable directory") from None
         return
     if path.is_dir():
-        raise _fail(given, f"{path} is a directory", f"pass a file in it, e.g. {path / 'study.db'}")
+        raise storage_error(
+            given, f"{path} is a directory", f"pass a file in it, e.g. {path / 'study.db'}"
+        )
     if not parent.is_dir():
-        raise _fail(given, f"directory {parent} does not exist", "create it first or fix the path")
+        raise storage_error(
+            given, f"directory {parent} does not exist", "create it first or fix the path"
+        )
     if not os.access(parent, os.W_OK):
-        raise _fail(given, f"directory {parent} is not writable", "choose a writable directory")
+        raise storage_error(
+            given, f"directory {parent} is not writable", "choose a writable directory"
+        )
 
 
-def _open_journal(given: str, target: _Target) -> optuna.storages.BaseStorage:
+def _open_journal(given: str, target: Target) -> optuna.storages.BaseStorage:
     assert target.path is not None
     _check_parent(given, target.path, create=False)
-    from optuna.storages.journal import JournalFileBackend, JournalStorage
-
     problem = ""
     try:
         return JournalStorage(JournalFileBackend(str(target.path)))
@@ -311,26 +113,28 @@ def _open_journal(given: str, target: _Target) -> optuna.storages.BaseStorage:
         problem = f"cannot open {target.path} ({e.strerror or type(e).__name__})"
     except Exception as e:  # a corrupt or foreign file
         problem = f"cannot read {target.path} as an Optuna journal ({type(e).__name__})"
-    raise _fail(given, problem, "check the file, or pass a new file name to start a new journal")
+    raise storage_error(
+        given, problem, "check the file, or pass a new file name to start a new journal"
+    )
 
 
-def _pick_driver(given: str, target: _Target) -> str:
+def _pick_driver(given: str, target: Target) -> str:
     """The server URL with an installed driver spelled out."""
     parsed = sqlalchemy.engine.make_url(target.url)
     if "+" in parsed.drivername:
         return target.url
-    candidates = _DEFAULT_DRIVERS[target.dialect]
+    candidates = DEFAULT_DRIVERS[target.dialect]
     for driver, module in candidates:
         if importlib.util.find_spec(module) is not None:
             return parsed.set(drivername=f"{target.dialect}+{driver}").render_as_string(
                 hide_password=False
             )
-    packages = " or ".join(_DRIVER_PACKAGES[d] for d, _ in candidates)
-    server = _SERVER_NAMES[target.dialect]
-    raise _fail(given, f"no {server} driver installed", f"pip install {packages}")
+    packages = " or ".join(DRIVER_PACKAGES[d] for d, _ in candidates)
+    server = SERVER_NAMES[target.dialect]
+    raise storage_error(given, f"no {server} driver installed", f"pip install {packages}")
 
 
-def _engine_kwargs(target: _Target) -> dict:
+def _engine_kwargs(target: Target) -> dict:
     if target.kind == "sqlite":
         # Seconds a connection waits for another one's lock before "database is locked".
         return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
@@ -367,7 +171,7 @@ def _heartbeat_kwargs(heartbeat_interval: int, grace_period: int, max_retry: int
     return {"heartbeat_interval": heartbeat_interval, "grace_period": grace_period, name: callback}
 
 
-def _hint(target: _Target, reason: str) -> tuple[str, str]:
+def _hint(target: Target, reason: str) -> tuple[str, str]:
     """(problem, fix) for a failure to open an SQL storage, from the driver's reason."""
     low = reason.lower()
     if target.kind == "sqlite":
@@ -378,7 +182,7 @@ def _hint(target: _Target, reason: str) -> tuple[str, str]:
         if "not a database" in low or "malformed" in low:
             return "not an SQLite database", "check the path, or pass a new file name"
         return "cannot open the SQLite database", "check the path and its permissions"
-    server = _SERVER_NAMES[target.dialect]
+    server = SERVER_NAMES[target.dialect]
     if "password authentication failed" in low or "access denied" in low or "no password" in low:
         return "authentication failed", "check the user name and password in the URL"
     if ("database" in low and "does not exist" in low) or "unknown database" in low:
@@ -403,7 +207,7 @@ def _hint(target: _Target, reason: str) -> tuple[str, str]:
 
 
 def _open_rdb(
-    given: str, target: _Target, heartbeat_kwargs: dict | None
+    given: str, target: Target, heartbeat_kwargs: dict | None
 ) -> optuna.storages.RDBStorage:
     if target.path is not None:
         _check_parent(given, target.path, create=target.create_dir)
@@ -436,16 +240,16 @@ def _open_rdb(
     except ImportError:
         driver = sqlalchemy.engine.make_url(url).get_driver_name()
         problem = f"cannot import the {driver} driver"
-        fix = f"pip install {_DRIVER_PACKAGES.get(driver, driver)}"
+        fix = f"pip install {DRIVER_PACKAGES.get(driver, driver)}"
     except RuntimeError:  # Optuna's schema-version check
         problem = "its tables were written by an incompatible Optuna version"
         fix = "upgrade them with: optuna storage upgrade --storage YOUR_URL"
     except Exception as e:  # sqlalchemy.exc.*, the driver's own errors, StorageInternalError
-        reason = _reason(e, given)
+        reason = driver_reason(e, given)
         problem, fix = _hint(target, reason)
         problem = f"{problem} ({reason})"
     # Raised outside the except clauses so that no traceback chains the driver's exception.
-    raise _fail(given, problem, fix)
+    raise storage_error(given, problem, fix)
 
 
 def open_storage(
@@ -469,7 +273,7 @@ def open_storage(
         StorageError: one line naming the masked URL and the fix, for a malformed URL, a missing
             directory, an unreachable server, bad credentials or a missing database.
     """
-    target = _resolve(url, Path(default_dir))
+    target = resolve_target(url, Path(default_dir))
     given = str(target.path) if url is None else os.fspath(url)
     if target.kind == "journal":
         return _open_journal(given, target)
@@ -523,7 +327,7 @@ def load_existing_study(
     try:
         names = sorted(optuna.get_all_study_names(storage=storage))
     except Exception as e:
-        reason = _reason(e, _raw_url(storage) or "")
+        reason = driver_reason(e, _raw_url(storage) or "")
         problem = f"storage {where!r}: cannot list studies ({reason})"
     if problem:  # raised outside the except clause: no chained driver exception
         raise StorageError(f"{problem}; check that the storage is reachable")

@@ -3,7 +3,7 @@
     [study]                      # name (default: the file's stem), kind = "sweep" | "search",
     name = "fig10-activation"    # description, device, storage (default: SQLite in reports/NAME)
     kind = "sweep"
-    [data]                       # spectrum.data.datasets.DataConfig: name, data_dir, val_size, split_seed
+    [data]                       # spectrum.data.DataConfig: name, data_dir, val_size, split_seed
     name = "fashion-mnist"
     [train]                      # spectrum.engine.train.TrainConfig: epochs, batch_size, lr, ...
     epochs = 2
@@ -11,7 +11,7 @@
     segments = ["C"]             # width_multiplier, middle_repeats
     activations = ["none", "relu", "elu"]
     seeds = 3
-    [search]                     # spectrum.study.search.SearchSettings (kind = "search" only)
+    [search]                     # spectrum.study.plan.SearchSettings (kind = "search" only)
 
 An unknown key or a value of the wrong type is a one-line :class:`SpecError` naming the file and
 the key. ``overrides`` (``--set train.epochs=3``, or just ``epochs=3`` when unambiguous) are
@@ -24,15 +24,14 @@ import tomllib
 import typing
 from dataclasses import dataclass, fields, is_dataclass, replace
 from pathlib import Path
-from typing import Any
 
-from ..cost.counts import LatencySettings
-from ..cost.table import MATCH_CHOICES
-from ..data.datasets import DataConfig, parse_dataset_name
+from ..cost.latency import LatencySettings
+from ..data import DataConfig, parse_dataset_name
 from ..engine.train import TrainConfig
 from ..errors import SpecError
-from ..net.blocks import ACTIVATIONS, ORDERS
 from ..net.segments import parse_segments
+from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, choice
+from .plan import SearchSettings
 from .sweep import SweepPlan
 
 KINDS = ("sweep", "search")
@@ -62,7 +61,7 @@ class Study:
     device: str = "auto"
     storage: str | None = None
     sweep: SweepPlan | None = None
-    search: Any = None  # spectrum.study.search.SearchSettings for kind = "search"
+    search: SearchSettings | None = None  # for kind = "search"
 
 
 def type_name(kind) -> str:
@@ -157,11 +156,8 @@ def sweep_plan(
         check_value(value, SWEEP_KEYS[key], f"{where}.{key}")
 
     def choices(key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
-        values = tuple(str(v).lower() for v in table.get(key, [allowed[0]]))
-        for value in values:
-            if value not in allowed:
-                raise SpecError(f"{where}.{key}: {value!r} is not one of: {', '.join(allowed)}")
-        return values
+        values = table.get(key, [allowed[0]])
+        return tuple(choice(str(v).lower(), allowed, f"{where}.{key}") for v in values)
 
     residual = []
     for value in table.get("residual", [True]):
@@ -172,9 +168,7 @@ def sweep_plan(
         segments = tuple(parse_segments(g) for g in table.get("segments", [1, 4, 32, "C"]))
     except SpecError as error:
         raise SpecError(f"{where}.segments: {error}") from None
-    match = table.get("match", "none")
-    if match not in MATCH_CHOICES:
-        raise SpecError(f"{where}.match: {match!r} is not one of: {', '.join(MATCH_CHOICES)}")
+    match = choice(table.get("match", "none"), MATCH_CHOICES, f"{where}.match")
     return SweepPlan(
         segments=segments,
         orders=choices("orders", ORDERS),
@@ -242,7 +236,6 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
         return replace(study, sweep=plan)
     if "sweep" in table:
         raise SpecError(f"{source}: a search study has no [sweep] section")
-    from .search import SearchSettings
 
     settings = SearchSettings.from_dict(
         table.get("search", {}), data=data, train=train, latency=latency, where=f"{source} [search]"

@@ -5,33 +5,45 @@ parameters are fixed (Optuna's PartialFixedSampler) and whose record (see :mod:`
 is stored on it. Re-running the same sweep skips finished points (complete, diverged or failed),
 re-runs interrupted ones, and never adds a point twice. A trial left RUNNING by a process that
 died (Ctrl-C, ``kill -9``, a lost machine) is marked FAIL with status ``interrupted`` when its
-worker's process is gone (same host) or it has sent no sign of life for ``STALE_AFTER_S``.
-A different grid under the same study name is refused.
+worker's process is gone (same host) or it has sent no sign of life for ``STALE_AFTER_S`` (see
+:mod:`spectrum.study.resume`). A different grid under the same study name is refused.
+
+Each point trains through :func:`spectrum.study.trial.run_trial`, the trial path searches share.
 """
 
 from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import optuna
 import torch
 
-from ..cost.counts import LatencySettings, count
-from ..data.datasets import DataConfig, Splits, load_dataset
-from ..engine.train import DeviceData, EpochRecord, TrainConfig
+from ..cost.counts import count
+from ..cost.latency import LatencySettings
+from ..data import DataConfig, Splits, load_dataset
+from ..engine.train import DeviceData, TrainConfig
 from ..errors import SpecError
 from ..net.segments import PER_CHANNEL, Segments, segments_label, segments_sort_key
 from ..net.xception import NetConfig, check_config
-from .fingerprints import changed_settings
-from .trial import TrialSpec, describe_trial, net_for_data, resolve_net, run_trial, versions
-from .workers import dead_on_this_host, worker_id
+from ..options import Status
+from ..records import TrialRecord
+from .resume import changed_settings, recover_stale_trials, worker_id
+from .trial import (
+    TrialEvents,
+    TrialSpec,
+    interrupted_attrs,
+    resolve_net,
+    run_trial,
+    trial_coordinates,
+    uniform_net,
+    versions,
+)
 
 STALE_AFTER_S = 600.0
 ALIVE_EVERY_S = 30.0
-FINISHED_STATUSES = ("diverged", "failed")
+FINISHED_STATUSES: tuple[Status, ...] = ("diverged", "failed")
 # Never consulted for a sweep's own parameters (all fixed); only satisfies the sampler's API.
 FIXED_BASE_SAMPLER = optuna.samplers.RandomSampler(seed=0)
 
@@ -145,23 +157,17 @@ class SweepPlan:
         }
 
 
-def choose_preset(preset: str, splits: Splits) -> str:
-    if preset != "auto":
-        return preset
-    return "proxy-28" if splits.image_size <= 28 else "proxy-32"
-
-
 def base_net(plan: SweepPlan, splits: Splits, point: GridPoint) -> NetConfig:
-    net = NetConfig.uniform(
+    return uniform_net(
         point.segments,
         point.order,
         point.activation,
-        preset=choose_preset(plan.preset, splits),
-        residual=point.residual,
+        point.residual,
+        splits,
+        preset=plan.preset,
         width_multiplier=plan.width_multiplier,
         middle_repeats=plan.middle_repeats,
     )
-    return net_for_data(net, splits.in_channels, splits.num_classes, splits.image_size)
 
 
 def trial_specs(plan: SweepPlan, splits: Splits) -> dict[str, tuple[TrialSpec, NetConfig]]:
@@ -185,42 +191,6 @@ def trial_specs(plan: SweepPlan, splits: Splits) -> dict[str, tuple[TrialSpec, N
             check_config(resolved[net_key])
         specs[point.key] = (spec, resolved[net_key])
     return specs
-
-
-@dataclass
-class SweepEvents:
-    """Callbacks through which a sweep reports progress; the library itself never prints."""
-
-    trial_started: Callable[[int, int, GridPoint], None] = lambda done, total, point: None
-    step: Callable[[int, int, int], None] = lambda epoch, step, steps: None
-    epoch: Callable[[EpochRecord], None] = lambda record: None
-    trial_finished: Callable[[dict], None] = lambda record: None
-
-
-def is_stale(trial: optuna.trial.FrozenTrial, now: float) -> bool:
-    """Whether a RUNNING trial's worker is gone (same host) or silent for too long."""
-    if dead_on_this_host(trial.user_attrs.get("worker")):
-        return True
-    return now - float(trial.user_attrs.get("alive_at", now)) > STALE_AFTER_S
-
-
-def mark_interrupted(study: optuna.Study, trial_number: int, trial_id: int, why: str) -> None:
-    study._storage.set_trial_user_attr(trial_id, "status", "interrupted")
-    study._storage.set_trial_user_attr(trial_id, "error", why)
-    study.tell(trial_number, state=optuna.trial.TrialState.FAIL)
-
-
-def recover_interrupted(study: optuna.Study) -> int:
-    """Mark trials left RUNNING by dead workers as FAIL/interrupted; returns how many."""
-    now = time.time()
-    recovered = 0
-    for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        if is_stale(trial, now):
-            mark_interrupted(
-                study, trial.number, trial._trial_id, "worker stopped before the trial finished"
-            )
-            recovered += 1
-    return recovered
 
 
 def finished_keys(study: optuna.Study) -> set[str]:
@@ -271,8 +241,8 @@ def run_point(
     data: DeviceData,
     device: torch.device,
     dataset: str,
-    events: SweepEvents,
-) -> dict:
+    events: TrialEvents,
+) -> TrialRecord:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.sampler = optuna.samplers.PartialFixedSampler(point.params, FIXED_BASE_SAMPLER)
@@ -281,7 +251,7 @@ def run_point(
     trial.set_user_attr("grid_key", point.key)
     trial.set_user_attr("worker", worker_id())
     trial.set_user_attr("alive_at", time.time())
-    for name, value in describe_trial(spec, net).items():
+    for name, value in trial_coordinates(spec, net).items():
         trial.set_user_attr(name, value)
     last_sign = [time.time()]
 
@@ -297,10 +267,8 @@ def run_point(
             spec, data, device, dataset=dataset, net=net, on_step=on_step, on_epoch=events.epoch
         )
     except BaseException as error:  # Ctrl-C, or a bug: the trial must not stay RUNNING
-        trial.set_user_attr(
-            "status", "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
-        )
-        trial.set_user_attr("error", f"{type(error).__name__}: {error}"[:500])
+        for name, value in interrupted_attrs(error).items():
+            trial.set_user_attr(name, value)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         raise
     for name, value in record.items():
@@ -320,15 +288,15 @@ def run_sweep(
     device: torch.device,
     *,
     command: str = "",
-    events: SweepEvents | None = None,
+    events: TrialEvents | None = None,
 ) -> optuna.Study:
     """Run (or resume) the sweep; returns the study with every point's record on it."""
-    events = events or SweepEvents()
+    events = events or TrialEvents()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     splits = load_dataset(plan.data)
     specs = trial_specs(plan, splits)
     study = open_sweep_study(plan, study_name, storage)
-    recover_interrupted(study)
+    recover_stale_trials(study, requeue=False, silent_after_s=STALE_AFTER_S)
     for name, value in {
         "kind": "sweep",
         "command": command,
@@ -350,7 +318,7 @@ def run_sweep(
     for point in points:
         if point.key in done or point.key in running:
             continue
-        events.trial_started(len(done), len(points), point)
+        events.trial_started(len(done), len(points), point.key)
         spec, net = specs[point.key]
         record = run_point(study, plan, point, spec, net, data, device, splits.name, events)
         done.add(point.key)

@@ -1,8 +1,14 @@
-"""One trial, from a configuration to a stored record: match, count, time, train, evaluate.
+"""One trial, from a configuration to its record: match, count, time, train, evaluate.
 
-Both sweeps and searches run their trials through :func:`run_trial`, which returns the record
-(see :mod:`spectrum.records` for its keys). It never raises for a run that diverged or ran out of
-memory: those come back with their status set, so a study goes on.
+This module owns the ONE trial path. ``spectrum train``, every sweep point and every search trial
+run through :func:`run_trial`, which returns a :class:`~spectrum.records.TrialRecord`. It never
+raises for a run that diverged or ran out of memory, nor for one its hooks ended: those come back
+with their status set, so a study goes on. The hooks are how a search fits in: ``before_training``
+sees the counted record and may end the trial untrained (a constraint: ``infeasible``), and
+``on_epoch`` may end it early (a pruner: ``pruned``), both by raising :class:`EndTrial`.
+
+It also owns :class:`TrialEvents`, the callbacks through which sweeps and searches report
+progress (the library never prints).
 """
 
 from __future__ import annotations
@@ -11,15 +17,20 @@ import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from importlib.metadata import PackageNotFoundError, version
 
 import torch
 
-from ..cost.counts import LatencySettings, count, count_params, measure_latency
+from ..cost.counts import count, count_params
+from ..cost.latency import LatencySettings, measure_latency
 from ..cost.matching import match_width, matched_config
-from ..device import describe
+from ..data import Splits
+from ..device import device_summary, resolve_precision
 from ..engine.train import DeviceData, EpochRecord, StepCallback, TrainConfig, train
-from ..net.segments import segments_label
-from ..net.xception import FLOWS, NetConfig, build_net
+from ..net.segments import Segments, segments_label
+from ..net.xception import FLOWS, NetConfig, build_net, choose_preset
+from ..options import Status
+from ..records import TrialRecord
 
 
 @dataclass(frozen=True)
@@ -34,9 +45,27 @@ class TrialSpec:
     latency: LatencySettings | None = LatencySettings()
 
 
-def versions() -> dict[str, str]:
-    from importlib.metadata import PackageNotFoundError, version
+@dataclass
+class TrialEvents:
+    """Progress of a run of trials. ``label`` names the trial being started (a grid key, or a
+    search point such as ``g=4/1/C w=0.5 r=1 res=on``)."""
 
+    trial_started: Callable[[int, int, str], None] = lambda done, total, label: None
+    step: Callable[[int, int, int], None] = lambda epoch, step, steps: None
+    epoch: Callable[[EpochRecord], None] = lambda record: None
+    trial_finished: Callable[[TrialRecord], None] = lambda record: None
+
+
+class EndTrial(Exception):
+    """Raised by a hook of :func:`run_trial` to end the trial with ``status`` and ``error``."""
+
+    def __init__(self, status: Status, error: str) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+
+
+def versions() -> dict[str, str]:
     found = {"python": platform.python_version()}
     for package in ("spectrum", "torch", "optuna", "fvcore", "numpy", "pandas"):
         try:
@@ -54,6 +83,40 @@ def flow_label(net: NetConfig, attribute: str) -> str:
     return values[0] if len(set(values)) == 1 else "/".join(values)
 
 
+def fit_to_data(net: NetConfig, splits: Splits) -> NetConfig:
+    """Fit the net's input and classifier to a dataset."""
+    return replace(
+        net,
+        in_channels=splits.in_channels,
+        num_classes=splits.num_classes,
+        image_size=splits.image_size,
+    )
+
+
+def uniform_net(
+    segments: Segments,
+    order: str,
+    activation: str,
+    residual: bool,
+    splits: Splits,
+    *,
+    preset: str = "auto",
+    width_multiplier: float = 1.0,
+    middle_repeats: int | None = None,
+) -> NetConfig:
+    """The net of one point of the spectrum (same g, order, activation in every flow)."""
+    net = NetConfig.uniform(
+        segments,
+        order,
+        activation,
+        preset=choose_preset(preset, splits.image_size),
+        residual=residual,
+        width_multiplier=width_multiplier,
+        middle_repeats=middle_repeats,
+    )
+    return fit_to_data(net, splits)
+
+
 def resolve_net(spec: TrialSpec) -> NetConfig:
     """The net actually built: ``spec.net`` with its width matched to the target if asked."""
     if spec.match == "none" or spec.match_target is None:
@@ -61,7 +124,7 @@ def resolve_net(spec: TrialSpec) -> NetConfig:
     return matched_config(spec.net, match_width(spec.net, spec.match_target, spec.match))
 
 
-def describe_trial(spec: TrialSpec, net: NetConfig) -> dict:
+def trial_coordinates(spec: TrialSpec, net: NetConfig) -> TrialRecord:
     """The coordinates of a trial, as stored on it before training starts."""
     return {
         "segments": flow_label(net, "segments"),
@@ -81,10 +144,16 @@ def count_record(
     device: torch.device,
     latency: LatencySettings | None,
     precision: str = "auto",
-) -> dict:
-    """Params, FLOPs, the net's summary and (if enabled) latency at the training ``precision``."""
+) -> TrialRecord:
+    """Params, FLOPs, activations, the net's summary and (if enabled) latency at the training
+    ``precision``."""
     # Same number as fvcore's FlopCountAnalysis (tests check), without tracing the model.
-    record = {"params": count_params(model), "flops": count(net, "flops"), "net": model.summary()}
+    record = {
+        "params": count_params(model),
+        "flops": count(net, "flops"),
+        "activations": count(net, "activations"),
+        "net": model.summary(),
+    }
     if latency is not None and latency.enabled:
         record.update(measure_latency(model, net, device, replace(latency, precision=precision)))
     return record
@@ -96,20 +165,58 @@ def run_trial(
     device: torch.device,
     *,
     dataset: str,
+    net: NetConfig | None = None,
     on_step: StepCallback | None = None,
     on_epoch: Callable[[EpochRecord], None] | None = None,
-    net: NetConfig | None = None,
-) -> dict:
-    """Build, count, time and train one configuration; return its full record."""
+    before_training: Callable[[TrialRecord], None] | None = None,
+) -> TrialRecord:
+    """Build, count, time and train one configuration; return its full record.
+
+    ``net`` is the resolved net when the caller has it (else :func:`resolve_net`). A hook that
+    raises :class:`EndTrial` ends the trial with that status: ``before_training`` (given the
+    counted record) untrained, ``on_epoch`` after the epoch it was given (kept in the curve).
+    """
     started = time.perf_counter()
     net = net or resolve_net(spec)
     torch.manual_seed(spec.seed)
     model = build_net(net)
-    record = describe_trial(spec, net)
+    record = trial_coordinates(spec, net)
     record.update(count_record(net, model, device, spec.latency, spec.train.precision))
-    result = train(
-        model, data, spec.train, device, seed=spec.seed, on_step=on_step, on_epoch=on_epoch
-    )
+    environment = {
+        "device": device_summary(device),
+        "precision": resolve_precision(spec.train.precision, device),
+        "dataset": dataset,
+    }
+    curve: list[EpochRecord] = []
+
+    def ended(status: Status, error: str) -> TrialRecord:
+        record.update(
+            {
+                "status": status,
+                "curve": [vars(point) for point in curve],
+                "val_acc": None,
+                "test_acc": None,
+                "wall_time_s": time.perf_counter() - started,
+                "error": error,
+                **environment,
+                "versions": versions(),
+            }
+        )
+        return record
+
+    def epoch_done(point: EpochRecord) -> None:
+        curve.append(point)
+        if on_epoch is not None:
+            on_epoch(point)
+
+    try:
+        if before_training is not None:
+            before_training(record)
+        result = train(
+            model, data, spec.train, device, seed=spec.seed, on_step=on_step, on_epoch=epoch_done
+        )
+    except EndTrial as end:
+        return ended(end.status, end.error)
     record.update(
         {
             "status": result.status,
@@ -117,9 +224,8 @@ def run_trial(
             "val_acc": result.val_acc,
             "test_acc": result.test_acc,
             "wall_time_s": time.perf_counter() - started,
-            "device": describe(device),
+            **environment,
             "precision": result.precision,
-            "dataset": dataset,
             "versions": versions(),
         }
     )
@@ -128,6 +234,9 @@ def run_trial(
     return record
 
 
-def net_for_data(net: NetConfig, in_channels: int, num_classes: int, image_size: int) -> NetConfig:
-    """Fit the net's input and classifier to a dataset."""
-    return replace(net, in_channels=in_channels, num_classes=num_classes, image_size=image_size)
+def interrupted_attrs(error: BaseException) -> TrialRecord:
+    """What a trial stops with when Ctrl-C or a bug (not a training failure) ends it."""
+    return {
+        "status": "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+        "error": f"{type(error).__name__}: {error}"[:500],
+    }

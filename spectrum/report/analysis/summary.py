@@ -1,7 +1,7 @@
 """summary.csv: one row per sweep configuration, aggregated over its seeds.
 
 A configuration is (segments, order, activation, residual, match); only usable (complete)
-trials enter. Columns: n_seeds, test accuracy mean / std / 95% percentile-bootstrap CI, mean
+trials enter. Columns: n_seeds, test accuracy mean / std / 95% Student-t CI, mean
 validation accuracy, and the mean width multiplier, params, FLOPs, latency and training
 throughput. Rows come in canonical order (order, activation, residual, match, then g).
 """
@@ -13,8 +13,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from .labels import level_key
-from .stats import bootstrap_ci
+from ..labels import level_key
+from .inference import t_interval
 
 CONFIG = ("segments", "order", "activation", "residual", "match")
 GROUP = ("order", "activation", "residual", "match")
@@ -72,7 +72,8 @@ def summarize(usable: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for key, trials in configurations(usable):
         test = trials["test_acc"].to_numpy(dtype=float)
-        low, high = bootstrap_ci(test)
+        interval = t_interval(test)
+        low, high = interval.ci_low, interval.ci_high
         row = dict(key)
         row.update(
             {

@@ -1,17 +1,19 @@
 """The factor comparisons as report blocks (shared by report.md and report.html).
 
-Turns a :class:`~.factors.FactorReport` into: how the comparisons are made (reference levels,
-pairing, CI, Holm family, test accuracy only), one sentence per varied factor against the
-paper's claim, for an activation x segments sweep the interaction with depth (sentence and a
-side-by-side table per g), and the table of every factor comparison.
+Turns a :class:`~spectrum.report.analysis.factors.FactorReport` into: how the comparisons are
+made (reference levels, pairing, CI, Holm family, test accuracy only), one sentence per varied
+factor against the paper's claim, for an activation x segments sweep the interaction with depth
+(sentence and a side-by-side table per g), and the table of every factor comparison.
 """
 
 from __future__ import annotations
 
-from . import fmt
-from .document import Bullets, Heading, Paragraph, Table
-from .factors import REFERENCES, FactorReport
-from .labels import FACTOR_NAMES, level_name
+from .. import fmt
+from ..analysis.claims import REFERENCES
+from ..analysis.factors import FactorReport
+from ..document import Bullets, Heading, Paragraph, Table
+from ..labels import FACTOR_NAMES, level_name
+from .verdict import decision_rule
 
 
 def _method(method: str, n_pairs: int) -> str:
@@ -41,10 +43,19 @@ def factor_blocks(report: FactorReport) -> list:
         Paragraph(
             f"Each varied factor is compared level by level with the paper's choice ({references}) "
             f"with every other coordinate held fixed: mean difference in test accuracy (level minus "
-            f"reference, paired by seed when at least two seeds pair, otherwise unpaired), its 95% "
-            f"bootstrap CI and a t-test p-value, Holm-adjusted over the {family} of this section "
-            f"(a family separate from the verdict's). A comparison is conclusive when its CI "
-            f"excludes zero and its Holm p < {report.alpha:g}. {report.note}"
+            f"reference, paired by seed when at least two seeds pair, otherwise unpaired Welch, "
+            f"which is shown but left undecided), its 95% t interval and t-test. {report.note}"
+        )
+    )
+    blocks.append(
+        Paragraph(
+            decision_rule(
+                report.alpha,
+                report.margin_pp,
+                report.margin_source,
+                report.schedule,
+                f"{family} of this section (a family separate from the verdict's)",
+            )
         )
     )
     blocks.append(Bullets(tuple(v.sentence for v in report.factors)))
@@ -94,9 +105,9 @@ def factor_blocks(report: FactorReport) -> list:
                     "result",
                 ),
                 tuple(rows),
-                f"{name[:1].upper() + name[1:]} minus {ref} at each g, side by side, and how much "
-                f"larger it is than at g = C (difference of differences, paired by seed; CI and test "
-                f"only when at least two seeds have all four runs).",
+                f"{fmt.capitalized(name)} minus {ref} at each g, side by side, and how much "
+                f"larger it is than at g = C (difference of differences, paired by seed; CI and "
+                f"test only when at least two seeds have all four runs).",
             )
         )
 
@@ -117,7 +128,10 @@ def factor_blocks(report: FactorReport) -> list:
                 fmt.ci_pp(t.ci_low, t.ci_high),
                 fmt.p_value(t.p_value),
                 fmt.p_value(t.p_holm),
+                fmt.p_value(t.p_equivalence_holm),
                 t.result,
+                fmt.pp(t.mde).lstrip("+"),
+                fmt.text(t.seeds_needed) if t.verdict == "undecided" else "",
             )
         )
     if rows:
@@ -135,12 +149,17 @@ def factor_blocks(report: FactorReport) -> list:
                     "95% CI",
                     "p",
                     "Holm p",
-                    "result",
+                    "Holm TOST p",
+                    "verdict",
+                    "MDE",
+                    "seeds to decide",
                 ),
                 tuple(rows),
                 "Every factor comparison: mean test accuracy of each level and of the reference, "
-                "their mean difference (level minus reference, paired by seed), its 95% bootstrap "
-                "CI, and the raw and Holm-adjusted p-values (also in factors.csv).",
+                "their mean difference (level minus reference, paired by seed), its 95% Student-t "
+                "CI, the raw and Holm-adjusted p-values, the Holm-adjusted equivalence (TOST) p, "
+                "the verdict and, when undecided, the seeds that would decide it (also in "
+                "factors.csv).",
             )
         )
     return blocks

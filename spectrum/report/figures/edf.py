@@ -3,7 +3,8 @@
 Every usable trial is one model of the design space "networks with g segments" (all orders,
 activations, residual settings and seeds pooled). Left: F(e), the fraction of models with test
 error below e. Right (when each g has more than one distinct params/FLOPs value): the same with
-weights that give every g the same complexity distribution (see :mod:`.edf`).
+weights that give every g the same complexity distribution (see
+:mod:`spectrum.report.analysis.edf`).
 """
 
 from __future__ import annotations
@@ -12,10 +13,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from .design import Design
-from .edf import Normalisation, complexity_weights, edf_steps
-from .figures import Plot, legend_below, new_figure, save, segment_colors, style
-from .labels import g_label
+from ..analysis.design import Design
+from ..analysis.edf import Normalisation, complexity_weights, edf_steps
+from ..labels import g_label
+from .style import Plot, legend_below, new_figure, save, segment_colors, style
 
 NAME = "edf"
 TITLE = "Error EDF per g"

@@ -14,13 +14,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .labels import channel_range, level_key, sorted_levels
+from ..labels import channel_range, level_key, sorted_levels
 
 ALL_FACTORS = ("segments", "order", "activation", "residual", "match")
 
 
 @dataclass(frozen=True)
 class Design:
+    """What the sweep varied: levels per factor, the plotted series, the ``C`` channel range."""
+
     levels: dict  # factor -> list of levels in canonical order
     varied: tuple[str, ...]  # factors with more than one level, in the order of labels.FACTORS
     series_factors: tuple[str, ...]
@@ -37,7 +39,8 @@ def series_key(row, factors) -> dict:
     return {f: row[f] for f in factors}
 
 
-def describe(usable: pd.DataFrame) -> Design:
+def design_of(usable: pd.DataFrame) -> Design:
+    """The design of the sweep whose usable trials are ``usable``."""
     levels = {f: sorted_levels(f, usable[f]) for f in ALL_FACTORS}
     varied = tuple(f for f in ("activation", "residual", "order", "segments") if len(levels[f]) > 1)
     factors = ["order", "activation"]

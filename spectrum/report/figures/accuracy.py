@@ -1,7 +1,7 @@
 """Figure ``accuracy_vs_segments``: test accuracy across the spectrum, one line per series.
 
 g on a log2 axis (``C`` one step right of the largest integer g, with its channel range), mean
-test accuracy over seeds with 95% bootstrap-CI error bars, individual seeds as faint points.
+test accuracy over seeds with 95% Student-t CI error bars, individual seeds as faint points.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .design import Design, select
-from .figures import Plot, legend_below, new_figure, save, series_styles, setup_g_axis, style
-from .labels import series_name
+from ..analysis.design import Design, select
+from ..labels import series_name
+from .style import Plot, legend_below, new_figure, save, series_styles, setup_g_axis, style
 
 NAME = "accuracy_vs_segments"
 TITLE = "Test accuracy across the spectrum"
@@ -27,8 +27,8 @@ def _offsets(n: int) -> list[float]:
 
 def draw(usable: pd.DataFrame, summary: pd.DataFrame, design: Design, out_dir: Path) -> Plot:
     caption = (
-        "Mean test accuracy per segments g over seeds (error bars: 95% percentile "
-        "bootstrap CI; faint points: individual seeds), one line per "
+        "Mean test accuracy per segments g over seeds (error bars: 95% "
+        "Student-t CI; faint points: individual seeds), one line per "
         + " x ".join(design.series_factors)
         + "."
     )
@@ -103,7 +103,7 @@ def draw(usable: pd.DataFrame, summary: pd.DataFrame, design: Design, out_dir: P
             )
         )
         ax.set_ylabel("test accuracy (%)")
-        ax.set_title("Test accuracy vs segments g (mean over seeds, 95% bootstrap CI)")
+        ax.set_title("Test accuracy vs segments g (mean over seeds, 95% t CI)")
         legend_below(fig, handles, 7.0)
         save(fig, out_dir, NAME)
     return Plot(NAME, TITLE, caption, True)

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .design import Design, select
-from .figures import Plot, legend_below, log_axis, new_figure, save, series_styles, style
-from .labels import series_name
-from .pareto import front_order, non_dominated
+from ..analysis.design import Design, select
+from ..analysis.pareto import front_order, non_dominated
+from ..labels import series_name
+from .style import Plot, legend_below, log_axis, new_figure, save, series_styles, style
 
 COSTS = {
     "params": ("params_mean", "parameters", "parameters (count, log scale)"),

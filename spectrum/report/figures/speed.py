@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from .design import Design
-from .figures import (
+from ..analysis.design import Design
+from .style import (
     Plot,
     color,
     legend_below,

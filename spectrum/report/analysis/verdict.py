@@ -4,37 +4,44 @@
 
 For every group (order, activation, residual, match) this module finds the g with the best mean
 test accuracy and compares every other g with g = C and with g = 1 (each unordered pair once;
-difference = g minus reference, paired by seed when possible). The Holm correction runs over all
-comparisons of the report together. A comparison is conclusive when its 95% bootstrap CI
-excludes zero and its Holm-adjusted p < alpha; a group's winner is named only when its best g
-beats every g it is compared with conclusively. Also owns the fewer-than-3-seeds warning, the
-matched-budget note and the latency-versus-FLOPs disagreements. Results are plain frozen
-dataclasses (``Verdict.to_dict()`` gives nested dicts); sentences are ready to print.
+difference = g minus reference, paired by seed when possible). Every comparison ends better,
+worse, equivalent within the study's margin, or undecided (:func:`.inference.decide`: paired
+t-test and TOST, Holm over all comparisons of the report together, the level split over the
+study's planned looks); an undecided one carries its MDE and the seeds that would decide it. A
+group's winner is named only when its best g is better than every g it is compared with. Groups
+with at least three g also get the trend of accuracy over log2 g as one contrast
+(:mod:`.trends`, its own Holm family). Also owns the fewer-than-3-seeds warning and
+the matched-budget note; the latency-versus-FLOPs notes come from :mod:`.latency`. Results are
+plain frozen dataclasses (``Verdict.to_dict()`` gives nested dicts); each comparison is a
+:class:`.stats.Test`. Sentences are ready to print.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
-from . import fmt
-from .labels import level_name, segment_key
-from .stats import compare, holm
+from .. import fmt
+from ..labels import level_name, segment_key
+from .inference import Plan, plan_of
+from .latency import LatencyNote, latency_measured, latency_notes
+from .pairing import by_seed
+from .stats import Test, compare, settle
 from .summary import GROUP, configurations
+from .trends import Trend, settle_trends, slope_trend
 
 QUESTION = (
     "Do intermediate points on the spectrum hold advantages over the depthwise extreme (g = C)?"
 )
-ALPHA = 0.05
 MIN_SEEDS = 3
 REFERENCES = ("C", "1")
 
 
-@dataclass(frozen=True)
-class Comparison:
+@dataclass(frozen=True, kw_only=True)
+class Comparison(Test):
     """Test accuracy of g minus that of ``reference`` within one group."""
 
     order: str
@@ -43,26 +50,20 @@ class Comparison:
     match: str
     segments: str
     reference: str
-    method: str  # paired-t | welch | none
-    n_pairs: int
-    mean_diff: float
-    ci_low: float
-    ci_high: float
-    p_value: float
-    p_holm: float
-    conclusive: bool
 
     @property
     def favours(self) -> str | None:
-        """The g that is conclusively better, or None."""
-        if not self.conclusive:
-            return None
-        return self.segments if self.mean_diff > 0 else self.reference
+        """The g that is decided better, or None."""
+        return {"better": self.segments, "worse": self.reference}.get(self.verdict)
+
+    def short(self) -> str:
+        """``-0.80 pp [-1.10, -0.50] pp``: the difference and its 95% CI."""
+        if not (math.isfinite(self.ci_low) and math.isfinite(self.ci_high)):
+            return fmt.pp(self.mean_diff)
+        return f"{fmt.pp(self.mean_diff)} {fmt.ci_pp(self.ci_low, self.ci_high)}"
 
     def sentence(self) -> str:
-        verdict = (
-            f"favours {level_name('segments', self.favours)}" if self.conclusive else "inconclusive"
-        )
+        verdict = self.outcome()
         head = (
             f"{level_name('segments', self.segments)} vs "
             f"{level_name('segments', self.reference)}: {fmt.pp(self.mean_diff)}"
@@ -97,34 +98,26 @@ class GroupVerdict:
     n_seeds: dict
     best: str
     winner: str | None
-    advantage: str  # yes | no | inconclusive | not applicable
+    advantage: str  # yes | no | undecided | not applicable
     intermediate_better: tuple[str, ...]
     comparisons: tuple[Comparison, ...]
-    sentence: str
-
-
-@dataclass(frozen=True)
-class LatencyNote:
-    """A g with fewer FLOPs than another but a higher measured latency (same order)."""
-
-    order: str
-    fewer_flops: str
-    more_flops: str
-    flops_fewer: float
-    flops_more: float
-    latency_fewer: float
-    latency_more: float
+    trend: Trend | None
+    headline: str  # the group's answer: which g are better, worse, equivalent, undecided
     sentence: str
 
 
 @dataclass(frozen=True)
 class Verdict:
     question: str
-    answer: str  # yes | no | inconclusive | not applicable
+    answer: str  # yes | no | undecided | not applicable
     summary: str
     groups: tuple[GroupVerdict, ...]
     comparisons: tuple[Comparison, ...]
+    trends: tuple[Trend, ...]
     alpha: float
+    margin_pp: float
+    margin_source: str  # default | study | --margin
+    schedule: tuple[int, ...]  # planned looks (seed counts); empty: one look
     match: str
     matched_note: str | None
     few_seeds: tuple[tuple[str, int], ...]
@@ -149,18 +142,6 @@ def group_label(key: dict, show_match: bool = False) -> str:
     return ", ".join(parts) or "all trials"
 
 
-def _by_seed(trials: pd.DataFrame) -> dict:
-    """Mean test accuracy per seed (a seed run twice is averaged)."""
-    out: dict = {}
-    seeded = trials[trials["seed"].notna()]
-    for seed, rows in seeded.groupby("seed", sort=True):
-        out[int(seed)] = float(rows["test_acc"].mean())
-    for _, row in trials[trials["seed"].isna()].iterrows():
-        # A run without a recorded seed pairs with nothing.
-        out[f"trial {int(row['trial'])}"] = float(row["test_acc"])
-    return out
-
-
 def _pairs(labels: list[str]) -> list[tuple[str, str]]:
     """(g, reference) pairs: every g against C and against 1, each unordered pair once."""
     pairs, seen = [], set()
@@ -181,11 +162,48 @@ def _raw_groups(usable: pd.DataFrame) -> list[tuple[dict, dict]]:
     for key, trials in configurations(usable):
         gkey = tuple(key[f] for f in GROUP)
         entry = groups.setdefault(gkey, ({f: key[f] for f in GROUP}, {}))
-        entry[1][str(key["segments"])] = _by_seed(trials)
+        entry[1][str(key["segments"])] = by_seed(trials)
     return list(groups.values())
 
 
-def _group_verdict(key: dict, label: str, samples: dict, comps: list[Comparison]) -> GroupVerdict:
+def _names(gs) -> str:
+    return fmt.listing([level_name("segments", g) for g in gs])
+
+
+def _against(comps: list[Comparison], reference: str) -> str | None:
+    """``g = 8 and g = 16 are equivalent to C within ±0.50 pp; g = 1 is worse (...)``."""
+    mine = [c for c in comps if c.reference == reference]
+    if not mine:
+        return None
+    ref = level_name("segments", reference).removeprefix("g = ")
+    parts = []
+    equivalent = [c for c in mine if c.verdict == "equivalent"]
+    if equivalent:
+        verb = "are" if len(equivalent) > 1 else "is"
+        parts.append(
+            f"{_names([c.segments for c in equivalent])} {verb} equivalent to {ref} within "
+            f"{equivalent[0].margin_text()}"
+        )
+    for word in ("better", "worse"):
+        for c in mine:
+            if c.verdict == word:
+                small = f", within {c.margin_text()}" if c.within_margin else ""
+                parts.append(
+                    f"{level_name('segments', c.segments)} is {word} than {ref} "
+                    f"({c.short()}{small})"
+                )
+    for c in mine:
+        if c.verdict == "undecided":
+            parts.append(
+                f"{level_name('segments', c.segments)} vs {ref} is undecided "
+                f"({c.short()}; {c.mde_note()})"
+            )
+    return "; ".join(parts)
+
+
+def _group_verdict(
+    key: dict, label: str, samples: dict, comps: list[Comparison], trend: Trend | None
+) -> GroupVerdict:
     labels = sorted(samples, key=segment_key)
     means = {g: float(np.mean(list(samples[g].values()))) for g in labels}
     n_seeds = {g: len(samples[g]) for g in labels}
@@ -204,25 +222,26 @@ def _group_verdict(key: dict, label: str, samples: dict, comps: list[Comparison]
         advantage = "not applicable"
     elif better:
         advantage = "yes"
-    elif all(c.favours == "C" for c in vs_c):
+    elif all(c.verdict in ("worse", "equivalent") for c in vs_c):
         advantage = "no"
     else:
-        advantage = "inconclusive"
+        advantage = "undecided"
+    headline = "; ".join(p for p in (_against(comps, "C"), _against(comps, "1")) if p)
 
     head = (
         f"{label}: best mean test accuracy at {level_name('segments', best)} "
         f"({fmt.pct(means[best])}, {n_seeds[best]} seed{'s' if n_seeds[best] != 1 else ''})"
     )
     if len(labels) == 1:
-        tail = "only one g was trained, so nothing is compared: inconclusive."
+        tail = "only one g was trained, so nothing is compared: undecided."
     elif not comps:
-        tail = "no g = C or g = 1 to compare with: inconclusive."
+        tail = "no g = C or g = 1 to compare with: undecided."
     elif winner is not None:
         wins = "; ".join(c.sentence() for c in against)
         tail = f"winner {level_name('segments', winner)} ({wins})."
     else:
         unsettled = [c for c in against if c.favours != best] or against
-        tail = "inconclusive (" + "; ".join(c.sentence() for c in unsettled) + ")."
+        tail = "no winner (" + "; ".join(c.sentence() for c in unsettled) + ")."
     return GroupVerdict(
         order=key["order"],
         activation=key["activation"],
@@ -237,48 +256,10 @@ def _group_verdict(key: dict, label: str, samples: dict, comps: list[Comparison]
         advantage=advantage,
         intermediate_better=better,
         comparisons=tuple(comps),
+        trend=trend,
+        headline=headline,
         sentence=f"{head}; {tail}",
     )
-
-
-def latency_notes(
-    summary: pd.DataFrame, tolerance: float = 0.05, flops_margin: float = 0.01
-) -> list[LatencyNote]:
-    """Per order: each g that has fewer FLOPs than another g but is slower by > tolerance.
-
-    Means over activation, residual and match first; for each g the most striking counterexample
-    (largest latency ratio) is kept.
-    """
-    if summary.empty:
-        return []
-    frame = summary.dropna(subset=["flops_mean", "latency_ms_mean"])
-    notes = []
-    for order in sorted(frame["order"].unique(), key=lambda o: (o != "depthwise-first", o)):
-        part = frame[frame["order"] == order]
-        by_g = part.groupby("segments")[["flops_mean", "latency_ms_mean"]].mean()
-        labels = sorted(by_g.index, key=segment_key)
-        for a in labels:
-            fa, la = by_g.loc[a]
-            worst = None
-            for b in labels:
-                fb, lb = by_g.loc[b]
-                if a == b or not fa < fb * (1.0 - flops_margin) or not la > lb * (1.0 + tolerance):
-                    continue
-                if worst is None or la / lb > worst[2] / worst[4]:
-                    worst = (b, fa, la, fb, lb)
-            if worst is None:
-                continue
-            b, fa, la, fb, lb = worst
-            sentence = (
-                f"{order}: {level_name('segments', a)} needs {fmt.count(fa)} FLOPs, "
-                f"{1 - fa / fb:.0%} fewer than {level_name('segments', b)} "
-                f"({fmt.count(fb)}), yet its measured latency is higher: "
-                f"{fmt.ms(la)} vs {fmt.ms(lb)} per batch"
-            )
-            notes.append(
-                LatencyNote(order, a, b, float(fa), float(fb), float(la), float(lb), sentence)
-            )
-    return notes
 
 
 def build_verdict(
@@ -286,51 +267,45 @@ def build_verdict(
     summary: pd.DataFrame,
     *,
     match: str = "none",
-    alpha: float = ALPHA,
+    plan: Plan | None = None,
     min_seeds: int = MIN_SEEDS,
 ) -> Verdict:
-    """The verdict of a sweep from its usable trials and its summary table."""
+    """The verdict of a sweep from its usable trials and its summary table.
+
+    ``plan`` (:func:`.inference.plan_of`) sets the level, margin and looks; by default alpha
+    0.05, the default margin and one look.
+    """
+    plan = plan or plan_of({})
     raw = _raw_groups(usable)
     show_match = len({k["match"] for k, _ in raw}) > 1
     pending: list[tuple[int, Comparison]] = []
     for index, (key, samples) in enumerate(raw):
         labels = sorted(samples, key=segment_key)
         for g, reference in _pairs(labels):
-            d = compare(samples[g], samples[reference])
-            pending.append(
-                (
-                    index,
-                    Comparison(
-                        order=key["order"],
-                        activation=key["activation"],
-                        residual=key["residual"],
-                        match=key["match"],
-                        segments=g,
-                        reference=reference,
-                        method=d.method,
-                        n_pairs=d.n_pairs,
-                        mean_diff=d.mean_diff,
-                        ci_low=d.ci_low,
-                        ci_high=d.ci_high,
-                        p_value=d.p_value,
-                        p_holm=math.nan,
-                        conclusive=False,
-                    ),
-                )
+            comparison = Comparison(
+                **{f: key[f] for f in GROUP},
+                segments=g,
+                reference=reference,
+                difference=compare(samples[g], samples[reference]),
             )
-    adjusted = holm([c.p_value for _, c in pending])
-    comparisons = []
-    for (index, c), p_holm in zip(pending, adjusted):
-        excludes_zero = (
-            math.isfinite(c.ci_low) and math.isfinite(c.ci_high) and (c.ci_low > 0 or c.ci_high < 0)
-        )
-        conclusive = excludes_zero and math.isfinite(p_holm) and p_holm < alpha
-        comparisons.append((index, replace(c, p_holm=p_holm, conclusive=conclusive)))
+            pending.append((index, comparison))
+    settled = settle([c for _, c in pending], plan)
+    comparisons = [(index, c) for (index, _), c in zip(pending, settled)]
+    trend_of: dict[int, Trend] = {}
+    for index, (key, samples) in enumerate(raw):
+        trend = slope_trend("test accuracy", group_label(key, show_match), samples)
+        if trend is not None:
+            trend_of[index] = trend
+    trend_of = dict(zip(trend_of, settle_trends(list(trend_of.values()), plan)))
 
     groups = []
     for index, (key, samples) in enumerate(raw):
         comps = [c for i, c in comparisons if i == index]
-        groups.append(_group_verdict(key, group_label(key, show_match), samples, comps))
+        groups.append(
+            _group_verdict(
+                key, group_label(key, show_match), samples, comps, trend_of.get(index)
+            )
+        )
 
     few = []
     for key, trials in configurations(usable):
@@ -367,22 +342,18 @@ def build_verdict(
         summary=text,
         groups=tuple(groups),
         comparisons=tuple(c for _, c in comparisons),
-        alpha=alpha,
+        trends=tuple(trend_of.values()),
+        alpha=plan.design.alpha,
+        margin_pp=plan.margin_pp,
+        margin_source=plan.margin_source,
+        schedule=plan.schedule,
         match=match,
         matched_note=matched_note,
         few_seeds=tuple(few),
         warnings=tuple(warnings),
         latency_notes=tuple(notes),
-        latency_measured=_measured(summary),
+        latency_measured=latency_measured(summary),
     )
-
-
-def _measured(summary: pd.DataFrame) -> bool:
-    if summary.empty:
-        return False
-    latency = summary["latency_ms_mean"].to_numpy(dtype=float)
-    flops = summary["flops_mean"].to_numpy(dtype=float)
-    return bool((np.isfinite(latency) & np.isfinite(flops)).any())
 
 
 def _answer(groups: list[GroupVerdict]) -> tuple[str, str]:
@@ -396,25 +367,66 @@ def _answer(groups: list[GroupVerdict]) -> tuple[str, str]:
     yes = [g for g in applicable if g.advantage == "yes"]
     no = [g for g in applicable if g.advantage == "no"]
     n = len(applicable)
-    if yes:
-        detail = "; ".join(
-            f"{g.label}: " + ", ".join(level_name("segments", s) for s in g.intermediate_better)
-            for g in yes
-        )
-        return (
-            "yes",
-            f"Yes in {len(yes)} of {n} group{'s' if n != 1 else ''}: an intermediate g "
-            f"beats g = C conclusively ({detail}).",
-        )
-    if len(no) == n:
-        return (
-            "no",
-            f"No: in all {n} group{'s' if n != 1 else ''} every intermediate g is "
-            "conclusively worse than g = C.",
-        )
-    return (
-        "inconclusive",
-        f"Inconclusive: in none of the {n} group{'s' if n != 1 else ''} does "
-        "an intermediate g beat g = C conclusively (95% CI excluding zero and Holm-adjusted "
-        "p < 0.05); more seeds or a larger budget would be needed to tell.",
+    many = len(groups) > 1
+    detail = " ".join(
+        (f"{g.label}: " if many else "") + fmt.capitalized(g.headline) + "." for g in groups
     )
+    if yes:
+        word = "yes"
+        text = (
+            f"Yes in {len(yes)} of {n} group{'s' if n != 1 else ''}: an intermediate g is "
+            f"better than g = C."
+        )
+    elif len(no) == n:
+        word = "no"
+        text = (
+            f"No: in {'all ' if n > 1 else ''}{n} group{'s' if n != 1 else ''} every "
+            "intermediate g is worse than g = C or equivalent to it within the margin."
+        )
+    else:
+        word = "undecided"
+        text = (
+            f"Undecided: in none of the {n} group{'s' if n != 1 else ''} is an intermediate g "
+            "decided better than g = C, and not every one is decided worse or equivalent; more "
+            "seeds would decide (see the MDE and seeds to decide)."
+        )
+    return word, f"{text} {detail}"
+
+
+SUMMARY_VERDICT_COLUMNS = [
+    "verdict_vs",
+    "verdict",
+    "p_equivalence",
+    "p_equivalence_holm",
+    "mde",
+    "seeds_needed",
+]
+
+
+def with_verdicts(summary: pd.DataFrame, verdict: Verdict) -> pd.DataFrame:
+    """summary.csv with each configuration's comparison against g = C appended.
+
+    Columns :data:`SUMMARY_VERDICT_COLUMNS`: the reference ("C"), the three-way verdict of g
+    minus C, its TOST p (raw and Holm-adjusted), MDE and seeds to decide (when undecided); empty for
+    g = C itself and where the group has no g = C.
+    """
+    out = summary.copy()
+    found = {
+        (c.segments, c.order, c.activation, c.residual, c.match): c
+        for c in verdict.comparisons
+        if c.reference == "C"
+    }
+    rows = []
+    for _, r in out.iterrows():
+        key = tuple(None if pd.isna(r[f]) else r[f] for f in ("order", "activation", "residual"))
+        c = found.get((str(r["segments"]), *key, r["match"]))
+        if c is None:
+            rows.append((None, None, math.nan, math.nan, math.nan, None))
+        else:
+            needed = c.seeds_needed if c.verdict == "undecided" else None
+            rows.append(
+                ("C", c.verdict, c.p_equivalence, c.p_equivalence_holm, c.mde, needed)
+            )
+    for i, column in enumerate(SUMMARY_VERDICT_COLUMNS):
+        out[column] = pd.Series([row[i] for row in rows], index=out.index, dtype=object)
+    return out

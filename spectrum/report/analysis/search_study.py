@@ -1,5 +1,8 @@
 """Analysis of a search study (multi-objective over per-flow g and friends). Plain data only.
 
+(Named ``search_study`` so that it does not read as :mod:`spectrum.study.search`, which runs
+the search; this module only reads a finished or running one.)
+
 Owns: the objectives (names from ``study.user_attrs["objectives"]``, directions from the
 study), how each objective's values are shown, the Pareto front of the feasible complete trials,
 the table of ``study.best_trials`` (infeasible ones left out), parameter importances per
@@ -17,7 +20,7 @@ import optuna
 import pandas as pd
 from optuna.study import StudyDirection
 
-from . import fmt
+from .. import fmt
 from .pareto import non_dominated
 
 MIN_IMPORTANCE_TRIALS = 10

@@ -15,8 +15,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from .figures import Plot, color, legend_below, log_axis, new_figure, save, style
-from .search import Objective, front_mask, history, values_matrix
+from ..analysis.search_study import Objective, front_mask, history, values_matrix
+from .style import Plot, color, legend_below, log_axis, new_figure, save, style
 
 FRONT, HISTORY = "pareto_front", "history"
 

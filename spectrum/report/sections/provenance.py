@@ -8,14 +8,49 @@ study did not record is said to be missing rather than skipped silently.
 from __future__ import annotations
 
 import json
+import os
+import re
+from pathlib import Path
 
 import pandas as pd
 
-from . import fmt
-from .document import Bullets, Code, Heading, Paragraph, Table
-from .frames import COUNTED, status_counts, study_fact
+from .. import fmt
+from ..analysis.frames import COUNTED, status_counts, study_fact
+from ..document import Bullets, Code, Heading, Paragraph, Table
 
 NOT_RECORDED = "not recorded"
+
+
+# "SQLite file /abs/path.db" and "journal file /abs/run.log", as describe_storage names them.
+_FILE_LABEL = re.compile(r"^(SQLite file|journal file) (/.*|[A-Za-z]:[\\/].*)$")
+_NEAR = 2  # a file at most this many folders up stays a relative path; farther, its name only
+
+
+def portable_storage(label: str | None, report_dir: Path) -> str | None:
+    """The storage label without the machine's absolute paths, so a committed report is portable.
+
+    A storage file in the report folder becomes ``SQLite file study.db (in this folder)``; one
+    near it (at most two folders up) a path relative to it, ``journal file ../runs.log (relative
+    to this folder)``; anything farther its kind and file name, ``SQLite file x.db (outside this
+    folder)``. Server URLs (already masked) and relative labels are kept as they are.
+    """
+    if not label:
+        return label
+    match = _FILE_LABEL.match(label)
+    if match is None:
+        return label
+    kind, path = match.group(1), Path(match.group(2))
+    folder = Path(report_dir).expanduser().absolute()
+    try:
+        relative = Path(os.path.relpath(path, folder))
+    except ValueError:  # another drive (Windows)
+        return f"{kind} {path.name} (outside this folder)"
+    ups = sum(1 for part in relative.parts if part == "..")
+    if ups == 0:
+        return f"{kind} {relative.as_posix()} (in this folder)"
+    if ups <= _NEAR and len(folder.parts) - ups > 1:
+        return f"{kind} {relative.as_posix()} (relative to this folder)"
+    return f"{kind} {path.name} (outside this folder)"
 
 
 def _dict_text(value) -> str:

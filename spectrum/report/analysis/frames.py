@@ -14,13 +14,14 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..records import load_results
+from ...records import load_results
 
 NUMERIC = (
     "seed",
     "width_multiplier",
     "params",
     "flops",
+    "activations",
     "latency_ms",
     "train_step_ms",
     "val_acc",

@@ -1,0 +1,94 @@
+"""The network families a :class:`~spectrum.net.xception.NetConfig` names: Xception's shape
+(Figure 5: 299x299x3, 1,000 classes, 8 middle blocks) and the CPU-sized ``proxy-28`` and
+``proxy-32``, each as input size, stem and the named widths of every stage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..errors import SpecError
+
+
+@dataclass(frozen=True)
+class Preset:
+    """The fixed shape of a network family: input, stem and the widths of every stage."""
+
+    name: str
+    image_size: int
+    in_channels: int
+    num_classes: int
+    stem_stride: int
+    stem_padding: int
+    widths: dict[str, int]
+    middle_repeats: int
+    dropout: float
+
+
+XCEPTION_WIDTHS = {
+    "stem1": 32,
+    "stem2": 64,
+    "entry1": 128,
+    "entry2": 256,
+    "entry3": 728,
+    "exit1": 728,
+    "exit2": 1024,
+    "tail1": 1536,
+    "tail2": 2048,
+}
+# Proxy widths are multiples of 32 (``stem1`` feeds no spatial conv of the spectrum) so that
+# g in {1, 2, 4, 8, 16, 32, C} all build at multiplier 1. With the stride-2 stem the middle flow
+# runs at 2x2 for 28x28 inputs, as Xception's runs at 19x19 for 299x299: sized so that a whole
+# sweep trains on two CPU cores in minutes.
+PROXY_WIDTHS = {
+    "stem1": 16,
+    "stem2": 32,
+    "entry1": 32,
+    "entry2": 64,
+    "entry3": 128,
+    "exit1": 128,
+    "exit2": 192,
+    "tail1": 256,
+    "tail2": 256,
+}
+
+PRESETS: dict[str, Preset] = {
+    "xception": Preset(
+        "xception",
+        299,
+        3,
+        1000,
+        stem_stride=2,
+        stem_padding=0,
+        widths=XCEPTION_WIDTHS,
+        middle_repeats=8,
+        dropout=0.5,
+    ),
+    "proxy-28": Preset(
+        "proxy-28",
+        28,
+        1,
+        10,
+        stem_stride=2,
+        stem_padding=1,
+        widths=PROXY_WIDTHS,
+        middle_repeats=2,
+        dropout=0.0,
+    ),
+    "proxy-32": Preset(
+        "proxy-32",
+        32,
+        3,
+        10,
+        stem_stride=2,
+        stem_padding=1,
+        widths=PROXY_WIDTHS,
+        middle_repeats=2,
+        dropout=0.0,
+    ),
+}
+
+
+def get_preset(name: str) -> Preset:
+    if name not in PRESETS:
+        raise SpecError(f"preset {name!r} is not one of: {', '.join(PRESETS)}")
+    return PRESETS[name]

@@ -1,0 +1,347 @@
+"""Small-sample inference for comparisons over paired seeds: intervals, tests and decisions.
+
+Owns the statistics a verdict rests on, as pure functions of per-seed numbers:
+
+- Student-t intervals of a mean (they keep their nominal coverage at any n under normal noise,
+  and were checked by simulation under heavy tails; the percentile bootstrap does not at n < 10);
+- the paired t-test, and two one-sided tests (TOST) for equivalence within a margin, from the same
+  t distribution as the interval, so an interval excluding zero always goes with p < 1 - level;
+- :func:`decide`: the three-way verdict of a family of comparisons (better / worse / equivalent
+  within the margin / undecided), Holm-corrected over the family for superiority and for
+  equivalence alike, at a level split evenly over the planned looks of a sequential design
+  (Bonferroni over looks), so adding seeds after looking does not inflate the error rates;
+- the minimum detectable effect at the current n and the seeds that would decide a comparison at
+  its observed variance;
+- per-seed contrasts (a slope over log2 g) that pool the seeds of every g into one test.
+
+Accuracies are in the unit the caller passes (reports pass percentage points).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+from ...errors import SpecError
+
+ALPHA = 0.05
+POWER = 0.8
+DEFAULT_MARGIN_PP = 0.5  # accuracy points: below this, a proxy-scale difference is not a finding
+MAX_SEEDS_REPORTED = 1000  # beyond this "seeds to decide" is reported as "> 1000"
+
+Verdict = Literal["better", "worse", "equivalent", "undecided"]
+
+
+def _finite(values) -> np.ndarray:
+    array = np.asarray(values, dtype=float).ravel()
+    return array[np.isfinite(array)]
+
+
+def seed_order(key) -> tuple:
+    """Sort key of seed-keyed samples: integer seeds and ``"trial N"`` keys never compare."""
+    return (str(type(key)), key)
+
+
+def holm(p_values) -> list[float]:
+    """Holm step-down adjusted p-values, in the input order.
+
+    With m finite p-values sorted ascending p(1) <= ... <= p(m), the adjusted value of p(k) is
+    max over j <= k of min(1, (m - j + 1) p(j)): monotone in the sorted order and capped at 1.
+    NaN entries are not counted in m and stay NaN.
+    """
+    p = [float(v) if v is not None else math.nan for v in p_values]
+    finite = [i for i, v in enumerate(p) if math.isfinite(v)]
+    adjusted = [math.nan] * len(p)
+    m = len(finite)
+    running = 0.0
+    for rank, index in enumerate(sorted(finite, key=lambda i: (p[i], i))):
+        running = max(running, min(1.0, (m - rank) * p[index]))
+        adjusted[index] = running
+    return adjusted
+
+
+@dataclass(frozen=True)
+class MeanInterval:
+    """Mean of n values with its Student-t interval at ``level`` (NaN bounds below n = 2)."""
+
+    n: int
+    mean: float
+    sd: float
+    ci_low: float
+    ci_high: float
+
+
+def t_interval(values, level: float = 1 - ALPHA) -> MeanInterval:
+    x = _finite(values)
+    if x.size == 0:
+        return MeanInterval(0, math.nan, math.nan, math.nan, math.nan)
+    mean = float(x.mean())
+    if x.size < 2:
+        return MeanInterval(1, mean, math.nan, math.nan, math.nan)
+    sd = float(x.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + level / 2, x.size - 1)) * sd / math.sqrt(x.size)
+    return MeanInterval(int(x.size), mean, sd, mean - half, mean + half)
+
+
+def welch(a, b, level: float = 1 - ALPHA) -> tuple[float, float, float, float]:
+    """mean(a) - mean(b), its Welch t interval at ``level`` and the two-sided Welch p-value.
+
+    NaN interval and p below two values a side, or when both samples are constant.
+    """
+    x, y = _finite(a), _finite(b)
+    if x.size == 0 or y.size == 0:
+        return (math.nan, math.nan, math.nan, math.nan)
+    diff = float(x.mean() - y.mean())
+    if x.size < 2 or y.size < 2:
+        return (diff, math.nan, math.nan, math.nan)
+    va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+    se = math.sqrt(va + vb)
+    if se == 0.0:
+        return (diff, math.nan, math.nan, math.nan)
+    df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, df)) * se
+    p = float(2 * stats.t.sf(abs(diff) / se, df))
+    return (diff, diff - half, diff + half, p)
+
+
+def paired_t_p(diffs) -> float:
+    """Two-sided p-value of the paired t-test that the mean difference is 0."""
+    x = _finite(diffs)
+    if x.size < 2:
+        return math.nan
+    sd = float(x.std(ddof=1))
+    if sd == 0.0:
+        return math.nan if x.mean() == 0 else 0.0
+    t = float(x.mean()) / (sd / math.sqrt(x.size))
+    return float(2 * stats.t.sf(abs(t), x.size - 1))
+
+
+def tost_p(diffs, margin: float) -> float:
+    """p-value of equivalence within (-margin, +margin): the larger of the two one-sided tests."""
+    x = _finite(diffs)
+    if x.size < 2:
+        return math.nan
+    mean, sd = float(x.mean()), float(x.std(ddof=1))
+    if sd == 0.0:
+        return 0.0 if abs(mean) < margin else 1.0
+    se = sd / math.sqrt(x.size)
+    lower = stats.t.sf((mean + margin) / se, x.size - 1)  # H0: mean <= -margin
+    upper = stats.t.cdf((mean - margin) / se, x.size - 1)  # H0: mean >= +margin
+    return float(max(lower, upper))
+
+
+def minimum_detectable_effect(sd: float, n: int, alpha: float, power: float = POWER) -> float:
+    """Smallest true |difference| a two-sided paired t-test at ``alpha`` detects with ``power``."""
+    if n < 2 or not math.isfinite(sd):
+        return math.nan
+    df = n - 1
+    return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * sd / math.sqrt(n))
+
+
+def seeds_to_decide(mean: float, sd: float, n: int, alpha: float, margin: float) -> int | None:
+    """Seeds at which the observed mean and sd would decide (superiority or equivalence).
+
+    ``None`` when even :data:`MAX_SEEDS_REPORTED` seeds would not (|mean| at the margin).
+    """
+    if not (math.isfinite(mean) and math.isfinite(sd)) or n < 2:
+        return None
+    if sd == 0:
+        return n
+    m = np.arange(max(n, 2), MAX_SEEDS_REPORTED + 1)
+    se = sd / np.sqrt(m)
+    superior = abs(mean) / se >= stats.t.ppf(1 - alpha / 2, m - 1)
+    equivalent = (margin - abs(mean)) / se >= stats.t.ppf(1 - alpha, m - 1)
+    hits = np.flatnonzero(superior | equivalent)
+    return int(m[hits[0]]) if hits.size else None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One comparison's paired difference, tests and three-way verdict."""
+
+    interval: MeanInterval  # of the paired differences (a - b), 95% Student-t
+    p_value: float  # paired t, two-sided, unadjusted
+    p_adjusted: float  # Holm over the family
+    p_equivalence: float  # TOST within the margin, unadjusted
+    p_equivalence_adjusted: float  # Holm over the family
+    verdict: Verdict
+    within_margin: bool  # equivalence also holds (e.g. a tiny but certain difference)
+    decided_at: int | None  # seeds at the look that decided it (None: undecided)
+    mde: float  # minimum detectable effect at the current n and per-comparison level
+    seeds_needed: int | None  # at the observed sd and mean, at the same level
+
+
+@dataclass(frozen=True)
+class Design:
+    """The error budget of a family: level, margin, and the planned looks (1 = fixed n)."""
+
+    alpha: float = ALPHA
+    margin: float = DEFAULT_MARGIN_PP
+    looks: int = 1
+
+    @property
+    def alpha_per_look(self) -> float:
+        return self.alpha / self.looks
+
+
+def _one_look(diffs: Sequence[np.ndarray], design: Design):
+    p = [paired_t_p(d) for d in diffs]
+    p_eq = [tost_p(d, design.margin) for d in diffs]
+    return p, holm(p), p_eq, holm(p_eq)
+
+
+def decide(
+    diffs_by_look: Sequence[Sequence[np.ndarray]], design: Design = Design()
+) -> list[Decision]:
+    """Verdicts for a family of paired comparisons observed at one or more looks.
+
+    ``diffs_by_look[k][j]`` holds comparison j's paired differences at look k (the first n_k
+    seeds). A comparison is decided at the first look where its Holm-adjusted superiority p (its
+    sign gives better or worse) or its Holm-adjusted TOST p falls to ``alpha / looks``; once decided
+    it stays decided. The numbers reported are those of the last look.
+    """
+    if not diffs_by_look:
+        return []
+    level = design.alpha_per_look
+    m = len(diffs_by_look[-1])
+    decided: list[tuple[Verdict, bool, int] | None] = [None] * m
+    for diffs in diffs_by_look:
+        _, p_adj, _, p_eq_adj = _one_look(diffs, design)
+        for j, d in enumerate(diffs):
+            if decided[j] is not None:
+                continue
+            x = _finite(d)
+            different = math.isfinite(p_adj[j]) and p_adj[j] <= level
+            equivalent = math.isfinite(p_eq_adj[j]) and p_eq_adj[j] <= level
+            if different:
+                decided[j] = ("better" if x.mean() > 0 else "worse", equivalent, x.size)
+            elif equivalent:
+                decided[j] = ("equivalent", True, x.size)
+    p, p_adj, p_eq, p_eq_adj = _one_look(diffs_by_look[-1], design)
+    per_comparison = level / max(m, 1)  # Bonferroni bound on Holm's first step: conservative
+    out = []
+    for j, d in enumerate(diffs_by_look[-1]):
+        interval = t_interval(d)
+        verdict, within, at = decided[j] if decided[j] else ("undecided", False, None)
+        needed = None
+        if verdict == "undecided":
+            needed = seeds_to_decide(
+                interval.mean, interval.sd, interval.n, per_comparison, design.margin
+            )
+        out.append(
+            Decision(
+                interval,
+                p[j],
+                p_adj[j],
+                p_eq[j],
+                p_eq_adj[j],
+                verdict,
+                within,
+                at,
+                minimum_detectable_effect(interval.sd, interval.n, per_comparison),
+                needed,
+            )
+        )
+    return out
+
+
+def paired(a_by_seed: Mapping, b_by_seed: Mapping, seeds: Sequence | None = None) -> np.ndarray:
+    """a - b over the seeds both have (restricted to ``seeds`` when given), in seed order."""
+    common = sorted(set(a_by_seed) & set(b_by_seed), key=seed_order)
+    if seeds is not None:
+        allowed = set(seeds)
+        common = [k for k in common if k in allowed]
+    return np.array([float(a_by_seed[k]) - float(b_by_seed[k]) for k in common], dtype=float)
+
+
+def per_seed_slopes(values_by_x: Mapping[float, Mapping], seeds: Sequence | None = None):
+    """For each seed present at every x, the least-squares slope of value on x.
+
+    Returns the slopes in seed order; their t-interval is the trend's interval, pooling the seeds
+    of every x (x is e.g. log2 g).
+    """
+    xs = sorted(values_by_x)
+    if len(xs) < 2:
+        return np.array([], dtype=float)
+    common = set.intersection(*(set(values_by_x[x]) for x in xs))
+    if seeds is not None:
+        common &= set(seeds)
+    x = np.array(xs, dtype=float)
+    x_centred = x - x.mean()
+    slopes = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for seed in sorted(common, key=seed_order):
+            y = np.array([float(values_by_x[v][seed]) for v in xs])
+            slopes.append(float((x_centred * (y - y.mean())).sum() / (x_centred**2).sum()))
+    return np.array(slopes, dtype=float)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A report's error budget as the study sets it: :class:`Design` plus the planned looks.
+
+    ``schedule`` holds the seed counts n_1 < n_2 < ... of the planned looks (empty: one look at
+    whatever n the study has). ``margin_pp`` is the equivalence margin in accuracy points and
+    ``design.margin`` the same margin in the reports' unit (accuracies as fractions).
+    """
+
+    design: Design
+    margin_pp: float
+    margin_source: str  # "default" | "study" | "--margin"
+    schedule: tuple[int, ...] = ()
+
+    def looks_at(self, n: int) -> list[int | None]:
+        """Seed counts of the looks replayed at n seeds; None is the last look (all seeds)."""
+        return [k for k in self.schedule if k < n] + [None]
+
+
+def _positive(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def plan_of(user_attrs: Mapping, margin_pp: float | None = None) -> Plan:
+    """The :class:`Plan` of a study from its user attributes; ``margin_pp`` overrides "margin".
+
+    "margin" (accuracy points, > 0) sets the equivalence margin, :data:`DEFAULT_MARGIN_PP`
+    otherwise. "seed_schedule" = {"start": n0, "step": s, "max": m} plans looks at n0, n0 + s,
+    ..., m, and the level is split evenly over them. Raises :class:`~spectrum.errors.SpecError`
+    on a bad margin or schedule.
+    """
+    source = "--margin"
+    if margin_pp is None:
+        attr = user_attrs.get("margin")
+        if attr is None:
+            margin_pp, source = DEFAULT_MARGIN_PP, "default"
+        elif not _positive(attr) or not math.isfinite(attr):
+            raise SpecError(f"study attribute 'margin' must be a number > 0 (pp), got {attr!r}")
+        else:
+            margin_pp, source = float(attr), "study"
+    if not (_positive(margin_pp) and math.isfinite(margin_pp)):
+        raise SpecError(f"the equivalence margin must be > 0 accuracy points, got {margin_pp!r}")
+    schedule: tuple[int, ...] = ()
+    raw = user_attrs.get("seed_schedule")
+    if raw is not None:
+        try:
+            start, step, top = (raw[k] for k in ("start", "step", "max"))
+        except (KeyError, TypeError):
+            raise SpecError(
+                f"study attribute 'seed_schedule' must be {{start, step, max}}, got {raw!r}"
+            ) from None
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, step, top)) or (
+            start < 2 or step < 1 or top < start
+        ):
+            raise SpecError(
+                f"study attribute 'seed_schedule' needs integers start >= 2, step >= 1 and "
+                f"max >= start, got {raw!r}"
+            )
+        looks = list(range(start, top + 1, step))
+        schedule = tuple(looks if looks[-1] == top else looks + [top])
+    design = Design(ALPHA, float(margin_pp) / 100.0, max(len(schedule), 1))
+    return Plan(design, float(margin_pp), source, schedule)

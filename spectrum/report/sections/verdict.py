@@ -1,0 +1,164 @@
+"""The verdict as report blocks (shared by report.md and report.html).
+
+Turns a :class:`~spectrum.report.analysis.verdict.Verdict` into: the question and its answer,
+the matched-budget note, warnings, how the verdict decides (level, margin, looks), one sentence
+per group, the table of every comparison (three-way verdict, raw and Holm-adjusted p-values,
+TOST p, MDE, seeds to decide), the trends over log2 g, and the latency-versus-FLOPs notes.
+"""
+
+from __future__ import annotations
+
+from .. import fmt
+from ..analysis.verdict import Verdict, group_label
+
+MARGIN_SOURCES = {
+    "default": "the default",
+    "study": "set by the study",
+    "--margin": "set by --margin",
+}
+
+
+def decision_rule(alpha: float, margin_pp: float, source: str, schedule, family: str) -> str:
+    """The paragraph that states how a family's comparisons are decided."""
+    looks = (
+        f"The study plans {len(schedule)} looks at {', '.join(map(str, schedule))} seeds; each "
+        f"look is replayed on the first seeds in seed order and tested at alpha / "
+        f"{len(schedule)} = {alpha / len(schedule):.4g}, and a decision once made stands."
+        if schedule
+        else "One look: all seeds at once."
+    )
+    return (
+        f"How it decides: each difference gets a 95% Student-t interval and a paired t-test "
+        f"(the interval excludes zero exactly when p < 0.05), and two one-sided tests (TOST) "
+        f"for equivalence within ±{margin_pp:.2f} pp ({MARGIN_SOURCES.get(source, source)}). "
+        f"Holm runs over the {family}, for superiority and for equivalence alike, at "
+        f"alpha = {alpha:g}. A comparison is better or worse when its Holm p is below the level, "
+        f"equivalent when its Holm TOST p is, and undecided otherwise; an undecided one states "
+        f"its minimum detectable effect (MDE, 80% power) at the current seeds and the seeds "
+        f"that would decide it at the observed variance. {looks}"
+    )
+from ..document import Bullets, Heading, Paragraph, Table
+
+
+def verdict_blocks(verdict: Verdict) -> list:
+    blocks = [
+        Heading("The verdict"),
+        Paragraph(f"Question (Xception, future directions): {verdict.question}"),
+        Paragraph(f"Answer: {verdict.summary}", strong=True),
+    ]
+    if verdict.matched_note:
+        blocks.append(Paragraph(verdict.matched_note))
+    else:
+        blocks.append(
+            Paragraph(
+                "Budgets were not matched: g changes the number of parameters "
+                "and FLOPs along with the accuracy (see the Pareto figures)."
+            )
+        )
+    for warning in verdict.warnings:
+        blocks.append(Paragraph(f"Warning: {warning}"))
+    n = len(verdict.comparisons)
+    blocks.append(
+        Paragraph(
+            decision_rule(
+                verdict.alpha,
+                verdict.margin_pp,
+                verdict.margin_source,
+                verdict.schedule,
+                f"{n} comparison{'s' if n != 1 else ''} of this section",
+            )
+        )
+    )
+    blocks.append(
+        Paragraph(
+            "Per group (a winner is named only when its best g is better than every g it is "
+            "compared with):"
+        )
+    )
+    blocks.append(Bullets(tuple(g.sentence for g in verdict.groups)))
+    if verdict.comparisons:
+        rows = []
+        for c in verdict.comparisons:
+            show_match = len({x.match for x in verdict.comparisons}) > 1
+            group = group_label(
+                {
+                    "order": c.order,
+                    "activation": c.activation,
+                    "residual": c.residual,
+                    "match": c.match,
+                },
+                show_match,
+            )
+            rows.append(
+                (
+                    group,
+                    c.segments,
+                    c.reference,
+                    c.method,
+                    str(c.n_pairs),
+                    fmt.pp(c.mean_diff),
+                    fmt.ci_pp(c.ci_low, c.ci_high),
+                    fmt.p_value(c.p_value),
+                    fmt.p_value(c.p_holm),
+                    fmt.p_value(c.p_equivalence_holm),
+                    c.verdict + (" (within margin)" if c.conclusive and c.within_margin else ""),
+                    fmt.pp(c.mde).lstrip("+"),
+                    fmt.text(c.seeds_needed) if c.verdict == "undecided" else "",
+                )
+            )
+        blocks.append(
+            Table(
+                (
+                    "group",
+                    "g",
+                    "vs g",
+                    "test",
+                    "pairs",
+                    "mean diff",
+                    "95% CI",
+                    "p",
+                    "Holm p",
+                    "Holm TOST p",
+                    "verdict",
+                    "MDE",
+                    "seeds to decide",
+                ),
+                tuple(rows),
+                "Every comparison of g with g = C and g = 1: mean difference in test accuracy "
+                "(g minus the reference, paired by seed), its 95% Student-t CI, the raw and "
+                "Holm-adjusted paired t p-values, the Holm-adjusted equivalence (TOST) p, the "
+                "verdict, and for an undecided one the seeds that would decide it "
+                "('–': more than 1000).",
+            )
+        )
+    if verdict.trends:
+        blocks.append(Heading("Trend over g", level=3))
+        blocks.append(
+            Paragraph(
+                "The slope of test accuracy over log2 g (g = C one step right of the largest "
+                "integer g), one slope per seed with every g, as one contrast instead of many "
+                "pairs: its 95% t interval and t-test, Holm over the "
+                f"{len(verdict.trends)} trend{'s' if len(verdict.trends) != 1 else ''} of this "
+                "section, superiority only (no equivalence margin for a slope)."
+            )
+        )
+        blocks.append(Bullets(tuple(t.sentence() for t in verdict.trends)))
+    blocks.append(Heading("Latency versus FLOPs", level=3))
+    if verdict.latency_notes:
+        blocks.append(
+            Paragraph(
+                "Measured latency disagrees with FLOPs across g: heavy grouping is not "
+                "matrix-friendly (as ShuffleNet V2 notes), so fewer FLOPs do not mean faster here:"
+            )
+        )
+        blocks.append(Bullets(tuple(n.sentence + "." for n in verdict.latency_notes)))
+    elif verdict.latency_measured:
+        blocks.append(
+            Paragraph(
+                "No disagreement found: no g with fewer FLOPs than another (by more than 1%) was "
+                "measured slower (by more than 5%)."
+            )
+        )
+    else:
+        blocks.append(Paragraph("Not checked: the study recorded no latency (or no FLOPs)."))
+    return blocks

@@ -1,0 +1,117 @@
+"""Running a study from start to finish, without the user interface.
+
+This module owns what ``spectrum sweep``, ``spectrum search`` and ``spectrum run`` share below
+the command line: opening the storage and the device for a plan (:func:`open_study_run`),
+running the sweep or the search with the caller's progress events (:meth:`StudyRun.run`), and
+what a finished study leaves behind: results.csv (:func:`save_results`), the table a finished
+study shows (:func:`sweep_summary`, or :func:`~spectrum.study.search.best_trials_table`) and the
+report (:func:`write_study_report`). The command line renders progress and prints the tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import optuna
+import pandas as pd
+import torch
+
+from ..device import configure, resolve_device
+from ..records import load_results
+from .plan import SearchPlan
+from .search import run_search
+from .storage import describe_storage, open_storage
+from .sweep import SweepPlan, run_sweep
+from .trial import TrialEvents
+
+SUMMARY_COLUMNS = (
+    "segments",
+    "order",
+    "activation",
+    "residual",
+    "n_seeds",
+    "test_acc_mean",
+    "test_acc_std",
+    "params_mean",
+    "flops_mean",
+    "latency_ms_mean",
+)
+
+
+@dataclass(frozen=True)
+class StudyRun:
+    """A sweep or search plan with its storage opened and its device configured."""
+
+    plan: SweepPlan | SearchPlan
+    name: str
+    storage: optuna.storages.BaseStorage
+    device: torch.device
+    out_dir: Path
+    storage_label: str  # masked, for messages and the report
+    command: str = ""
+
+    @property
+    def total(self) -> int:
+        """How many trials the study will hold when done."""
+        if isinstance(self.plan, SweepPlan):
+            return len(self.plan.points())
+        return self.plan.trials
+
+    def run(self, events: TrialEvents) -> optuna.Study:
+        """Run (or resume) the study; returns it with every finished trial's record on it."""
+        runner = run_sweep if isinstance(self.plan, SweepPlan) else run_search
+        return runner(
+            self.plan, self.name, self.storage, self.device, command=self.command, events=events
+        )
+
+
+def open_study_run(
+    plan: SweepPlan | SearchPlan,
+    name: str,
+    storage: str | None,
+    out: Path | None,
+    device: str,
+    *,
+    command: str = "",
+    storage_options: dict | None = None,
+) -> StudyRun:
+    """Resolve the device, open the storage (default: SQLite in ``out`` or reports/NAME).
+
+    Searches get a heartbeat storage, so that a dead worker's trial is re-queued;
+    ``storage_options`` go to :func:`~spectrum.study.storage.open_storage` (heartbeat interval,
+    grace period).
+    """
+    out_dir = out or Path("reports") / name
+    torch_device = resolve_device(device)
+    heartbeat = isinstance(plan, SearchPlan)
+    optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat, **(storage_options or {}))
+    configure(torch_device)
+    label = describe_storage(storage, out_dir)
+    return StudyRun(plan, name, optuna_storage, torch_device, out_dir, label, command)
+
+
+def save_results(study: optuna.Study, out_dir: Path) -> Path:
+    """Write results.csv (one row per trial) into ``out_dir``; returns its path."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / "results.csv"
+    load_results(study).to_csv(path, index=False)
+    return path
+
+
+def sweep_summary(study: optuna.Study) -> pd.DataFrame:
+    """Mean test accuracy and cost per configuration of a sweep, over its seeds."""
+    # The report stage loads matplotlib and scipy (seconds); only a finished sweep needs it.
+    from ..report import summarize, trial_frame, usable_sweep
+
+    summary = summarize(usable_sweep(trial_frame(study)))
+    if summary.empty:
+        return summary
+    return summary[[c for c in SUMMARY_COLUMNS if c in summary]]
+
+
+def write_study_report(study: optuna.Study, out_dir: Path, storage_label: str) -> Path:
+    """The report (report.md, report.html, plots) rebuilt from the study; returns its path."""
+    from ..report import write_report  # see sweep_summary: seconds of imports
+
+    return write_report(study, out_dir, storage_label=storage_label)
