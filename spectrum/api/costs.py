@@ -1,0 +1,251 @@
+"""The API's complexity calls: ``count(model, input_size)`` (params, FLOPs as MACs for one image,
+latency in ms per batch) and ``match_width`` (the width that matches a budget)."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import torch
+from torch import nn
+
+from ..errors import SpecError
+from ..net.segments import PER_CHANNEL
+from ..net.xception import NetConfig, build_net
+from ..options import MATCH_CHOICES, parse_choice
+
+if TYPE_CHECKING:
+    pass
+
+from .nets import SegmentsArg, net_config
+
+# --------------------------------------------------------------------------------------------
+# Complexity
+
+
+@dataclass(frozen=True)
+class Counts:
+    """What :func:`count` measures for one model.
+
+    ``params``: trainable parameters. ``flops``: fvcore FLOPs for ONE image, where one
+    multiply-add counts as one FLOP (MACs); convolutions, linear layers, eval-mode batch norm
+    and adaptive average pooling are counted, ReLU, additions and max pooling are not.
+    ``latency_ms`` / ``train_step_ms``: median milliseconds of one inference forward pass / one
+    training step (forward, backward, SGD update) for a batch of ``latency_batch`` images, in
+    ``latency_precision`` on ``device``; ``None`` when latency was not measured.
+    """
+
+    params: int
+    flops: int
+    latency_ms: float | None = None
+    train_step_ms: float | None = None
+    latency_batch: int | None = None
+    latency_precision: str | None = None
+    device: str = "cpu"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counts as a plain dict (one row of ``spectrum count``'s table)."""
+        return dict(self.__dict__)
+
+
+def _input_shape(model: nn.Module, input_size: int | Sequence[int] | None) -> tuple[int, int, int]:
+    config = getattr(model, "config", None)
+    if input_size is None:
+        if not isinstance(config, NetConfig):
+            raise SpecError(
+                "input_size is needed for a model not built by spectrum: give (C, H, W)"
+            )
+        shape = config.shape
+        return (shape.in_channels, shape.image_size, shape.image_size)
+    if isinstance(input_size, int) and not isinstance(input_size, bool):
+        channels = config.shape.in_channels if isinstance(config, NetConfig) else 3
+        input_size = (channels, input_size, input_size)
+    size = tuple(int(v) for v in input_size)
+    if len(size) != 3 or min(size) < 1:
+        raise SpecError(f"input_size {input_size!r}: give (C, H, W) with positive sizes, or H")
+    return size  # type: ignore[return-value]
+
+
+def count(
+    model: nn.Module,
+    input_size: int | Sequence[int] | None = None,
+    *,
+    latency: bool = True,
+    batch_size: int = 64,
+    device: str = "cpu",
+    precision: str = "auto",
+    repeats: int = 10,
+) -> Counts:
+    """Params, FLOPs and (optionally) measured latency of any ``nn.Module`` on images.
+
+    ``input_size`` is one image's ``(C, H, W)``, or ``H`` for square images with the model's
+    channels; for nets from :func:`xception`/:func:`proxy` it defaults to their input shape.
+    FLOPs follow fvcore (one multiply-add = one FLOP) for one image in eval mode. Latency
+    (``latency=True``, as ``spectrum count`` without ``--no-latency``) is the median ms per batch
+    of ``batch_size`` images after a warm-up, over up to ``repeats`` runs, on ``device``
+    (``auto``, ``cpu``, ``cuda[:N]``) in ``precision`` (``auto``: bf16 where native, else
+    float32). The model is copied for timing and left untouched (its mode is restored).
+
+    Raises:
+        SpecError: a bad input size, batch size, device or precision (the command's messages).
+    """
+    from fvcore.nn import FlopCountAnalysis
+
+    from ..cost.counts import count_params
+    from ..device import PRECISIONS, resolve_device
+
+    shape = _input_shape(model, input_size)
+    if batch_size < 1:
+        raise SpecError("--batch-size must be >= 1")
+    if repeats < 1:
+        raise SpecError(f"repeats must be >= 1, got {repeats}")
+    precision = parse_choice(precision, PRECISIONS, "--precision")
+    torch_device = resolve_device(device)
+    was_training = model.training
+    try:
+        sample = torch.zeros(1, *shape, device=next(model.parameters(), torch.zeros(0)).device)
+        analysis = FlopCountAnalysis(model.eval(), sample)
+        analysis.unsupported_ops_warnings(False)
+        analysis.uncalled_modules_warnings(False)
+        flops = int(analysis.total())
+    finally:
+        model.train(was_training)
+    result = Counts(params=count_params(model), flops=flops, device=str(torch_device))
+    if not latency:
+        return result
+    timing = _measure_latency(model, shape, torch_device, batch_size, precision, repeats)
+    return replace(result, **timing)
+
+
+def _measure_latency(
+    model: nn.Module,
+    shape: tuple[int, int, int],
+    device: torch.device,
+    batch_size: int,
+    precision: str,
+    repeats: int,
+) -> dict[str, Any]:
+    """As :func:`spectrum.cost.latency.measure_latency`, for any model and input shape."""
+    from ..cost.latency import LatencySettings, _median_ms
+    from ..device import autocast, prepare_model, resolve_precision
+
+    settings = LatencySettings(
+        batch_size=batch_size, repeats=repeats, min_repeats=min(3, repeats), precision=precision
+    )
+    resolved = resolve_precision(precision, device)
+    model = prepare_model(copy.deepcopy(model), device)
+    inputs = torch.randn(batch_size, *shape, device=device)
+    inputs = inputs.contiguous(memory_format=torch.channels_last)
+    model.eval()
+
+    outputs: list[torch.Tensor] = []
+
+    def infer() -> None:
+        with torch.inference_mode(), autocast(device, resolved):
+            out = model(inputs)
+        if not outputs:
+            outputs.append(out)
+
+    inference_ms = _median_ms(infer, settings, device)
+    train_ms = None
+    out = outputs[0]
+    if out.ndim == 2 and any(p.requires_grad for p in model.parameters()):
+        labels = torch.randint(0, out.shape[1], (batch_size,), device=device)
+        model.train()
+        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+
+        def train_step() -> None:
+            optimizer.zero_grad(set_to_none=True)
+            with autocast(device, resolved):
+                loss = nn.functional.cross_entropy(model(inputs), labels)
+            loss.backward()
+            optimizer.step()
+
+        train_ms = _median_ms(train_step, settings, device)
+    return {
+        "latency_ms": inference_ms,
+        "train_step_ms": train_ms,
+        "latency_batch": batch_size,
+        "latency_precision": resolved,
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Matching
+
+
+@dataclass(frozen=True)
+class Matched:
+    """The width that gives one point of the spectrum a reference budget (see :func:`match_width`).
+
+    ``width_multiplier``: the matched multiplier; ``value``: the ``metric`` (``params``, or
+    ``flops`` per image as fvcore multiply-adds) the matched net has; ``target``: the reference's.
+    """
+
+    width_multiplier: float
+    value: int
+    target: int
+    metric: str
+    width_overrides: tuple[tuple[str, int], ...] = ()
+    config: NetConfig = field(repr=False, default_factory=NetConfig)
+
+    @property
+    def relative_error(self) -> float:
+        """``|value - target| / target``."""
+        return abs(self.value - self.target) / self.target
+
+    def build(self) -> nn.Module:
+        """The matched network (channels rounded to a multiple of g, nudged widths applied)."""
+        return build_net(self.config)
+
+
+def match_width(
+    segments: SegmentsArg,
+    *,
+    metric: str = "params",
+    target: int | None = None,
+    reference: SegmentsArg = PER_CHANNEL,
+    tolerance: float = 0.02,
+    preset: str = "proxy-28",
+    order: str = "depthwise-first",
+    activation: str = "none",
+    residual: bool | str = True,
+    width: float = 1.0,
+    num_classes: int | None = None,
+    in_channels: int | None = None,
+) -> Matched:
+    """The width multiplier at which the net at g = ``segments`` costs what the reference does.
+
+    As ``spectrum count --match params|flops``: the reference is the same net at g =
+    ``reference`` (default ``C``) and ``width``, unless an explicit ``target`` count is given.
+    ``metric`` is ``params`` or ``flops`` (fvcore multiply-adds per image). Channels are rounded
+    up to multiples of g so that every layer builds; :meth:`Matched.build` returns the net.
+
+    Raises:
+        SpecError: a bad metric, or no width within ``tolerance`` (relative) of the target.
+    """
+    from ..cost.counts import count as count_metric
+    from ..cost.matching import match_width as match
+    from ..cost.matching import matched_config
+
+    metric = parse_choice(metric, MATCH_CHOICES, "--match")
+    if metric == "none":
+        raise SpecError("--match 'none' matches nothing; use params or flops")
+
+    def config_at(g: SegmentsArg) -> NetConfig:
+        config = net_config(
+            preset, g, None, None, None, order, activation, residual, width,
+            num_classes, in_channels, None, None, None, True,
+        )  # fmt: skip
+        return config
+
+    base = config_at(segments)
+    if target is None:
+        target = count_metric(config_at(reference), metric)
+    found = match(replace(base, round_to_segments=False), int(target), metric, tolerance)
+    config = matched_config(base, found)
+    return Matched(
+        found.width_multiplier, found.value, found.target, metric, found.width_overrides, config
+    )
