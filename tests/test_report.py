@@ -19,9 +19,9 @@ from spectrum.net.xception import PROXY_WIDTHS
 from spectrum.report import build_verdict, holm, summarize, trial_frame, usable_sweep, write_report
 from spectrum.report.analysis.edf import complexity_weights, edf_at, edf_steps
 from spectrum.report.analysis.frames import usable_search
+from spectrum.report.analysis.inference import t_interval
 from spectrum.report.analysis.pareto import non_dominated
 from spectrum.report.analysis.search_study import importances, objectives
-from spectrum.report.analysis.inference import t_interval
 from spectrum.report.document import Document
 from spectrum.report.render_md import render_markdown
 from spectrum.report.sections.provenance import precision_text
@@ -531,3 +531,104 @@ def test_provenance_names_the_precision_and_flags_a_mix(report_dir):
     assert precision_text(pd.DataFrame({"precision": ["bfloat16", "bfloat16"]})) == "bfloat16"
     mixed = precision_text(pd.DataFrame({"precision": ["bfloat16", "float32", None]}))
     assert mixed.startswith("mixed (bfloat16, float32)")
+
+
+# --- three-way verdict, margin, looks, trends -------------------------------------------------
+
+
+def shifted_study(shifts, seeds=6, noise=0.001, rng_seed=1, attrs=None):
+    """g = C at 0.90 plus a shared seed effect; each g shifted by ``shifts[g]`` plus noise."""
+    study = new_sweep([*shifts, "C"], range(seeds))
+    for key, value in (attrs or {}).items():
+        study.set_user_attr(key, value)
+    rng = np.random.default_rng(rng_seed)
+    for g, shift in {**shifts, "C": 0.0}.items():
+        for seed in range(seeds):
+            acc = 0.90 + 0.003 * ((seed % 3) - 1) + shift + rng.normal(0, noise)
+            attrs_ = record("1", seed, round(float(acc), 5))
+            attrs_["segments"] = g
+            add_complete(study, attrs_)
+    return study
+
+
+def verdict_with(study, margin=None):
+    from spectrum.report.analysis.inference import plan_of
+
+    usable = usable_sweep(trial_frame(study))
+    return build_verdict(usable, summarize(usable), plan=plan_of(study.user_attrs, margin))
+
+
+def vs_c(verdict, g):
+    return [c for c in verdict.comparisons if (c.segments, c.reference) == (g, "C")][0]
+
+
+def test_three_way_outcomes_and_the_headline():
+    # g = 1 clearly worse, g = 4 clearly better, g = 8 equal to C (within 0.5 pp).
+    verdict = verdict_with(shifted_study({"1": -0.02, "4": 0.02, "8": 0.0}))
+    assert vs_c(verdict, "1").verdict == "worse" and vs_c(verdict, "4").verdict == "better"
+    assert vs_c(verdict, "8").verdict == "equivalent"
+    assert vs_c(verdict, "8").p_equivalence_holm < 0.05 and vs_c(verdict, "8").mde < 0.005
+    assert verdict.answer == "yes" and verdict.margin_pp == 0.5
+    assert "g = 8 is equivalent to C within ±0.50 pp" in verdict.summary
+    assert (
+        "g = 1 is worse than C (-1.9" in verdict.summary or "worse than C (-2.0" in verdict.summary
+    )
+    # A margin narrower than the noise resolves: g = 8 is no longer shown equivalent.
+    narrow = verdict_with(shifted_study({"1": -0.02, "4": 0.02, "8": 0.0}), margin=0.01)
+    assert vs_c(narrow, "8").verdict == "undecided" and narrow.margin_source == "--margin"
+
+
+def test_undecided_states_mde_and_seeds_needed_in_the_report(tmp_path):
+    study = shifted_study({"4": 0.004}, seeds=4, noise=0.006, rng_seed=4)
+    verdict = verdict_with(study)
+    four = vs_c(verdict, "4")
+    assert four.verdict == "undecided" and four.mde > 0 and four.seeds_needed > 4
+    md = write_report(study, tmp_path).read_text()
+    assert f"{four.seeds_needed} seeds would decide" in md and "MDE" in md
+    assert "equivalence within ±0.50 pp (the default)" in md and "alpha = 0.05" in md
+    summary = pd.read_csv(tmp_path / "summary.csv", dtype={"segments": str})
+    row = summary[summary["segments"] == "4"].iloc[0]
+    assert row["verdict_vs"] == "C" and row["verdict"] == "undecided"
+    assert row["seeds_needed"] == four.seeds_needed and row["mde"] == pytest.approx(four.mde)
+    interval = t_interval(
+        [t.user_attrs["test_acc"] for t in study.get_trials() if t.user_attrs["segments"] == "4"]
+    )
+    assert row["test_acc_ci_low"] == pytest.approx(interval.ci_low)
+
+
+def test_study_margin_and_seed_schedule_are_read():
+    attrs = {"margin": 0.3, "seed_schedule": {"start": 3, "step": 3, "max": 9}}
+    study = shifted_study({"4": 0.02, "8": 0.0}, seeds=9, attrs=attrs)
+    verdict = verdict_with(study)
+    assert verdict.margin_pp == 0.3 and verdict.margin_source == "study"
+    assert verdict.schedule == (3, 6, 9)
+    four = vs_c(verdict, "4")
+    assert four.verdict == "better" and four.decided_at in (3, 6, 9)
+    assert four.decision.interval.n == 9
+    bad = shifted_study({"4": 0.0}, seeds=3, attrs={"margin": -1})
+    with pytest.raises(SpecError, match="margin"):
+        verdict_with(bad)
+
+
+def test_trend_over_log2_g_is_one_contrast():
+    rising = verdict_with(shifted_study({"1": -0.03, "4": -0.02, "16": -0.01}))
+    (trend,) = rising.trends
+    assert trend.verdict == "better" and trend.n_seeds == 6
+    # Positions 0, 2, 4 and C at 5: about 0.6 pp per doubling.
+    assert trend.mean_diff == pytest.approx(0.006, abs=0.001)
+    assert "rises with g" in trend.sentence()
+    flat = verdict_with(shifted_study({"1": 0.0, "4": 0.0}, noise=0.01, rng_seed=9))
+    (none,) = flat.trends
+    assert none.verdict == "undecided" and "no trend detected" in none.sentence()
+    assert "per doubling at 6 seeds" in none.sentence()
+    assert len(verdict_with(shifted_study({"4": 0.0})).trends) == 0  # two g: no trend
+
+
+def test_margin_flag_rejects_non_positive(tmp_path, capsys):
+    import cli
+
+    assert cli.main(["report", str(tmp_path), "--margin", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("spectrum: error: --margin must be > 0") and "\n" not in err
+    with pytest.raises(SpecError, match="margin"):
+        write_report(shifted_study({"4": 0.0}, seeds=3), tmp_path, margin=-0.5)

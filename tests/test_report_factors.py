@@ -79,10 +79,7 @@ def test_clear_activation_effect_agrees_with_figure_10():
     assert relu.mean_diff == pytest.approx(-0.04, abs=0.004)
     assert "Figure 10" in verdict.sentence
     assert "agrees with the paper" in verdict.sentence
-    assert (
-        "intermediate ReLU vs no intermediate activation: worse at g = C"
-        in verdict.sentence
-    )
+    assert "intermediate ReLU vs no intermediate activation: worse at g = C" in verdict.sentence
     assert not report.interactions  # only g = C was trained
 
 
@@ -93,10 +90,7 @@ def test_activation_that_beats_none_contradicts_figure_10():
     relu, elu = verdict.comparisons
     assert relu.favours == "relu" and not elu.conclusive
     assert "contradicts the paper" in verdict.sentence
-    assert (
-        "intermediate ReLU vs no intermediate activation: better at g = C"
-        in verdict.sentence
-    )
+    assert "intermediate ReLU vs no intermediate activation: better at g = C" in verdict.sentence
 
 
 def test_partial_agreement_names_what_is_inconclusive():
@@ -128,10 +122,7 @@ def test_residual_effect_agrees_with_figure_9():
     (verdict,) = report.factors
     assert verdict.factor == "residual" and verdict.reference is True
     assert verdict.status == "agrees" and verdict.comparisons[0].favours is True
-    assert (
-        "Figure 9" in verdict.sentence
-        and "no residual vs residual: worse" in verdict.sentence
-    )
+    assert "Figure 9" in verdict.sentence and "no residual vs residual: worse" in verdict.sentence
     assert "not convergence speed" in verdict.sentence
 
 

@@ -44,9 +44,9 @@ from .analysis.claims import FactorVerdict
 from .analysis.factor_tests import FactorTest
 from .analysis.factors import FactorReport, build_factors
 from .analysis.frames import trial_frame, usable_search, usable_sweep
+from .analysis.inference import t_interval
 from .analysis.interaction import Interaction
 from .analysis.latency import LatencyNote
-from .analysis.inference import t_interval
 from .analysis.stats import Difference, Test, holm
 from .analysis.summary import SUMMARY_COLUMNS, summarize
 from .analysis.verdict import Comparison, GroupVerdict, Verdict, build_verdict

@@ -102,9 +102,7 @@ def _directional(factor: str, reference, tests: list[FactorTest]) -> tuple[str, 
             f"this contradicts the paper: {ref_name} is worse at {_where(against)}"
         )
     if for_ref and len(for_ref) == len(tests):
-        return "agrees", (
-            f"this agrees with the paper: {ref_name} is better in every comparison"
-        )
+        return "agrees", (f"this agrees with the paper: {ref_name} is better in every comparison")
     equivalent = [t for t in tests if t.verdict == "equivalent"]
     undecided = [t for t in tests if t.verdict == "undecided"]
     rest = "; ".join(

@@ -137,9 +137,7 @@ def factor_test(
     mean_a = float(np.mean(list(a.values()))) if a else math.nan
     mean_b = float(np.mean(list(b.values()))) if b else math.nan
     if force_none and d.method != "paired-t":
-        d = replace(
-            d, method="none", ci_low=math.nan, ci_high=math.nan, p_value=math.nan, diffs=()
-        )
+        d = replace(d, method="none", ci_low=math.nan, ci_high=math.nan, p_value=math.nan, diffs=())
     coords = {f: context.get(f) for f in ("segments", "order", "activation", "residual", "match")}
     coords[factor] = None
     return FactorTest(

@@ -12,7 +12,11 @@ Owns the statistics a verdict rests on, as pure functions of per-seed numbers:
   (Bonferroni over looks), so adding seeds after looking does not inflate the error rates;
 - the minimum detectable effect at the current n and the seeds that would decide a comparison at
   its observed variance;
-- per-seed contrasts (a slope over log2 g) that pool the seeds of every g into one test.
+- per-seed contrasts (a slope over log2 g) that pool the seeds of every g into one test;
+- the Holm correction and Welch's interval for unpaired samples (each rule lives here once;
+  :mod:`.stats` applies them to seed-keyed samples);
+- :func:`plan_of`: a study's :class:`Plan` (equivalence margin and planned looks) from its user
+  attributes "margin" and "seed_schedule".
 
 Accuracies are in the unit the caller passes (reports pass percentage points).
 """

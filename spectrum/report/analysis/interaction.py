@@ -274,8 +274,6 @@ def interactions(
             level_name(f, same[f]) for f in ("order", "residual", "match") if f in shown
         )
         out.append(
-            _interaction(
-                first.level, rest_label, differences, mine, (slope_of or {}).get(group)
-            )
+            _interaction(first.level, rest_label, differences, mine, (slope_of or {}).get(group))
         )
     return out

@@ -154,9 +154,7 @@ def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
     n = max(d.size for d in diffs)
     by_look = [[d if k is None else d[:k] for d in diffs] for k in plan.looks_at(n)]
     decisions = decide(by_look, plan.design)
-    return [
-        replace(t, decision=dec, margin=plan.design.margin) for t, dec in zip(tests, decisions)
-    ]
+    return [replace(t, decision=dec, margin=plan.design.margin) for t, dec in zip(tests, decisions)]
 
 
 def compare(a_by_seed: dict, b_by_seed: dict) -> Difference:

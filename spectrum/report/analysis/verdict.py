@@ -57,10 +57,12 @@ class Comparison(Test):
         return {"better": self.segments, "worse": self.reference}.get(self.verdict)
 
     def short(self) -> str:
-        """``-0.80 pp [-1.10, -0.50] pp``: the difference and its 95% CI."""
+        """``-0.80 pp [-1.10, -0.50]``: the difference and its 95% CI."""
         if not (math.isfinite(self.ci_low) and math.isfinite(self.ci_high)):
             return fmt.pp(self.mean_diff)
-        return f"{fmt.pp(self.mean_diff)} {fmt.ci_pp(self.ci_low, self.ci_high)}"
+        return (
+            f"{fmt.pp(self.mean_diff)} {fmt.ci_pp(self.ci_low, self.ci_high).removesuffix(' pp')}"
+        )
 
     def sentence(self) -> str:
         verdict = self.outcome()
@@ -192,12 +194,25 @@ def _against(comps: list[Comparison], reference: str) -> str | None:
                     f"{level_name('segments', c.segments)} is {word} than {ref} "
                     f"({c.short()}{small})"
                 )
-    for c in mine:
-        if c.verdict == "undecided":
-            parts.append(
-                f"{level_name('segments', c.segments)} vs {ref} is undecided "
-                f"({c.short()}; {c.mde_note()})"
-            )
+    undecided = [c for c in mine if c.verdict == "undecided"]
+    if undecided:
+        verb = "are" if len(undecided) > 1 else "is"
+        mdes = [c.mde for c in undecided if math.isfinite(c.mde)]
+        needed = [c.seeds_needed for c in undecided]
+        n = max(c.n_pairs for c in undecided)
+        note = ""
+        if mdes:
+            low, high = fmt.pp(min(mdes)).lstrip("+"), fmt.pp(max(mdes)).lstrip("+")
+            span = low if low == high else f"{low} to {high}"
+            note = f" (MDE {span} at {n} seeds; "
+            if any(k is None for k in needed):
+                note += "some would need more than 1000 seeds)"
+            else:
+                note += (
+                    f"{'up to ' if len(set(needed)) > 1 else ''}{max(needed)} seeds would "
+                    f"decide {'them' if len(undecided) > 1 else 'it'} at the observed variance)"
+                )
+        parts.append(f"{_names([c.segments for c in undecided])} vs {ref} {verb} undecided{note}")
     return "; ".join(parts)
 
 
@@ -302,9 +317,7 @@ def build_verdict(
     for index, (key, samples) in enumerate(raw):
         comps = [c for i, c in comparisons if i == index]
         groups.append(
-            _group_verdict(
-                key, group_label(key, show_match), samples, comps, trend_of.get(index)
-            )
+            _group_verdict(key, group_label(key, show_match), samples, comps, trend_of.get(index))
         )
 
     few = []
@@ -369,7 +382,7 @@ def _answer(groups: list[GroupVerdict]) -> tuple[str, str]:
     n = len(applicable)
     many = len(groups) > 1
     detail = " ".join(
-        (f"{g.label}: " if many else "") + fmt.capitalized(g.headline) + "." for g in groups
+        (f"{g.label}: " if many else "In short: ") + g.headline + "." for g in groups if g.headline
     )
     if yes:
         word = "yes"
@@ -424,9 +437,7 @@ def with_verdicts(summary: pd.DataFrame, verdict: Verdict) -> pd.DataFrame:
             rows.append((None, None, math.nan, math.nan, math.nan, None))
         else:
             needed = c.seeds_needed if c.verdict == "undecided" else None
-            rows.append(
-                ("C", c.verdict, c.p_equivalence, c.p_equivalence_holm, c.mde, needed)
-            )
+            rows.append(("C", c.verdict, c.p_equivalence, c.p_equivalence_holm, c.mde, needed))
     for i, column in enumerate(SUMMARY_VERDICT_COLUMNS):
         out[column] = pd.Series([row[i] for row in rows], index=out.index, dtype=object)
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import fmt
 from ..analysis.verdict import Verdict, group_label
+from ..document import Bullets, Heading, Paragraph, Table
 
 MARGIN_SOURCES = {
     "default": "the default",
@@ -37,7 +38,6 @@ def decision_rule(alpha: float, margin_pp: float, source: str, schedule, family:
         f"its minimum detectable effect (MDE, 80% power) at the current seeds and the seeds "
         f"that would decide it at the observed variance. {looks}"
     )
-from ..document import Bullets, Heading, Paragraph, Table
 
 
 def verdict_blocks(verdict: Verdict) -> list:
