@@ -46,6 +46,13 @@ class TrialRecord(TypedDict, total=False):
     flops: int  # fvcore: one multiply-add = 1
     activations: int  # elements of every conv output, one image (absent in older records)
     latency_ms: float  # median inference latency of one batch (when measured)
+    latency_ms_low: float  # its distribution-free 95% interval (order statistics)
+    latency_ms_high: float
+    latency_ms_repeats: int  # timed repeats behind the median
+    train_step_ms_low: float  # the training step's 95% interval
+    train_step_ms_high: float
+    train_step_ms_repeats: int
+    latency_load_avg: float  # 1-minute load average when latency was measured
     train_step_ms: float  # median training step
     latency_batch: int  # batch size of both
     latency_precision: str
@@ -86,7 +93,12 @@ ROW_COLUMNS = [
     "flops",
     "activations",
     "latency_ms",
+    "latency_ms_low",
+    "latency_ms_high",
     "train_step_ms",
+    "train_step_ms_low",
+    "train_step_ms_high",
+    "latency_load_avg",
     "val_acc",
     "test_acc",
     "epochs_run",

@@ -19,6 +19,10 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 
+# Commands run in the tests (in process, or as subprocesses that inherit this) train in one
+# process unless a test passes --jobs: --jobs auto would start workers (monkeypatches stay behind).
+os.environ.setdefault("SPECTRUM_JOBS", "1")
+
 DEFAULT_POSTGRES_URL = "postgresql://spectrum:spectrum@127.0.0.1:5432/spectrum_test"
 
 

@@ -24,7 +24,9 @@ def test_count_prints_one_row_per_g_and_writes_csv(tmp_path, capsys):
     rows = [line.split()[0] for line in out[1:] if line.strip() and not line.startswith("wrote")]
     assert rows == ["1", "4", "32", "C"]
     text = csv.read_text().splitlines()
-    assert text[0].startswith("g,order,activation,width_multiplier,params,flops,latency_ms")
+    assert text[0].startswith(
+        "g,order,activation,width_multiplier,params,flops,activations,latency_ms"
+    )
     assert len(text) == 5
 
 

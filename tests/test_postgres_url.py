@@ -19,9 +19,10 @@ def test_the_default_postgresql_driver_is_installed():
     dialect = sqlalchemy.engine.make_url("postgresql://u@h/db").get_dialect()
     # Importing the DBAPI fails when the driver SQLAlchemy picks for a bare URL is missing.
     module = dialect.import_dbapi()
-    assert module.__name__.split(".")[0] == {"psycopg": "psycopg", "psycopg2": "psycopg2"}[
-        dialect.driver
-    ]
+    assert (
+        module.__name__.split(".")[0]
+        == {"psycopg": "psycopg", "psycopg2": "psycopg2"}[dialect.driver]
+    )
 
 
 @pytest.mark.postgres
@@ -61,11 +62,10 @@ def test_bare_postgresql_url_end_to_end(postgres_url, tmp_path, capsys):
     assert trial.state == optuna.trial.TrialState.COMPLETE
     assert trial.user_attrs["segments"] == "C"
     assert trial.user_attrs["activations"] > 0
-    assert "spectrum:***@" in study.user_attrs["command"]
-    assert ":spectrum@" not in study.user_attrs["command"]
 
     out = tmp_path / "report"
     assert main(["report", name, "--storage", postgres_url, "--out", str(out)]) == 0
     capsys.readouterr()
     text = (out / "report.md").read_text()
     assert "Storage: PostgreSQL postgresql://spectrum:***@" in text
+    assert ":spectrum@" not in text  # the password stays masked

@@ -4,6 +4,7 @@ latency in ms per batch) and ``match_width`` (the width that matches a budget)."
 from __future__ import annotations
 
 import copy
+import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -128,7 +129,7 @@ def _measure_latency(
     repeats: int,
 ) -> dict[str, Any]:
     """As :func:`spectrum.cost.latency.measure_latency`, for any model and input shape."""
-    from ..cost.latency import LatencySettings, _median_ms
+    from ..cost.latency import LatencySettings, timed_ms
     from ..device import autocast, prepare_model, resolve_precision
 
     settings = LatencySettings(
@@ -148,7 +149,7 @@ def _measure_latency(
         if not outputs:
             outputs.append(out)
 
-    inference_ms = _median_ms(infer, settings, device)
+    inference_ms = statistics.median(timed_ms(infer, settings, device))
     train_ms = None
     out = outputs[0]
     if out.ndim == 2 and any(p.requires_grad for p in model.parameters()):
@@ -163,7 +164,7 @@ def _measure_latency(
             loss.backward()
             optimizer.step()
 
-        train_ms = _median_ms(train_step, settings, device)
+        train_ms = statistics.median(timed_ms(train_step, settings, device))
     return {
         "latency_ms": inference_ms,
         "train_step_ms": train_ms,

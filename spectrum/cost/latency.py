@@ -1,15 +1,22 @@
 """Measured latency of a network: a warm-up, then the median of timed repeats, for inference (one
 forward pass of a batch) and for one training step (forward, backward, SGD update), on a device
-and in the precision training would use there."""
+and in the precision training would use there.
+
+Each median comes with a distribution-free 95% interval from the order statistics of the timed
+repeats (the binomial argument: no assumption on the shape of the timing noise), and the machine's
+1-minute load average is recorded beside it, since a shared machine's load moves latencies."""
 
 from __future__ import annotations
 
 import copy
+import math
+import os
 import statistics
 import time
 from dataclasses import dataclass
 
 import torch
+from scipy import stats
 from torch import nn
 
 from ..device import autocast, prepare_model, resolve_precision, synchronize
@@ -22,16 +29,33 @@ class LatencySettings:
 
     batch_size: int = 64
     warmup: int = 2
-    repeats: int = 10
-    min_repeats: int = 3
+    repeats: int = 20
+    min_repeats: int = 6  # the fewest repeats that give a 95% interval of the median
     max_seconds: float = 3.0  # per measurement: stop repeating early on slow models
     train_step: bool = True
     enabled: bool = True  # False: record no latency (smoke tests)
     precision: str = "auto"  # as in training: auto | float32 | bfloat16 (see spectrum.device)
 
 
-def _median_ms(step, settings: LatencySettings, device: torch.device) -> float:
-    """Median wall time of ``step`` after warm-up; slow models get fewer (at least 1+3) runs."""
+def median_interval(times: list[float], level: float = 0.95) -> tuple[float, float]:
+    """Distribution-free interval of the median: order statistics x(k) and x(n + 1 - k).
+
+    k is the largest rank with P(Binomial(n, 1/2) < k) <= (1 - level) / 2, so the interval covers
+    the true median with probability at least ``level`` whatever the timing distribution. NaN
+    bounds below 6 values (where no such k exists at 95%).
+    """
+    n = len(times)
+    k = 0
+    while k + 1 <= n and stats.binom.cdf(k, n, 0.5) <= (1 - level) / 2:
+        k += 1
+    if k < 1:
+        return (math.nan, math.nan)
+    ordered = sorted(times)
+    return (ordered[k - 1], ordered[n - k])
+
+
+def timed_ms(step, settings: LatencySettings, device: torch.device) -> list[float]:
+    """Wall times (ms) of ``step`` after warm-up; slow models get fewer (at least min) runs."""
     began = time.perf_counter()
     for _ in range(settings.warmup):
         step()
@@ -50,7 +74,17 @@ def _median_ms(step, settings: LatencySettings, device: torch.device) -> float:
             and time.perf_counter() - began > settings.max_seconds
         ):
             break
-    return statistics.median(times)
+    return times
+
+
+def timing_summary(name: str, times: list[float]) -> dict[str, float | int]:
+    low, high = median_interval(times)
+    return {
+        name: statistics.median(times),
+        f"{name}_low": low,
+        f"{name}_high": high,
+        f"{name}_repeats": len(times),
+    }
 
 
 def measure_latency(
@@ -61,8 +95,12 @@ def measure_latency(
 ) -> dict[str, float | None]:
     """Median inference and training-step latency (ms) of one batch on ``device``.
 
+    Each median has its 95% interval (``*_low``, ``*_high``) and repeat count (``*_repeats``);
+    ``load_avg`` is the 1-minute load average when the measurement started.
+
     The model is copied, so the caller's weights, BN statistics and mode are untouched.
     """
+    load_avg = os.getloadavg()[0]
     shape = config.shape
     precision = resolve_precision(settings.precision, device)
     model = prepare_model(copy.deepcopy(model), device)
@@ -78,8 +116,8 @@ def measure_latency(
         with torch.inference_mode(), autocast(device, precision):
             model(inputs)
 
-    inference_ms = _median_ms(infer, settings, device)
-    train_ms = None
+    timings = timing_summary("latency_ms", timed_ms(infer, settings, device))
+    timings.update(dict.fromkeys(("train_step_ms", "train_step_ms_low", "train_step_ms_high")))
     if settings.train_step:
         model.train()
         optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
@@ -91,10 +129,10 @@ def measure_latency(
             loss.backward()
             optimizer.step()
 
-        train_ms = _median_ms(train_step, settings, device)
+        timings.update(timing_summary("train_step_ms", timed_ms(train_step, settings, device)))
     return {
-        "latency_ms": inference_ms,
-        "train_step_ms": train_ms,
+        **timings,
+        "latency_load_avg": load_avg,
         "latency_batch": settings.batch_size,
         "latency_precision": precision,
     }

@@ -39,6 +39,9 @@ class Complexity:
     flops: int
     activations: int | None = None
     latency_ms: float | None = None
+    latency_ms_low: float | None = None
+    latency_ms_high: float | None = None
+    latency_load_avg: float | None = None
     train_step_ms: float | None = None
     latency_batch: int | None = None
     latency_precision: str | None = None
@@ -71,6 +74,9 @@ def measure(
     if latency is not None:
         timing = measure_latency(model, config, device, latency)
         result.latency_ms = timing["latency_ms"]
+        result.latency_ms_low = timing["latency_ms_low"]
+        result.latency_ms_high = timing["latency_ms_high"]
+        result.latency_load_avg = timing["latency_load_avg"]
         result.train_step_ms = timing["train_step_ms"]
         result.latency_batch = timing["latency_batch"]
         result.latency_precision = timing["latency_precision"]
@@ -115,9 +121,12 @@ def count_table(
             "flops": result.flops,
             "activations": result.activations,
             "latency_ms": result.latency_ms,
+            "latency_ms_low": result.latency_ms_low,
+            "latency_ms_high": result.latency_ms_high,
             "train_step_ms": result.train_step_ms,
             "latency_batch": result.latency_batch,
             "latency_precision": result.latency_precision,
+            "load_avg": result.latency_load_avg,
             "device": result.device,
         }
         if by_flow:

@@ -30,6 +30,9 @@ SUMMARY_COLUMNS = [
     "params_mean",
     "flops_mean",
     "latency_ms_mean",
+    "latency_ms_low_mean",
+    "latency_ms_high_mean",
+    "latency_load_avg_mean",
     "train_images_per_s_mean",
     "epoch_images_per_s_mean",
 ]
@@ -39,6 +42,9 @@ MEANS = {
     "params_mean": "params",
     "flops_mean": "flops",
     "latency_ms_mean": "latency_ms",
+    "latency_ms_low_mean": "latency_ms_low",
+    "latency_ms_high_mean": "latency_ms_high",
+    "latency_load_avg_mean": "latency_load_avg",
     "train_images_per_s_mean": "train_images_per_s",
     "epoch_images_per_s_mean": "epoch_images_per_s",
 }

@@ -65,6 +65,12 @@ def draw(summary: pd.DataFrame, design: Design, cost: str, out_dir: Path) -> Plo
             on = mask[part.index.to_numpy()]
             x = part[column].to_numpy(dtype=float)
             y = part["test_acc_mean"].to_numpy(dtype=float) * 100
+            if cost == "latency" and {"latency_ms_low_mean", "latency_ms_high_mean"} <= set(part):
+                # The 95% interval of each median latency, where the trials recorded one.
+                low = part["latency_ms_low_mean"].to_numpy(dtype=float)
+                high = part["latency_ms_high_mean"].to_numpy(dtype=float)
+                ok = np.isfinite(low) & np.isfinite(high)
+                ax.hlines(y[ok], low[ok], high[ok], color=st["color"], linewidth=2, alpha=0.35)
             ax.scatter(
                 x[~on],
                 y[~on],

@@ -30,11 +30,27 @@ from .style import (
 NAME = "speed"
 TITLE = "Speed per g"
 COLUMNS = ("latency_ms_mean", "train_images_per_s_mean", "epoch_images_per_s_mean")
+INTERVAL = ("latency_ms_low_mean", "latency_ms_high_mean")
 
 
 def speed_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Mean latency and throughputs per (order, segments)."""
-    return summary.groupby(["order", "segments"], sort=False)[list(COLUMNS)].mean().reset_index()
+    """Mean latency (with its interval where recorded) and throughputs per (order, segments)."""
+    columns = list(COLUMNS) + [c for c in INTERVAL if c in summary.columns]
+    return summary.groupby(["order", "segments"], sort=False)[columns].mean().reset_index()
+
+
+def _interval_bars(ax, table, positions, order, c, dx) -> bool:
+    """Vertical bars: the 95% interval of each median latency, where the trials recorded one."""
+    if not all(col in table.columns for col in INTERVAL):
+        return False
+    rows = table[(table["order"] == order) & table["segments"].isin(list(positions))]
+    low, high = (rows[col].to_numpy(dtype=float) for col in INTERVAL)
+    ok = np.isfinite(low) & np.isfinite(high)
+    if not ok.any():
+        return False
+    x = rows["segments"].map(positions).to_numpy(dtype=float)[ok] + dx
+    ax.vlines(x, low[ok], high[ok], color=c, linewidth=3, alpha=0.35)
+    return True
 
 
 def _line(ax, table, positions, column, order, c, linestyle="-", dx=0.0) -> bool:
@@ -90,10 +106,12 @@ def draw(summary: pd.DataFrame, design: Design, out_dir: Path) -> Plot:
         positions = setup_g_axis(left, design.segments, design.channels)
         setup_g_axis(right, design.segments, design.channels)
         handles = []
+        intervals = False
         for index, order in enumerate(orders):
             c = color(index)
             dx = (index - (len(orders) - 1) / 2) * 0.06  # keep coinciding orders visible
             _line(left, table, positions, COLUMNS[0], order, c, "-", dx)
+            intervals |= _interval_bars(left, table, positions, order, c, dx)
             _line(right, table, positions, COLUMNS[1], order, c, "-", dx)
             _line(right, table, positions, COLUMNS[2], order, c, "--", dx)
             handles.append(Line2D([], [], color=c, marker=marker(order), label=order))
@@ -118,4 +136,11 @@ def draw(summary: pd.DataFrame, design: Design, out_dir: Path) -> Plot:
         legend_below(fig, handles + kinds, 10.0)
         fig.suptitle("Speed across the spectrum")
         save(fig, out_dir, NAME)
+    if present[COLUMNS[0]]:
+        caption += (
+            " Bars: the distribution-free 95% interval of each median (order statistics of the"
+            " timed repeats)."
+            if intervals
+            else " No latency intervals: these trials were timed before intervals were recorded."
+        )
     return Plot(NAME, TITLE, caption, True, note)
