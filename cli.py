@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -27,8 +28,15 @@ from spectrum.options import (
     parse_list,
     parse_on_off,
 )
+from spectrum.study import workers
 from spectrum.study.plan import Constraints, SearchPlan
-from spectrum.study.run import open_study_run, save_results, sweep_summary, write_study_report
+from spectrum.study.run import (
+    check_study_name,
+    open_study_run,
+    save_results,
+    sweep_summary,
+    write_study_report,
+)
 from spectrum.study.search import best_trials_table
 from spectrum.study.space import SearchSpace, flow_overrides, merge_space_data
 from spectrum.study.storage import describe_storage, load_existing_study, mask_url, open_storage
@@ -151,6 +159,13 @@ DEVICE = typer.Option("auto", help="auto | cpu | cuda | cuda:N")
 SEGMENTS = typer.Option("1,4,32,C", help="Comma-separated g values; C = one segment per channel.")
 PRESET = typer.Option(
     "auto", help="auto (proxy-28 for 28px data, else proxy-32) | proxy-28 | proxy-32 | xception"
+)
+JOBS = typer.Option(
+    "auto",
+    envvar="SPECTRUM_JOBS",
+    help="Worker processes on this machine, sharing the study's storage and the CPU cores "
+    "(cores/N threads each, or SPECTRUM_THREADS). auto: one one-thread worker per core on "
+    "the CPU (at most the trials left), 1 on a GPU.",
 )
 
 
@@ -361,6 +376,7 @@ def sweep(
     out: Path | None = typer.Option(None, help="Output directory (default reports/STUDY)."),
     device: str = DEVICE,
     report: bool = typer.Option(True, "--report/--no-report", help="Write the report at the end."),
+    jobs: str = JOBS,
 ) -> None:
     """Train proxies across the spectrum as one resumable Optuna study."""
     plan = SweepPlan(
@@ -385,7 +401,7 @@ def sweep(
         ),
         data=data_config(dataset, data_dir, val_size),
     )
-    run_study_command(plan, study, storage, out, device, report)
+    run_study_command(plan, study, storage, out, device, report, jobs=jobs)
 
 
 def run_study_command(
@@ -396,17 +412,38 @@ def run_study_command(
     device: str,
     report: bool,
     storage_options: dict | None = None,
+    jobs: str = "1",
 ) -> None:
     """Shared by sweep, search and run: open, run with progress bars, print the summary.
 
     ``storage_options`` go to :func:`spectrum.study.storage.open_storage` (heartbeat interval, ...).
+    ``jobs``: see :mod:`spectrum.study.workers`; in a worker of a packed run, only the trials run.
     """
+    from spectrum.study import workers
+
     study_run = open_study_run(
         plan, study, storage, out, device, command=command_line(), storage_options=storage_options
     )
+    if workers.is_worker():
+        study_run.run(TrialEvents())
+        return
+    if str(jobs).strip() != "1":
+        pending = study_run.prepare()
+        count = workers.resolve_jobs(jobs, study_run.device, pending)
+        if count > 1:
+            run_packed(study_run, count, report=report)
+            return
     progress = TrialProgress(study_run.total)
+    started: list[str] = []
+
+    def trial_started(done: int, total: int, label: str) -> None:
+        started.append(label)
+        progress.trial_started(done, total, label)
+
+    events = progress.events()
+    events.trial_started = trial_started
     try:
-        finished = study_run.run(progress.events())
+        finished = study_run.run(events)
     except KeyboardInterrupt:
         progress.close()
         typer.echo(
@@ -416,7 +453,57 @@ def run_study_command(
         )
         raise typer.Exit(130) from None
     progress.close()
+    if not started:
+        typer.echo(f"all {study_run.total} trials are already done; nothing to train")
     finish_study(finished, study_run.out_dir, study_run.storage_label, report)
+
+
+def run_packed(study_run, jobs: int, poll_s: float = 1.0, report: bool = True) -> None:
+    """Run ``jobs`` workers of the study (see :mod:`spectrum.study.workers`), show all of them."""
+    threads = workers.worker_threads(jobs)
+    sweep_run = isinstance(study_run.plan, SweepPlan)
+    typer.echo(f"{jobs} workers, {threads} CPU thread(s) each, on {study_run.storage_label}")
+    processes = workers.start_workers(sys.argv[1:], jobs, threads)
+    bar = tqdm(total=study_run.total, desc="trials", unit="trial", dynamic_ncols=True)
+    shown: set[int] = set()
+    try:
+        while True:
+            alive = [p for p in processes if p.poll() is None]
+            done, running, ended = workers.study_progress(study_run.load(), sweep_run)
+            for trial in ended:
+                if trial.number not in shown:
+                    shown.add(trial.number)
+                    attrs = trial.user_attrs
+                    accuracy = attrs.get("test_acc")
+                    result = f"test {accuracy:.4f}" if accuracy is not None else attrs.get("error")
+                    bar.write(f"  {workers.trial_label(trial)}: {attrs.get('status')}, {result}")
+            bar.n = min(done, study_run.total)
+            bar.set_postfix_str(f"{len(running)} running: " + " | ".join(running))
+            bar.refresh()
+            if not alive:
+                break
+            time.sleep(poll_s)
+    except KeyboardInterrupt:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(2)  # SIGINT: each worker fails its trial as interrupted
+        for process in processes:
+            process.wait()
+        bar.close()
+        typer.echo(
+            f"spectrum: interrupted; finished trials are kept in "
+            f"{study_run.storage_label}; re-run the same command to resume",
+            err=True,
+        )
+        raise typer.Exit(130) from None
+    bar.close()
+    failed = [p.returncode for p in processes if p.returncode != 0]
+    if failed:
+        raise SpectrumError(
+            f"{len(failed)} of {jobs} workers failed (exit {failed[0]}); finished trials are "
+            f"kept in {study_run.storage_label}; re-run the same command to resume"
+        )
+    finish_study(study_run.load(), study_run.out_dir, study_run.storage_label, report)
 
 
 def finish_study(study, out_dir: Path, storage_label: str, report: bool) -> None:
@@ -473,14 +560,74 @@ def report_command(
     else:
         base_dir = out or Path("reports") / (study or target_path.name)
         study = study or (None if target_path.is_dir() else target)
+    if study is not None:
+        check_study_name(study, "study")
     optuna_storage = open_storage(storage, base_dir, heartbeat=False)
     loaded = load_existing_study(optuna_storage, study)
+    if out is None and not target_path.is_dir():
+        check_study_name(loaded.study_name, "study")
     out_dir = out or (target_path if target_path.is_dir() else Path("reports") / loaded.study_name)
     from spectrum.report import write_report  # seconds of imports, as in write_study_report
 
     label = describe_storage(storage, base_dir)
     path = write_report(loaded, out_dir, storage_label=label, margin=margin)
     typer.echo(f"report: {path}")
+
+
+def _open_compared(target: str, storage: str | None, which: str):
+    """A compared study: a report folder with study.db, or a study name in ``storage``."""
+    path = Path(target)
+    if storage is None:
+        if not (path / "study.db").is_file():
+            raise SpecError(
+                f"study {which}: {path / 'study.db'} does not exist; give --storage-{which.lower()}"
+            )
+        return load_existing_study(open_storage(None, path, heartbeat=False), None), path.name
+    name = None if path.is_dir() else target
+    loaded = load_existing_study(open_storage(storage, path, heartbeat=False), name)
+    return loaded, loaded.study_name
+
+
+@app.command("compare")
+def compare_command(
+    a: str = typer.Argument(..., help="Study A: a report directory with study.db, or a name."),
+    b: str = typer.Argument(..., help="Study B: a report directory with study.db, or a name."),
+    storage_a: str | None = typer.Option(None, help="Storage URL of A (A is then a study name)."),
+    storage_b: str | None = typer.Option(None, help="Storage URL of B (B is then a study name)."),
+    out: Path | None = typer.Option(None, help="Where to write (default reports/compare-A-vs-B)."),
+) -> None:
+    """Two sweeps over their shared configurations: differences, rank agreement, verdict flips."""
+    study_a, label_a = _open_compared(a, storage_a, "A")
+    study_b, label_b = _open_compared(b, storage_b, "B")
+    from spectrum.report.compare_report import write_compare  # seconds of imports
+
+    out_dir = out or Path("reports") / f"compare-{label_a}-vs-{label_b}"
+    typer.echo(
+        f"compare: {write_compare(study_a, study_b, out_dir, label_a=label_a, label_b=label_b)}"
+    )
+
+
+@app.command()
+def dashboard(
+    target: str = typer.Argument(
+        ..., help="A report directory holding study.db, or a study name with --storage."
+    ),
+    storage: str | None = typer.Option(None, help="Optuna storage URL or file."),
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on (loopback by default)."),
+    port: int = typer.Option(8080, help="Port to listen on (0: any free port)."),
+) -> None:
+    """optuna-dashboard on a study's storage (needs: pip install 'spectrum[dashboard]')."""
+    from spectrum.dashboard import (
+        dashboard_server,
+        dashboard_storage,
+        dashboard_url,
+        serve_until_stopped,
+    )
+
+    server = dashboard_server(dashboard_storage(target, storage), host, port)
+    typer.echo(f"dashboard: {dashboard_url(server)}  (Ctrl-C stops it)")
+    serve_until_stopped(server)
+    typer.echo("dashboard stopped")
 
 
 @app.command()
@@ -579,6 +726,7 @@ def search(
     grace_period: int = typer.Option(
         30, help="Seconds without a heartbeat before a trial is failed and re-queued once."
     ),
+    jobs: str = JOBS,
 ) -> None:
     """Search per-flow points of the spectrum with Optuna: one or several objectives, pruning,
     constraints, any number of workers on one study."""
@@ -636,6 +784,7 @@ def search(
         device,
         report,
         storage_options={"heartbeat_interval": heartbeat_interval, "grace_period": grace_period},
+        jobs=jobs,
     )
 
 
@@ -648,11 +797,15 @@ def run(
     device: str | None = typer.Option(None, help="Override the study's device."),
     storage: str | None = typer.Option(None, help="Override the study's storage URL."),
     out: Path | None = typer.Option(None, help="Output directory (default reports/NAME)."),
+    jobs: str = JOBS,
 ) -> None:
     """Run (or resume) a ready-made study file and write its report into reports/NAME/."""
     study = load_study(study_file, set_)
+    check_study_name(study.name, f"{study_file}: [study].name")
     plan = study.sweep if study.kind == "sweep" else study.search
-    run_study_command(plan, study.name, storage or study.storage, out, device or study.device, True)
+    run_study_command(
+        plan, study.name, storage or study.storage, out, device or study.device, True, jobs=jobs
+    )
 
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks of the training engine.")

@@ -34,7 +34,7 @@ TINY = [
 GRID = ["--segments", "1,2,4,8,16,C"]  # 6 points
 
 
-def sweep_command(study: str, storage: str, *extra: str) -> list[str]:
+def sweep_command(study: str, storage: str, out: Path, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -46,6 +46,8 @@ def sweep_command(study: str, storage: str, *extra: str) -> list[str]:
         study,
         "--storage",
         storage,
+        "--out",
+        str(out),
         "--no-report",
         *extra,
     ]
@@ -70,10 +72,10 @@ def check_grid_once(storage: str, study: str, points: int = 6) -> list[optuna.tr
     return trials
 
 
-def run_workers(study: str, storage: str, n: int) -> None:
+def run_workers(study: str, storage: str, n: int, out: Path) -> None:
     processes = [
         subprocess.Popen(
-            sweep_command(study, storage),
+            sweep_command(study, storage, out),
             env=worker_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -156,15 +158,15 @@ def test_bad_jobs_is_one_line_exit_2(jobs, capsys, tmp_path, monkeypatch):
 
 def test_three_workers_on_a_journal_file_run_each_point_once(tmp_path):
     storage = str(tmp_path / "study.log")
-    run_workers("shared", storage, 3)
+    run_workers("shared", storage, 3, tmp_path)
     trials = check_grid_once(storage, "shared")
     assert len({t.user_attrs["worker"]["pid"] for t in trials}) >= 2  # the work was shared
 
 
 @pytest.mark.postgres
-def test_three_workers_on_postgres_run_each_point_once(postgres_url):
+def test_three_workers_on_postgres_run_each_point_once(postgres_url, tmp_path):
     study = f"shared-{os.getpid()}-{time.time_ns()}"
-    run_workers(study, postgres_url, 3)
+    run_workers(study, postgres_url, 3, tmp_path)
     check_grid_once(postgres_url, study)
 
 
@@ -174,7 +176,7 @@ def test_a_sigkilled_workers_trial_is_rerun_by_a_live_worker(tmp_path):
         p.pid: p
         for p in (
             subprocess.Popen(
-                sweep_command("killed", storage),
+                sweep_command("killed", storage, tmp_path),
                 env=worker_env(),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
@@ -195,7 +197,9 @@ def test_a_sigkilled_workers_trial_is_rerun_by_a_live_worker(tmp_path):
                 pid = (trial.user_attrs.get("worker") or {}).get("pid")
                 if trial.state.name == "RUNNING" and pid in processes:
                     victim = trial.user_attrs["grid_key"]
-                    processes.pop(pid).send_signal(signal.SIGKILL)
+                    killed = processes.pop(pid)
+                    killed.send_signal(signal.SIGKILL)
+                    killed.wait()  # reaped: a zombie still counts as a live process
                     break
         assert victim is not None, "no worker ever ran a trial"
         (survivor,) = processes.values()
@@ -203,6 +207,7 @@ def test_a_sigkilled_workers_trial_is_rerun_by_a_live_worker(tmp_path):
     finally:
         for process in processes.values():
             process.kill()
+            process.wait()
     trials = check_grid_once(storage, "killed")
     interrupted = [t for t in trials if t.user_attrs.get("status") == "interrupted"]
     assert [t.user_attrs["grid_key"] for t in interrupted] == [victim]

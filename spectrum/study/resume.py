@@ -133,21 +133,53 @@ def stale_reason(trial: FrozenTrial, now: float, silent_after_s: float | None) -
 
 def recover_stale_trials(
     study: optuna.Study, *, requeue: bool, silent_after_s: float | None = None
-) -> None:
+) -> list[FrozenTrial]:
     """Fail (status ``interrupted``) the RUNNING trials whose worker is gone.
 
     Heartbeat storages: Optuna's own check (no heartbeat for the grace period), which also runs
     the storage's retry callback. Other storages: a trial is stale per :func:`stale_reason`;
-    with ``requeue`` a WAITING copy of it is queued once (searches; a sweep re-runs its
-    unfinished grid points by itself).
+    with ``requeue`` a WAITING copy of it is queued once (searches; a sweep queues its grid
+    point again itself). Returns the trials this call failed: failing is atomic on every
+    storage (a finished trial cannot be failed again), so of several workers that find the same
+    stale trial exactly one gets it back (none on heartbeat storages).
     """
     if heartbeat_on(study):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             optuna.storages.fail_stale_trials(study)
-        return
+        return []
     now = time.time()
+    failed = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         why = stale_reason(trial, now, silent_after_s)
-        if why is not None and _fail_listed_trial(study, trial, why) and requeue:
-            _requeue(study, trial)
+        if why is not None and _fail_listed_trial(study, trial, why):
+            failed.append(trial)
+            if requeue:
+                _requeue(study, trial)
+    return failed
+
+
+# --------------------------------------------------------------------------------------------
+# Claiming queued trials
+
+
+def storage_order(trial: FrozenTrial | optuna.Trial) -> int:
+    """The trial's id in its storage: unique and in creation order (numbers can repeat when
+    several processes create trials at once on an SQL storage)."""
+    return trial._trial_id
+
+
+def pop_waiting_trial(study: optuna.Study) -> optuna.Trial | None:
+    """Take one WAITING trial for this process (now RUNNING), or None when none is left.
+
+    The same atomic step as :meth:`optuna.Study.ask`'s queue (WAITING -> RUNNING succeeds for
+    exactly one process: a row lock on SQL storages, the journal's own lock on journal files),
+    but it never creates a new trial when the queue is empty.
+    """
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
+        try:
+            if study._storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
+                return optuna.Trial(study, trial._trial_id)
+        except optuna.exceptions.UpdateFinishedTrialError:
+            continue
+    return None

@@ -18,11 +18,12 @@ import pandas as pd
 import torch
 
 from ..device import configure, resolve_device
+from ..errors import SpecError
 from ..records import load_results
 from .plan import SearchPlan
-from .search import run_search
+from .search import open_search_study, run_search, state_counts
 from .storage import describe_storage, open_storage
-from .sweep import SweepPlan, run_sweep
+from .sweep import SweepPlan, open_sweep_study, pending_points, run_sweep
 from .trial import TrialEvents
 
 SUMMARY_COLUMNS = (
@@ -37,6 +38,32 @@ SUMMARY_COLUMNS = (
     "flops_mean",
     "latency_ms_mean",
 )
+
+
+def check_study_name(name: str, what: str = "--study") -> str:
+    """``name`` if it is one safe path component (it names ``reports/NAME/``), else SpecError.
+
+    Refused: empty, ``.`` and ``..``, path separators (``/``, ``\\``), NUL and other control
+    characters, and names longer than 200 characters.
+    """
+    text = str(name)
+    problem = ""
+    if not text.strip():
+        problem = "is empty"
+    elif text in (".", ".."):
+        problem = "is not a name"
+    elif "/" in text or "\\" in text:
+        problem = "contains a path separator"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in text):
+        problem = "contains a control character"
+    elif len(text) > 200:
+        problem = "is longer than 200 characters"
+    if problem:
+        raise SpecError(
+            f"{what} {text!r} {problem}; a study name is one file name such as fig10-activation "
+            "(letters, digits, '-', '_', '.')"
+        )
+    return text
 
 
 @dataclass(frozen=True)
@@ -57,6 +84,18 @@ class StudyRun:
         if isinstance(self.plan, SweepPlan):
             return len(self.plan.points())
         return self.plan.trials
+
+    def prepare(self) -> int:
+        """Create (a sweep: and queue) or check the study as its workers will find it; returns
+        how many trials are left to run."""
+        if isinstance(self.plan, SweepPlan):
+            return pending_points(open_sweep_study(self.plan, self.name, self.storage), self.plan)
+        study = open_search_study(self.plan, self.name, self.storage)
+        return max(0, self.plan.trials - state_counts(study)["finished"])
+
+    def load(self) -> optuna.Study:
+        """The study as its workers left it."""
+        return optuna.load_study(study_name=self.name, storage=self.storage)
 
     def run(self, events: TrialEvents) -> optuna.Study:
         """Run (or resume) the study; returns it with every finished trial's record on it."""
@@ -82,6 +121,7 @@ def open_study_run(
     ``storage_options`` go to :func:`~spectrum.study.storage.open_storage` (heartbeat interval,
     grace period).
     """
+    check_study_name(name)
     out_dir = out or Path("reports") / name
     torch_device = resolve_device(device)
     heartbeat = isinstance(plan, SearchPlan)

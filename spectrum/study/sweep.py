@@ -9,12 +9,32 @@ worker's process is gone (same host) or it has sent no sign of life for ``STALE_
 :mod:`spectrum.study.resume`). A different grid under the same study name is refused.
 
 Each point trains through :func:`spectrum.study.trial.run_trial`, the trial path searches share.
+
+Workers: any number of processes (``spectrum sweep`` or ``spectrum run``, ``--jobs N``) may run
+:func:`run_sweep` on one study and storage; together they run every grid point once. The claim
+protocol, atomic on every storage:
+
+1. Queueing. Every grid point that has no trial yet is queued once as a WAITING trial (its
+   parameters fixed, its ``grid_key`` set). The process whose ``create_study`` made the study
+   (creation is atomic: one process wins) queues the whole grid; others wait for it
+   (``grid_queued``). Later, a worker queues again only what is missing: a point whose trial was
+   interrupted (the one worker whose atomic FAIL of the stale trial succeeded re-queues it) or
+   one that a study from before this protocol never ran.
+2. Claiming. A worker takes a WAITING trial by moving it to RUNNING, which succeeds for exactly
+   one process (:func:`~spectrum.study.resume.pop_waiting_trial`, Optuna's queue step).
+3. Ownership. Should two trials of one point ever be queued (two workers queued the same missing
+   point at once), the one created first owns it: a claimed trial with an older live or
+   finished sibling ends FAIL untrained (``not_run="duplicate"``), checked again before its
+   result is stored, so a point never has two results.
+
+A worker with nothing to claim waits while other workers' trials run (a SIGKILLed worker's trial
+is failed as stale and queued again, and a live worker runs it), and stops when every point is
+finished.
 """
 
 from __future__ import annotations
 
 import time
-import warnings
 from dataclasses import asdict, dataclass, field
 
 import optuna
@@ -29,7 +49,13 @@ from ..net.segments import PER_CHANNEL, Segments, segments_label, segments_sort_
 from ..net.xception import NetConfig, check_config
 from ..options import Status
 from ..records import TrialRecord
-from .resume import changed_settings, recover_stale_trials, worker_id
+from .resume import (
+    changed_settings,
+    pop_waiting_trial,
+    recover_stale_trials,
+    storage_order,
+    worker_id,
+)
 from .trial import (
     TrialEvents,
     TrialSpec,
@@ -43,9 +69,10 @@ from .trial import (
 
 STALE_AFTER_S = 600.0
 ALIVE_EVERY_S = 30.0
+POLL_S = 2.0
+QUEUE_WAIT_S = 120.0  # how long a worker waits for the study's creator to queue the grid
 FINISHED_STATUSES: tuple[Status, ...] = ("diverged", "failed")
-# Never consulted for a sweep's own parameters (all fixed); only satisfies the sampler's API.
-FIXED_BASE_SAMPLER = optuna.samplers.RandomSampler(seed=0)
+LIVE_STATES = (optuna.trial.TrialState.WAITING, optuna.trial.TrialState.RUNNING)
 
 
 @dataclass(frozen=True)
@@ -193,30 +220,82 @@ def trial_specs(plan: SweepPlan, splits: Splits) -> dict[str, tuple[TrialSpec, N
     return specs
 
 
+def is_finished(trial: optuna.trial.FrozenTrial) -> bool:
+    """Whether this trial ended its grid point: completed, or ended deterministically."""
+    if trial.state == optuna.trial.TrialState.COMPLETE:
+        return True
+    return (
+        trial.state == optuna.trial.TrialState.FAIL
+        and trial.user_attrs.get("status") in FINISHED_STATUSES
+        and not trial.user_attrs.get("not_run")
+    )
+
+
 def finished_keys(study: optuna.Study) -> set[str]:
     """Grid keys that need no more work: completed, or ended deterministically."""
-    done = set()
-    for trial in study.get_trials(deepcopy=False):
-        key = trial.user_attrs.get("grid_key")
-        state = trial.state
-        if key and (
-            state == optuna.trial.TrialState.COMPLETE
-            or (
-                state == optuna.trial.TrialState.FAIL
-                and trial.user_attrs.get("status") in FINISHED_STATUSES
-            )
-        ):
-            done.add(key)
-    return done
+    return {
+        trial.user_attrs["grid_key"]
+        for trial in study.get_trials(deepcopy=False)
+        if trial.user_attrs.get("grid_key") and is_finished(trial)
+    }
 
 
-def open_sweep_study(plan: SweepPlan, study_name: str, storage) -> optuna.Study:
-    """Create or load the study; refuse one that was made for a different grid."""
-    study = optuna.create_study(
-        study_name=study_name, storage=storage, direction="maximize", load_if_exists=True
-    )
+def claimed_keys(study: optuna.Study) -> set[str]:
+    """Grid keys with a finished, running or queued trial: nothing to queue for them."""
+    return {
+        trial.user_attrs["grid_key"]
+        for trial in study.get_trials(deepcopy=False)
+        if trial.user_attrs.get("grid_key") and (trial.state in LIVE_STATES or is_finished(trial))
+    }
+
+
+def queue_points(study: optuna.Study, points: list[GridPoint]) -> int:
+    """Queue a WAITING trial for every point without a finished, running or queued one."""
+    claimed = claimed_keys(study)
+    queued = 0
+    for point in points:
+        if point.key not in claimed:
+            study.enqueue_trial(point.params, user_attrs={"kind": "sweep", "grid_key": point.key})
+            queued += 1
+    return queued
+
+
+def owner_elsewhere(study: optuna.Study, trial: optuna.Trial, key: str) -> int | None:
+    """The number of another trial that owns ``key`` (finished, or live and created earlier)."""
+    mine = storage_order(trial)
+    for other in study.get_trials(deepcopy=False):
+        if other.user_attrs.get("grid_key") != key or storage_order(other) == mine:
+            continue
+        if is_finished(other) or (other.state in LIVE_STATES and storage_order(other) < mine):
+            return other.number
+    return None
+
+
+def open_sweep_study(
+    plan: SweepPlan, study_name: str, storage, *, queue_wait_s: float = QUEUE_WAIT_S
+) -> optuna.Study:
+    """Create or load the study; refuse one that was made for a different grid.
+
+    The process that creates the study queues the whole grid; a process that loads a study
+    still being queued waits for that (up to ``queue_wait_s``, after which it queues what is
+    missing itself, in case the creator died).
+    """
     wanted = plan.fingerprint()
-    stored = study.user_attrs.get("fingerprint")
+    try:
+        study = optuna.create_study(study_name=study_name, storage=storage, direction="maximize")
+    except optuna.exceptions.DuplicatedStudyError:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    else:
+        study.set_user_attr("fingerprint", wanted)
+        study.set_user_attr("grid_queued", False)
+        queue_points(study, plan.points())
+        study.set_user_attr("grid_queued", True)
+        return study
+    deadline = time.monotonic() + queue_wait_s
+    while (stored := study.user_attrs.get("fingerprint")) is None:
+        if time.monotonic() > deadline or study.get_trials(deepcopy=False):
+            break
+        time.sleep(0.2)  # its creator has not written the fingerprint yet
     if stored is None:
         if study.get_trials(deepcopy=False):
             raise SpecError(
@@ -229,11 +308,28 @@ def open_sweep_study(plan: SweepPlan, study_name: str, storage) -> optuna.Study:
             f"study {study_name!r} was made with a different {', '.join(changed)}; "
             f"re-run with the original settings to resume it, or use a new --study"
         )
+    while study.user_attrs.get("grid_queued") is False and time.monotonic() < deadline:
+        time.sleep(0.2)
     return study
+
+
+def pending_points(study: optuna.Study, plan: SweepPlan) -> int:
+    """How many grid points are not finished yet."""
+    done = finished_keys(study)
+    return sum(point.key not in done for point in plan.points())
+
+
+def not_run_duplicate(study: optuna.Study, trial: optuna.Trial, owner: int) -> None:
+    trial.set_user_attr("status", "failed")
+    trial.set_user_attr("not_run", "duplicate")
+    trial.set_user_attr("duplicate_of", owner)
+    trial.set_user_attr("error", f"not run: trial {owner} owns this grid point")
+    study.tell(trial, state=optuna.trial.TrialState.FAIL)
 
 
 def run_point(
     study: optuna.Study,
+    trial: optuna.Trial,
     plan: SweepPlan,
     point: GridPoint,
     spec: TrialSpec,
@@ -243,10 +339,8 @@ def run_point(
     dataset: str,
     events: TrialEvents,
 ) -> TrialRecord:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study.sampler = optuna.samplers.PartialFixedSampler(point.params, FIXED_BASE_SAMPLER)
-    trial = study.ask(fixed_distributions=plan.distributions())
+    for name, distribution in plan.distributions().items():  # fixed by the queued trial
+        trial.suggest_categorical(name, distribution.choices)
     trial.set_user_attr("kind", "sweep")
     trial.set_user_attr("grid_key", point.key)
     trial.set_user_attr("worker", worker_id())
@@ -262,15 +356,24 @@ def run_point(
             last_sign[0] = now
         events.step(epoch, step, steps)
 
+    def on_epoch(point) -> None:
+        # Intermediate values: optuna-dashboard draws them as each trial's learning curve.
+        trial.report(point.val_acc, point.epoch)
+        events.epoch(point)
+
     try:
         record = run_trial(
-            spec, data, device, dataset=dataset, net=net, on_step=on_step, on_epoch=events.epoch
+            spec, data, device, dataset=dataset, net=net, on_step=on_step, on_epoch=on_epoch
         )
     except BaseException as error:  # Ctrl-C, or a bug: the trial must not stay RUNNING
         for name, value in interrupted_attrs(error).items():
             trial.set_user_attr(name, value)
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
         raise
+    if (owner := owner_elsewhere(study, trial, point.key)) is not None:
+        not_run_duplicate(study, trial, owner)  # two trials of one point raced: keep the first
+        record["grid_key"] = point.key
+        return record
     for name, value in record.items():
         trial.set_user_attr(name, value)
     if record["status"] == "complete":
@@ -289,14 +392,18 @@ def run_sweep(
     *,
     command: str = "",
     events: TrialEvents | None = None,
+    poll_s: float = POLL_S,
 ) -> optuna.Study:
-    """Run (or resume) the sweep; returns the study with every point's record on it."""
+    """Run (or resume) the sweep as one worker; returns the study with every point's record.
+
+    Safe to start in any number of processes on the same study and storage (see the module
+    docstring); returns when every grid point is finished.
+    """
     events = events or TrialEvents()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     splits = load_dataset(plan.data)
     specs = trial_specs(plan, splits)
     study = open_sweep_study(plan, study_name, storage)
-    recover_stale_trials(study, requeue=False, silent_after_s=STALE_AFTER_S)
     for name, value in {
         "kind": "sweep",
         "command": command,
@@ -309,18 +416,32 @@ def run_sweep(
     }.items():
         study.set_user_attr(name, value)
     data = DeviceData.from_splits(splits, device)
-    points = plan.points()
-    done = finished_keys(study)
-    running = {
-        t.user_attrs.get("grid_key")
-        for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
-    }
-    for point in points:
-        if point.key in done or point.key in running:
+    points = {point.key: point for point in plan.points()}
+    queue_points(study, list(points.values()))  # a study made before queueing, or interrupted
+    while True:
+        stale = recover_stale_trials(study, requeue=False, silent_after_s=STALE_AFTER_S)
+        for trial in stale:  # this worker failed them (atomically): it alone queues them again
+            if (key := trial.user_attrs.get("grid_key")) in points:
+                study.enqueue_trial(
+                    points[key].params, user_attrs={"kind": "sweep", "grid_key": key}
+                )
+        trial = pop_waiting_trial(study)
+        if trial is None:
+            if queue_points(study, list(points.values())):
+                continue  # a point lost its trial (Ctrl-C'd elsewhere): queued again
+            if study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+                time.sleep(poll_s)  # the last points run elsewhere; wait in case one dies
+                continue
+            return study
+        key = trial.user_attrs.get("grid_key")
+        if key not in points:  # not a point of this grid (cannot happen: the fingerprint)
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
             continue
-        events.trial_started(len(done), len(points), point.key)
-        spec, net = specs[point.key]
-        record = run_point(study, plan, point, spec, net, data, device, splits.name, events)
-        done.add(point.key)
+        if (owner := owner_elsewhere(study, trial, key)) is not None:
+            not_run_duplicate(study, trial, owner)
+            continue
+        point = points[key]
+        events.trial_started(len(finished_keys(study)), len(points), key)
+        spec, net = specs[key]
+        record = run_point(study, trial, plan, point, spec, net, data, device, splits.name, events)
         events.trial_finished(record)
-    return study
