@@ -14,9 +14,9 @@ from pathlib import Path
 import typer
 from tqdm import tqdm
 
-from spectrum.data import DataConfig, load_dataset, parse_dataset_name
+from spectrum.data import data_config_from_flags, load_dataset
 from spectrum.device import PRECISIONS, configure, resolve_device
-from spectrum.engine.train import SCHEDULES, DeviceData, TrainConfig
+from spectrum.engine.train import DeviceData, TrainConfig, train_config_from_flags
 from spectrum.errors import SpecError, SpectrumError
 from spectrum.net.segments import parse_segments, parse_segments_list
 from spectrum.net.xception import NetConfig, check_config
@@ -169,40 +169,8 @@ JOBS = typer.Option(
 )
 
 
-def train_config(
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    schedule: str,
-    augment: bool,
-    compile_: bool,
-    train_subset: int | None,
-    precision: str,
-) -> TrainConfig:
-    return TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        schedule=parse_choice(schedule, SCHEDULES, "--schedule"),
-        augment=augment,
-        compile=compile_,
-        train_subset=train_subset,
-        precision=parse_precision(precision),
-    )
-
-
 def parse_precision(text: str) -> str:
     return parse_choice(text, PRECISIONS, "--precision")
-
-
-def data_config(dataset: str, data_dir: Path | None, val_size: int) -> DataConfig:
-    return DataConfig(
-        name=parse_dataset_name(dataset),
-        data_dir=str(data_dir) if data_dir else None,
-        val_size=val_size,
-    )
 
 
 def parse_residual(text: str) -> tuple[bool, ...]:
@@ -297,7 +265,7 @@ def train(
         parse_choice(activation, ACTIVATIONS, "--activation"),
         parse_residual(residual)[0],
     )
-    config = train_config(
+    config = train_config_from_flags(
         epochs,
         batch_size,
         lr,
@@ -308,7 +276,7 @@ def train(
         train_subset,
         precision,
     )
-    data = data_config(dataset, data_dir, val_size)
+    data = data_config_from_flags(dataset, data_dir, val_size)
     torch_device = resolve_device(device)
     configure(torch_device)
     splits = load_dataset(data)
@@ -388,7 +356,7 @@ def sweep(
         match=parse_choice(match, MATCH_CHOICES, "--match"),
         preset=preset,
         width_multiplier=width,
-        train=train_config(
+        train=train_config_from_flags(
             epochs,
             batch_size,
             lr,
@@ -399,7 +367,7 @@ def sweep(
             train_subset,
             precision,
         ),
-        data=data_config(dataset, data_dir, val_size),
+        data=data_config_from_flags(dataset, data_dir, val_size),
     )
     run_study_command(plan, study, storage, out, device, report, jobs=jobs)
 
@@ -762,7 +730,7 @@ def search(
         sampler=sampler.strip().lower(),
         pruner=pruner.strip().lower(),
         seed=seed,
-        train=train_config(
+        train=train_config_from_flags(
             epochs,
             batch_size,
             base_lr,
@@ -773,7 +741,7 @@ def search(
             train_subset,
             precision,
         ),
-        data=data_config(dataset, data_dir, val_size),
+        data=data_config_from_flags(dataset, data_dir, val_size),
         latency=LatencySettings() if latency else None,
     )
     run_study_command(
@@ -856,7 +824,7 @@ def bench_train_command(
         compile=compile_,
         precision=parse_precision(precision),
     )
-    data = data_config(dataset, data_dir, VAL_SIZE.default)
+    data = data_config_from_flags(dataset, data_dir, VAL_SIZE.default)
     torch_device = resolve_device(device)
     configure(torch_device)
     table, meta = bench_train(

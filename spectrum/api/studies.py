@@ -74,26 +74,13 @@ def _train_and_data(
     data_dir: str | Path | None,
     val_size: int,
 ):
-    from ..data import DataConfig, parse_dataset_name
-    from ..device import PRECISIONS
-    from ..engine.train import SCHEDULES, TrainConfig
+    from ..data import data_config_from_flags
+    from ..engine.train import train_config_from_flags
 
-    train = TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        schedule=parse_choice(schedule, SCHEDULES, "--schedule"),
-        augment=augment,
-        compile=compile,
-        train_subset=train_subset,
-        precision=parse_choice(precision, PRECISIONS, "--precision"),
+    train = train_config_from_flags(
+        epochs, batch_size, lr, weight_decay, schedule, augment, compile, train_subset, precision
     )
-    data = DataConfig(
-        name=parse_dataset_name(dataset),
-        data_dir=str(data_dir) if data_dir else None,
-        val_size=val_size,
-    )
+    data = data_config_from_flags(dataset, data_dir, val_size)
     return train, data
 
 

@@ -18,6 +18,7 @@ from .config import (
     DataConfig,
     LoadedData,
     Splits,
+    data_config_from_flags,
     parse_dataset_name,
 )
 from .files import RemoteFile, error_reason
@@ -35,6 +36,7 @@ __all__ = [
     "LoadedData",
     "RemoteFile",
     "Splits",
+    "data_config_from_flags",
     "error_reason",
     "load_dataset",
     "parse_dataset_name",

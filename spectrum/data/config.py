@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -125,3 +126,13 @@ def check_config(config: DataConfig, name: str) -> None:
             raise SpecError(f"synthetic_test {config.synthetic_test} must be >= 1")
         if config.synthetic_classes < 2:
             raise SpecError(f"synthetic_classes {config.synthetic_classes} must be >= 2")
+
+
+def data_config_from_flags(dataset: str, data_dir: str | Path | None, val_size: int) -> DataConfig:
+    """A :class:`DataConfig` from ``--dataset``, ``--data-dir`` and ``--val-size``, with the
+    flags' parsing and messages (shared by the CLI and the Python API)."""
+    return DataConfig(
+        name=parse_dataset_name(dataset),
+        data_dir=str(data_dir) if data_dir else None,
+        val_size=val_size,
+    )

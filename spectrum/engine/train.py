@@ -22,8 +22,16 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import Tensor, nn
 
-from ..device import autocast, check_precision, prepare_model, resolve_precision, synchronize
+from ..device import (
+    PRECISIONS,
+    autocast,
+    check_precision,
+    prepare_model,
+    resolve_precision,
+    synchronize,
+)
 from ..errors import SpecError
+from ..options import parse_choice
 
 SCHEDULES = ("onecycle", "cosine")
 
@@ -62,6 +70,32 @@ class TrainConfig:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+def train_config_from_flags(
+    epochs: int,
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    schedule: str,
+    augment: bool,
+    compile_: bool,
+    train_subset: int | None,
+    precision: str,
+) -> TrainConfig:
+    """A :class:`TrainConfig` from flag values, with the flags' parsing and messages (shared by
+    the CLI and the Python API)."""
+    return TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        schedule=parse_choice(schedule, SCHEDULES, "--schedule"),
+        augment=augment,
+        compile=compile_,
+        train_subset=train_subset,
+        precision=parse_choice(precision, PRECISIONS, "--precision"),
+    )
 
 
 @dataclass
