@@ -7,6 +7,7 @@ and exit code 2; nothing already computed is lost because the library writes res
 from __future__ import annotations
 
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -16,7 +17,16 @@ from tqdm import tqdm
 
 from spectrum.data import data_config_from_flags, load_dataset
 from spectrum.device import PRECISIONS, configure, resolve_device
-from spectrum.engine.train import DeviceData, TrainConfig, train_config_from_flags
+from spectrum.engine.distributed import (
+    check_batch,
+    device_data,
+    launch_from_environment,
+    local_launch,
+    main_rank_first,
+    process_group,
+    rank_device,
+)
+from spectrum.engine.train import TrainConfig, train_config_from_flags
 from spectrum.errors import SpecError, SpectrumError
 from spectrum.net.segments import parse_segments, parse_segments_list
 from spectrum.net.xception import NetConfig, check_config
@@ -29,6 +39,7 @@ from spectrum.options import (
     parse_on_off,
 )
 from spectrum.study import workers
+from spectrum.study.grid import SweepPlan, seed_schedule
 from spectrum.study.plan import Constraints, SearchPlan
 from spectrum.study.run import (
     check_study_name,
@@ -41,7 +52,6 @@ from spectrum.study.search import best_trials_table
 from spectrum.study.space import SearchSpace, flow_overrides, merge_space_data
 from spectrum.study.storage import describe_storage, load_existing_study, mask_url, open_storage
 from spectrum.study.studyfile import load_study
-from spectrum.study.sweep import SweepPlan
 from spectrum.study.trial import TrialEvents, TrialSpec, run_trial, uniform_net
 
 try:  # typer >= 0.20 vendors click; older releases use the click package
@@ -160,6 +170,11 @@ SEGMENTS = typer.Option("1,4,32,C", help="Comma-separated g values; C = one segm
 PRESET = typer.Option(
     "auto", help="auto (proxy-28 for 28px data, else proxy-32) | proxy-28 | proxy-32 | xception"
 )
+MARGIN = typer.Option(
+    None,
+    help="Equivalence margin in accuracy points (default 0.5), stored on the study: within it "
+    "a difference is 'equivalent'; a sequential sweep stops on it.",
+)
 JOBS = typer.Option(
     "auto",
     envvar="SPECTRUM_JOBS",
@@ -195,6 +210,7 @@ class TrialProgress:
         self.steps: tqdm | None = None
 
     def trial_started(self, done: int, total: int, label: str) -> None:
+        self.trials.total = total  # a sequential sweep's grid grows round by round
         self.trials.n = done
         self.trials.set_postfix_str(label)
         self.trials.refresh()
@@ -257,6 +273,11 @@ def train(
     train_subset: int | None = TRAIN_SUBSET,
     precision: str = PRECISION,
     device: str = DEVICE,
+    nproc_per_node: int = typer.Option(
+        1,
+        help="Train this one trial in N processes on this machine (torchrun, DDP; see the "
+        "README); --batch-size is the global batch and must divide by N.",
+    ),
 ) -> None:
     """Train one configuration and print its numbers."""
     point = (
@@ -277,24 +298,45 @@ def train(
         precision,
     )
     data = data_config_from_flags(dataset, data_dir, val_size)
-    torch_device = resolve_device(device)
+    if nproc_per_node != 1 and launch_from_environment() is None:
+        argv = invoked_args()
+        at = argv.index("--nproc-per-node")
+        command = local_launch(argv[:at] + argv[at + 2 :], nproc_per_node, config.batch_size)
+        raise typer.Exit(subprocess.run(command).returncode)
+    launch = launch_from_environment()  # one process of a torchrun run; None in one process
+    if launch is not None:
+        try:
+            check_batch(config.batch_size, launch.world_size)
+        except SpecError:
+            if not launch.is_main:  # every rank finds it; rank 0 says it
+                raise typer.Exit(2) from None
+            raise
+    torch_device = resolve_device(device) if launch is None else rank_device(launch, device)
     configure(torch_device)
-    splits = load_dataset(data)
-    net = uniform_net(*point, splits, preset=preset, width_multiplier=width)
-    check_config(net)
-    progress = TrialProgress(total=1)
-    try:
-        record = run_trial(
-            TrialSpec(net, config, seed),
-            DeviceData.from_splits(splits, torch_device),
-            torch_device,
-            dataset=splits.name,
-            on_step=progress.step,
-            on_epoch=progress.epoch,
-        )
-        progress.trial_finished(record)
-    finally:
-        progress.close()
+    with process_group(launch, torch_device) as ranks:
+        with main_rank_first(ranks):
+            splits = load_dataset(data)
+        net = uniform_net(*point, splits, preset=preset, width_multiplier=width)
+        check_config(net)
+        progress = TrialProgress(total=1) if launch is None or launch.is_main else None
+        try:
+            record = run_trial(
+                TrialSpec(net, config, seed),
+                device_data(splits, torch_device, ranks),
+                torch_device,
+                dataset=splits.name,
+                on_step=progress.step if progress else None,
+                on_epoch=progress.epoch if progress else None,
+            )
+            if progress:
+                progress.trial_finished(record)
+        finally:
+            if progress:
+                progress.close()
+    if progress is None:  # only rank 0 prints
+        return
+    if ranks is not None:
+        record["processes"] = f"{ranks.world_size} ({ranks.backend})"
     for name in (
         "status",
         "params",
@@ -306,6 +348,7 @@ def train(
         "wall_time_s",
         "device",
         "precision",
+        "processes",
         "error",
     ):
         if record.get(name) is not None:
@@ -321,7 +364,22 @@ def sweep(
     orders: str = typer.Option("depthwise-first", help="Comma-separated op orders."),
     activations: str = typer.Option("none", help="Comma-separated: none, relu, elu."),
     residual: str = typer.Option("on", help="Comma-separated: on, off."),
-    seeds: int = typer.Option(1, help="Seeds per configuration (0..N-1)."),
+    seeds: int = typer.Option(
+        1, help="Seeds per configuration (0..N-1); with --until-decided, the first round."
+    ),
+    until_decided: bool = typer.Option(
+        False,
+        "--until-decided",
+        help="Sequential seeds: after each round, add seeds only to configurations whose "
+        "comparisons are undecided; the level is split over the planned looks.",
+    ),
+    max_seeds: int | None = typer.Option(
+        None, help="With --until-decided: the most seeds a configuration gets (default 12)."
+    ),
+    seed_step: int | None = typer.Option(
+        None, help="With --until-decided: seeds added per round (default: --seeds)."
+    ),
+    margin: float | None = MARGIN,
     match: str = typer.Option("none", help="Scale widths to the g=C budget: none|params|flops"),
     width: float = typer.Option(1.0, help="Width multiplier of the base net."),
     preset: str = PRESET,
@@ -353,6 +411,8 @@ def sweep(
         activations=parse_list(activations, ACTIVATIONS, "--activations"),
         residual=parse_residual(residual),
         seeds=seeds,
+        schedule=seed_schedule(seeds, until_decided, max_seeds, seed_step),
+        margin=margin,
         match=parse_choice(match, MATCH_CHOICES, "--match"),
         preset=preset,
         width_multiplier=width,
@@ -426,12 +486,66 @@ def run_study_command(
     finish_study(finished, study_run.out_dir, study_run.storage_label, report)
 
 
-def run_packed(study_run, jobs: int, poll_s: float = 1.0, report: bool = True) -> None:
-    """Run ``jobs`` workers of the study (see :mod:`spectrum.study.workers`), show all of them."""
+def invoked_args() -> list[str]:
+    """The running command's arguments after ``spectrum`` (``["sweep", "--seeds", "3", ...]``),
+    rebuilt from what click parsed: the command path, then every parameter given on the command
+    line. Unlike ``sys.argv`` it is right however the CLI was started (a shell, ``main(argv)``,
+    a test runner); outside a command it falls back to ``sys.argv[1:]``."""
+    try:  # typer >= 0.20 vendors click; older releases use the click package
+        from typer._click.core import ParameterSource
+        from typer._click.globals import get_current_context
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        from click.core import ParameterSource
+        from click.globals import get_current_context
+
+    ctx = get_current_context(silent=True)
+    if ctx is None:
+        return sys.argv[1:]
+    path, outer = [], ctx
+    while outer.parent is not None:
+        path.insert(0, outer.info_name)
+        outer = outer.parent
+    given = (ParameterSource.COMMANDLINE, ParameterSource.PROMPT)
+    positional: list[str] = []
+    options: list[str] = []
+    for param in ctx.command.params:
+        if param.name is None or ctx.get_parameter_source(param.name) not in given:
+            continue
+        value = ctx.params[param.name]
+        values = list(value) if param.multiple or param.nargs != 1 else [value]
+        if param.param_type_name == "argument":
+            positional += [str(v) for v in values]
+        elif getattr(param, "is_flag", False) and not getattr(param, "count", False):
+            flag = param.opts if value else param.secondary_opts
+            options += flag[:1]
+        else:
+            for item in values:
+                options += [param.opts[0], str(item)]
+    return [*path, *positional, *options]
+
+
+def invoked_command() -> str:
+    """:func:`command_line` rebuilt from :func:`invoked_args` (right in-process too)."""
+    return "spectrum " + " ".join(shlex.quote(mask_url(arg)) for arg in invoked_args())
+
+
+def run_packed(
+    study_run,
+    jobs: int,
+    poll_s: float = 1.0,
+    report: bool = True,
+    argv: list[str] | None = None,
+) -> None:
+    """Run ``jobs`` workers of the study (see :mod:`spectrum.study.workers`), show all of them.
+
+    The workers run ``argv`` (the arguments after ``spectrum``; default: the running command's,
+    :func:`invoked_args`) with ``--jobs 1``.
+    """
     threads = workers.worker_threads(jobs)
     sweep_run = isinstance(study_run.plan, SweepPlan)
     typer.echo(f"{jobs} workers, {threads} CPU thread(s) each, on {study_run.storage_label}")
-    processes = workers.start_workers(sys.argv[1:], jobs, threads)
+    argv = invoked_args() if argv is None else argv
+    processes = workers.start_workers(argv, jobs, threads)
     bar = tqdm(total=study_run.total, desc="trials", unit="trial", dynamic_ncols=True)
     shown: set[int] = set()
     try:
@@ -765,9 +879,18 @@ def run(
     device: str | None = typer.Option(None, help="Override the study's device."),
     storage: str | None = typer.Option(None, help="Override the study's storage URL."),
     out: Path | None = typer.Option(None, help="Output directory (default reports/NAME)."),
+    until_decided: bool = typer.Option(
+        False, "--until-decided", help="Sequential seeds (= --set sweep.until_decided=true)."
+    ),
+    max_seeds: int | None = typer.Option(None, help="= --set sweep.max_seeds=N"),
+    seed_step: int | None = typer.Option(None, help="= --set sweep.seed_step=N"),
+    margin: float | None = MARGIN,
     jobs: str = JOBS,
 ) -> None:
     """Run (or resume) a ready-made study file and write its report into reports/NAME/."""
+    flags = {"until_decided": until_decided or None, "max_seeds": max_seeds}
+    flags.update(seed_step=seed_step, margin=margin)
+    set_ = [*set_, *(f"sweep.{k}={str(v).lower()}" for k, v in flags.items() if v is not None)]
     study = load_study(study_file, set_)
     check_study_name(study.name, f"{study_file}: [study].name")
     plan = study.sweep if study.kind == "sweep" else study.search
@@ -832,7 +955,7 @@ def bench_train_command(
         torch_device,
         data,
         preset=preset,
-        command=command_line(),
+        command=invoked_command(),
         on_progress=lambda text: typer.echo(f"  {text}", err=True),
     )
     if meta["note"]:
@@ -863,6 +986,71 @@ def bench_train_command(
         f"3 x forward multiply-adds x 2 FLOPs per image"
     )
     csv_path, md_path = write_bench(table, meta, out)
+    typer.echo(f"wrote {csv_path} and {md_path}")
+
+
+@bench_app.command("sweep")
+def bench_sweep_command(
+    segments: str = typer.Option("1,4,C", help="Comma-separated g values of the grid."),
+    seeds: int = typer.Option(2, help="Seeds per g (the grid has g x seeds trials)."),
+    epochs: int = typer.Option(1, help="Training epochs per trial."),
+    train_subset: int = typer.Option(5000, help="Train each trial on the first N images."),
+    batch_size: int = BATCH_SIZE,
+    val_size: int = VAL_SIZE,
+    jobs: str = typer.Option(
+        "auto",
+        help="Workers of the packed mode (cores/N threads each); auto: one per core, "
+        "as spectrum sweep --jobs auto.",
+    ),
+    repeats: int = typer.Option(
+        3, help="Runs per mode, alternating sequential / packed; trials/h is their median."
+    ),
+    precision: str = PRECISION,
+    preset: str = PRESET,
+    dataset: str = DATASET,
+    data_dir: Path | None = DATA_DIR,
+    device: str = DEVICE,
+    out: Path = typer.Option(
+        Path("reports") / "bench", help="Output directory for sweep-DEVICE.csv and sweep-DEVICE.md."
+    ),
+) -> None:
+    """Trials per hour of one small sweep run sequentially (one worker, every core's threads)
+    and packed (--jobs N workers, cores/N threads each), interleaved, and their ratio."""
+    from spectrum.engine.bench_report import sweep_rows, write_sweep_bench
+    from spectrum.engine.bench_sweep import SweepBenchSettings, bench_sweep
+
+    settings = SweepBenchSettings(
+        segments=tuple(parse_segments_list(segments)),
+        seeds=seeds,
+        epochs=epochs,
+        train_subset=train_subset,
+        batch_size=batch_size,
+        val_size=val_size,
+        jobs=jobs,
+        repeats=repeats,
+        preset=preset,
+        precision=parse_precision(precision),
+        dataset=dataset,
+        data_dir=str(data_dir) if data_dir else None,
+    )
+    torch_device = resolve_device(device)
+    bench = bench_sweep(
+        settings,
+        torch_device,
+        command=invoked_command(),
+        on_progress=lambda text: typer.echo(f"  {text}", err=True),
+    )
+    for warning in bench.warnings():
+        typer.echo(f"note: {warning}", err=True)
+    columns = ["repeat", "mode", "jobs", "threads", "trials", "wall_s", "trials_per_hour"]
+    echo_table(sweep_rows(bench)[columns + ["other_load"]], "{:.2f}")
+    typer.echo(
+        f"trials/h (median of {settings.repeats}): sequential "
+        f"{bench.trials_per_hour('sequential'):.1f}, packed {bench.trials_per_hour('packed'):.1f}; "
+        f"ratio packed/sequential {bench.ratio:.2f}x "
+        f"(per repeat: {', '.join(f'{r:.2f}x' for r in bench.repeat_ratios)})"
+    )
+    csv_path, md_path = write_sweep_bench(bench, out)
     typer.echo(f"wrote {csv_path} and {md_path}")
 
 

@@ -9,10 +9,12 @@ committed studies are read back by them, so a key is never renamed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import pandas as pd
 
+from .errors import SpecError
 from .options import STATUSES, Status  # noqa: F401  (re-exported: the record's vocabulary)
 
 
@@ -75,6 +77,53 @@ class TrialRecord(TypedDict, total=False):
     not_run: str  # searches: "surplus" or "duplicate"
     duplicate_of: int
     replaces_duplicate: int
+
+
+@dataclass(frozen=True)
+class SeedSchedule:
+    """A sequential sweep's planned looks, stored as the study attribute ``seed_schedule``.
+
+    Every configuration starts with ``start`` seeds; after each look, configurations still in an
+    undecided comparison get ``step`` more, up to ``max`` seeds. The looks are at ``start``,
+    ``start + step``, ... and always at ``max``. The report splits its level over them, so the
+    schedule is fixed when a study starts and never changes afterwards.
+    """
+
+    start: int
+    step: int
+    max: int
+
+    def __post_init__(self) -> None:
+        values = (self.start, self.step, self.max)
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values) or (
+            self.start < 2 or self.step < 1 or self.max < self.start
+        ):
+            raise SpecError(
+                f"a seed schedule needs integers start >= 2, step >= 1 and max >= start, got "
+                f"start={self.start!r}, step={self.step!r}, max={self.max!r}"
+            )
+
+    @property
+    def looks(self) -> tuple[int, ...]:
+        """Seed counts of the planned looks, ascending, ending at ``max``."""
+        looks = list(range(self.start, self.max + 1, self.step))
+        return tuple(looks if looks[-1] == self.max else [*looks, self.max])
+
+    def as_attr(self) -> dict[str, int]:
+        return {"start": self.start, "step": self.step, "max": self.max}
+
+    @classmethod
+    def from_attr(cls, raw) -> SeedSchedule:
+        """The schedule stored on a study; SpecError naming the attribute if it is malformed."""
+        try:
+            start, step, top = (raw[k] for k in ("start", "step", "max"))
+            return cls(start, step, top)
+        except (KeyError, TypeError):
+            raise SpecError(
+                f"study attribute 'seed_schedule' must be {{start, step, max}}, got {raw!r}"
+            ) from None
+        except SpecError as error:
+            raise SpecError(f"study attribute 'seed_schedule': {error}") from None
 
 
 ROW_COLUMNS = [

@@ -60,6 +60,20 @@ def test_count_matched_params_are_within_two_percent(capsys):
         (["sweep", "--dataset", "mnist2"], "mnist2"),
         (["sweep", "--device", "tpu"], "device 'tpu'"),
         (["report", "/nonexistent/dir"], "is not a directory"),
+        (
+            ["train", "--nproc-per-node", "2", "--batch-size", "33", "--dataset", "synthetic"],
+            "not divisible by the world size 2",
+        ),
+        (["train", "--nproc-per-node", "0", "--dataset", "synthetic"], "--nproc-per-node must be"),
+        (["sweep", "--margin", "0"], "--margin) must be > 0 accuracy points"),
+        (
+            ["sweep", "--seeds", "3", "--until-decided", "--max-seeds", "2"],
+            "--max-seeds 2 is below",
+        ),
+        (["sweep", "--max-seeds", "8"], "--max-seeds needs --until-decided"),
+        (["sweep", "--until-decided"], "--until-decided needs --seeds >= 2"),
+        (["run", "studies/fig9-residual.toml", "--margin", "-1"], "must be > 0 accuracy points"),
+        (["run", "studies/op-order.toml", "--max-seeds", "2"], "max_seeds needs"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_no_traceback(args, message):

@@ -33,14 +33,40 @@ def coverage(rng, dist: str, n: int, studies: int) -> float:
     return hits / studies
 
 
-def simulate(rng, effects, *, sd=0.4, looks=(3, 6, 9, 12), margin=0.5, studies=200):
-    """Decisions of ``studies`` simulated sequential studies; the last effect is the reference."""
+def simulate(rng, effects, *, sd=0.4, looks=(3, 6, 9, 12), margin=0.5, studies=200, adaptive=False):
+    """Decisions of ``studies`` simulated sequential studies; the last effect is the reference.
+
+    ``adaptive``: seeds are added as a sequential sweep adds them (:mod:`spectrum.study.
+    sequential`): after each look only a configuration in an undecided comparison gets the next
+    round, and the reference while any comparison is undecided; each look sees the seeds each
+    configuration has.
+    """
     k, n_max = len(effects), looks[-1]
+    design = Design(margin=margin, looks=len(looks))
     out = []
     for _ in range(studies):
         acc = np.asarray(effects, dtype=float)[:, None] + sd * rng.standard_normal((k, n_max))
-        diffs = [[acc[j, :n] - acc[-1, :n] for j in range(k - 1)] for n in looks]
-        out.append(decide(diffs, Design(margin=margin, looks=len(looks))))
+        if not adaptive:
+            diffs = [[acc[j, :n] - acc[-1, :n] for j in range(k - 1)] for n in looks]
+            out.append(decide(diffs, design))
+            continue
+        seeds = [looks[0]] * k
+        history = []
+        for look, next_look in zip(looks, (*looks[1:], None)):
+            history.append(
+                [
+                    acc[j, : min(look, seeds[j], seeds[-1])]
+                    - acc[-1, : min(look, seeds[j], seeds[-1])]
+                    for j in range(k - 1)
+                ]
+            )
+            decisions = decide(history, design)
+            open_ = [j for j, d in enumerate(decisions) if d.verdict == "undecided"]
+            if next_look is None or not open_:
+                break
+            for j in [*open_, k - 1]:
+                seeds[j] = next_look
+        out.append(decisions)
     return out
 
 
@@ -69,31 +95,46 @@ def test_interval_and_test_agree():
         assert excludes_zero == (paired_t_p(x) < 0.05)
 
 
-def test_sequential_null_keeps_familywise_error():
-    decisions = simulate(np.random.default_rng(1), [0.0] * 7, studies=300)
+def bound(studies: int, alpha: float = 0.05) -> float:
+    """alpha plus 2 Monte Carlo standard errors of a rate estimated from ``studies`` studies."""
+    return alpha + 2 * math.sqrt(alpha * (1 - alpha) / studies)
+
+
+# The adaptive allocation replays every look at each look (slower): fewer studies by default.
+STUDIES = {False: 300, True: 150}
+
+
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_sequential_null_keeps_familywise_error(adaptive):
+    n = STUDIES[adaptive]
+    decisions = simulate(np.random.default_rng(1), [0.0] * 7, studies=n, adaptive=adaptive)
     false_positive = np.mean([any(d.verdict in ("better", "worse") for d in s) for s in decisions])
-    assert false_positive <= 0.05 + 0.025  # alpha plus 2 Monte Carlo standard errors
+    assert false_positive <= bound(n)
 
 
-def test_sequential_false_equivalence_at_the_margin():
-    decisions = simulate(np.random.default_rng(2), [0.5] * 6 + [0.0], studies=300)
-    assert np.mean([any(d.verdict == "equivalent" for d in s) for s in decisions]) <= 0.075
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_sequential_false_equivalence_at_the_margin(adaptive):
+    effects, n = [0.5] * 6 + [0.0], STUDIES[adaptive]
+    decisions = simulate(np.random.default_rng(2), effects, studies=n, adaptive=adaptive)
+    assert np.mean([any(d.verdict == "equivalent" for d in s) for s in decisions]) <= bound(n)
 
 
-def test_true_effects_and_equivalences_are_decided():
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_true_effects_and_equivalences_are_decided(adaptive):
     effects = [1.0, -1.0, 0.0, 0.0, 0.0]
-    decisions = simulate(np.random.default_rng(3), effects, sd=0.15, studies=100)
+    decisions = simulate(np.random.default_rng(3), effects, sd=0.15, studies=100, adaptive=adaptive)
     assert np.mean([s[0].verdict == "better" for s in decisions]) >= 0.9
     assert np.mean([s[1].verdict == "worse" for s in decisions]) >= 0.9
     assert np.mean([s[2].verdict == "equivalent" for s in decisions]) >= 0.8
 
 
 @pytest.mark.slow
-def test_sequential_error_rates_many_studies():
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_sequential_error_rates_many_studies(adaptive):
     rng = np.random.default_rng(4)
-    null = simulate(rng, [0.0] * 7, studies=3000)
+    null = simulate(rng, [0.0] * 7, studies=3000, adaptive=adaptive)
     assert np.mean([any(d.verdict in ("better", "worse") for d in s) for s in null]) <= 0.055
-    margin = simulate(rng, [0.5] * 6 + [0.0], studies=3000)
+    margin = simulate(rng, [0.5] * 6 + [0.0], studies=3000, adaptive=adaptive)
     assert np.mean([any(d.verdict == "equivalent" for d in s) for s in margin]) <= 0.055
 
 

@@ -37,6 +37,7 @@ SWEEP_FIGURES = (
     "curves",
     "edf",
     "speed",
+    "latency_costs",
 )
 G_INT = {"1": 1, "4": 4, "32": 32, "C": 128}
 PARAMS = {"1": 900_000, "4": 300_000, "32": 150_000, "C": 120_000}

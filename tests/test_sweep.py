@@ -1,15 +1,14 @@
 """Sweeps: the stored record, resuming after SIGKILL, refusing a changed grid, failed paths."""
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from dataclasses import replace
 
 import optuna
 import pytest
 import torch
+from killing import kill_when
 
 import spectrum.study.trial
 from spectrum.cost.latency import LatencySettings
@@ -152,29 +151,15 @@ def test_sigkill_then_rerun_loses_and_duplicates_nothing(tmp_path):
         "--no-report",
     ]
     env = dict(os.environ, SPECTRUM_THREADS="1")
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    deadline = time.time() + 120
-    completed_before = []
-    try:
-        while time.time() < deadline:
-            time.sleep(0.3)
-            try:
-                study = optuna.load_study(study_name="killed", storage=storage)
-            except (KeyError, Exception):
-                continue
-            trials = study.get_trials()
-            completed_before = [t for t in trials if t.state.name == "COMPLETE"]
-            running = [t for t in trials if t.state.name == "RUNNING"]
-            if completed_before and running and running[0].user_attrs.get("curve") is None:
-                break
-        else:
-            pytest.fail("sweep never reached a completed and a running trial")
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait()
+
+    def one_done_one_training(trials) -> bool:
+        done = [t for t in trials if t.state.name == "COMPLETE"]
+        running = [t for t in trials if t.state.name == "RUNNING"]
+        return bool(done and running and running[0].user_attrs.get("curve") is None)
+
+    seen = kill_when(command, env, storage, "killed", one_done_one_training)
+    completed_before = [t for t in seen if t.state.name == "COMPLETE"]
     assert subprocess.run(command, env=env, capture_output=True).returncode == 0
     study = optuna.load_study(study_name="killed", storage=storage)
     trials = study.get_trials()

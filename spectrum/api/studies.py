@@ -120,6 +120,10 @@ def sweep(
     activations: str | Sequence[str] = "none",
     residual: bool | str | Sequence[bool | str] = True,
     seeds: int = 1,
+    until_decided: bool = False,
+    max_seeds: int | None = None,
+    seed_step: int | None = None,
+    margin: float | None = None,
     match: str = "none",
     width: float = 1.0,
     preset: str = "auto",
@@ -148,7 +152,11 @@ def sweep(
         The grid is segments x orders x activations x residual x seeds; lists are Python sequences
         or the command's comma-separated text (``"1,4,C"``). Results go to ``storage`` (default:
         SQLite ``study.db`` in ``out``, default ``reports/STUDY``) and ``out/results.csv``; calling
-        again with the same arguments resumes (finished points are not trained again). ``report=True``
+        again with the same arguments resumes (finished points are not trained again).
+        ``until_decided=True`` runs sequential seeds: ``seeds`` first, then ``seed_step`` more
+        (default ``seeds``) per round, up to ``max_seeds`` (default 12), only for configurations
+        still in an undecided comparison at the equivalence ``margin`` (accuracy points, default
+        0.5; stored on the study for its report). ``report=True``
         also writes the report (the command's default; seconds of plotting). ``latency=False`` skips
     the latency measurement of each trial (its ``latency_ms`` stays empty). ``epochs``,
         ``batch_size``, ``lr`` ... ``precision`` as the command's flags; ``train_subset`` trains on
@@ -164,7 +172,7 @@ def sweep(
             SpectrumError: bad arguments, data or storage, with the command's one-line messages.
     """
     from ..cost.latency import LatencySettings
-    from ..study.sweep import SweepPlan
+    from ..study.grid import SweepPlan, seed_schedule
 
     train, data = _train_and_data(
         epochs, batch_size, lr, weight_decay, schedule, augment, compile, train_subset,
@@ -176,6 +184,8 @@ def sweep(
         activations=_choices(activations, ACTIVATIONS, "--activations"),
         residual=_on_off(residual, "--residual"),
         seeds=seeds,
+        schedule=seed_schedule(seeds, until_decided, max_seeds, seed_step),
+        margin=margin,
         match=parse_choice(match, MATCH_CHOICES, "--match"),
         preset=preset,
         width_multiplier=width,

@@ -18,6 +18,7 @@ one image (Radosavovic et al., "Designing Network Design Spaces", 2020).
 from __future__ import annotations
 
 import copy
+import functools
 
 import torch
 from torch import nn
@@ -144,9 +145,11 @@ def shape_flops(model: nn.Module, config: NetConfig) -> int:
     return total
 
 
+@functools.lru_cache(maxsize=1024)
 def count(config: NetConfig, metric: str) -> int:
     """``params``, ``flops`` or ``activations`` of a config, from a net built on the meta device
-    (no memory)."""
+    (no memory). Cached: a config's counts never change, and a sweep counts each config once
+    per seed and budget matching counts many candidate widths."""
     if metric == "params":
         return count_params(build_net(config, "meta"))
     if metric == "flops":

@@ -10,6 +10,11 @@ native bf16, else float32); the precision used is part of the result.
 
 A loss that turns NaN/inf ends the run as ``diverged``; running out of GPU memory ends it as
 ``failed``; both are returned, not raised, so that a sweep goes on.
+
+One trial can span several processes (DDP under torchrun): data made by
+:func:`spectrum.engine.distributed.device_data` carries the run's
+:class:`~spectrum.engine.distributed.Ranks`, and the same loop then trains this rank's share of
+every global batch (that module says how a run at world size W reproduces one process).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
@@ -32,6 +38,9 @@ from ..device import (
 )
 from ..errors import SpecError
 from ..options import parse_choice
+
+if TYPE_CHECKING:
+    from .distributed import Ranks
 
 SCHEDULES = ("onecycle", "cosine")
 
@@ -120,7 +129,12 @@ class TrainResult:
 
 @dataclass
 class DeviceData:
-    """Dataset tensors on the training device, with the normalization and augmentation to use."""
+    """Dataset tensors on the training device, with the normalization and augmentation to use.
+
+    With ``ranks`` (one process of a distributed run) the validation and test tensors are this
+    rank's shards and the training tensors stay in host memory: each epoch, ``train`` moves this
+    rank's share of them to the device.
+    """
 
     train_x: Tensor
     train_y: Tensor
@@ -132,6 +146,7 @@ class DeviceData:
     std: Tensor
     crop_padding: int
     hflip: bool
+    ranks: Ranks | None = None
 
     @classmethod
     def from_splits(cls, splits, device: torch.device) -> DeviceData:
@@ -157,13 +172,26 @@ class DeviceData:
         return out.contiguous(memory_format=torch.channels_last)
 
 
-def random_crop(images: Tensor, padding: int, generator: torch.Generator) -> Tensor:
-    """Pad with zeros and crop back to size at an independent random offset per image."""
+def random_crop(
+    images: Tensor,
+    padding: int,
+    generator: torch.Generator,
+    *,
+    global_batch: int | None = None,
+    offset: int = 0,
+) -> Tensor:
+    """Pad with zeros and crop back to size at an independent random offset per image.
+
+    With ``global_batch``, the offsets are drawn for that many images and these images take rows
+    ``offset:offset + len(images)`` of them (a rank's part of a distributed run's batch).
+    """
     if padding <= 0:
         return images
     n, _, height, width = images.shape
     padded = nn.functional.pad(images, (padding,) * 4)
-    shifts = torch.randint(0, 2 * padding + 1, (2, n), device=images.device, generator=generator)
+    shifts = torch.randint(
+        0, 2 * padding + 1, (2, global_batch or n), device=images.device, generator=generator
+    )[:, offset : offset + n]
     rows = torch.arange(height, device=images.device)[None, :] + shifts[0][:, None]
     cols = torch.arange(width, device=images.device)[None, :] + shifts[1][:, None]
     batch = torch.arange(n, device=images.device)[:, None, None]
@@ -171,8 +199,17 @@ def random_crop(images: Tensor, padding: int, generator: torch.Generator) -> Ten
     return cropped.permute(0, 3, 1, 2)
 
 
-def random_flip(images: Tensor, generator: torch.Generator) -> Tensor:
-    flip = torch.rand(images.shape[0], device=images.device, generator=generator) < 0.5
+def random_flip(
+    images: Tensor,
+    generator: torch.Generator,
+    *,
+    global_batch: int | None = None,
+    offset: int = 0,
+) -> Tensor:
+    """Mirror about half the images; ``global_batch`` and ``offset`` as for :func:`random_crop`."""
+    n = images.shape[0]
+    flip = torch.rand(global_batch or n, device=images.device, generator=generator) < 0.5
+    flip = flip[offset : offset + n]
     return torch.where(flip[:, None, None, None], images.flip(3), images)
 
 
@@ -214,6 +251,8 @@ def evaluate(
         with autocast(device, precision):
             logits = model(data.normalize(images[start : start + batch_size]))
         correct += (logits.argmax(1) == labels[start : start + batch_size]).sum()
+    if data.ranks is not None:  # these images are this rank's shard
+        return data.ranks.accuracy(correct, len(images))
     return correct.item() / max(1, len(images))
 
 
@@ -242,7 +281,8 @@ def train(
     try:
         _train_epochs(model, data, config, device, seed, result, on_step, on_epoch)
     except RuntimeError as error:
-        if not is_out_of_memory(error):
+        # A rank that stopped alone would leave the others waiting: a distributed run raises.
+        if not is_out_of_memory(error) or data.ranks is not None:
             raise
         if device.type == "cuda":
             torch.cuda.empty_cache()
@@ -262,7 +302,10 @@ def _train_epochs(
     on_epoch: EpochCallback | None,
 ) -> None:
     model = prepare_model(model, device)
-    step_model = torch.compile(model) if config.compile else model
+    ranks = data.ranks
+    # Distributed: ``model`` (global BatchNorm) evaluates, its DDP wrapper trains.
+    model, train_model = (model, model) if ranks is None else ranks.wrap(model, seed)
+    step_model = torch.compile(train_model) if config.compile else train_model
     # The fused kernel updates each parameter in one pass (same arithmetic as the for-loop).
     fused = {"fused": True} if device.type in ("cpu", "cuda") else {}
     optimizer = torch.optim.SGD(
@@ -278,29 +321,44 @@ def _train_epochs(
     steps_per_epoch = max(1, n_train // config.batch_size)  # drop the ragged last batch
     total_steps = steps_per_epoch * config.epochs
     global_step = 0
+    batch, draws = config.batch_size, {}  # this process's share of each global batch
+    if ranks is not None:
+        batch = ranks.local_batch(config.batch_size)
+        draws = {"global_batch": config.batch_size, "offset": ranks.rank * batch}
+
+    def across_ranks(total: Tensor) -> Tensor:
+        return total if ranks is None else ranks.mean(total)
+
     for epoch in range(1, config.epochs + 1):
         model.train()
         epoch_start = time.perf_counter()
         order = torch.randperm(n_train, device=device, generator=generator)
+        train_x, train_y = data.train_x, data.train_y
+        if ranks is not None:  # this epoch's share, its part of each step's batch in turn
+            train_x, train_y = ranks.epoch_shard(
+                train_x, train_y, order, steps_per_epoch, config.batch_size
+            )
+            order = torch.arange(len(train_x), device=device)
         loss_sum = torch.zeros((), device=device)
         for step in range(steps_per_epoch):
-            index = order[step * config.batch_size : (step + 1) * config.batch_size]
-            images = data.normalize(data.train_x[index])
+            index = order[step * batch : (step + 1) * batch]
+            images = data.normalize(train_x[index])
             if config.augment:
-                images = random_crop(images, data.crop_padding, generator)
+                images = random_crop(images, data.crop_padding, generator, **draws)
                 if data.hflip:
-                    images = random_flip(images, generator)
+                    images = random_flip(images, generator, **draws)
             for group in optimizer.param_groups:
                 group["lr"] = config.lr * lr_factor(global_step, total_steps, config)
             with autocast(device, result.precision):
-                loss = criterion(step_model(images), data.train_y[index])
+                loss = criterion(step_model(images), train_y[index])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             loss_sum += loss.detach().float()
             global_step += 1
             # Checking every step would force a device sync on GPUs; every 16 steps is enough.
-            if (step % 16 == 15 or step == steps_per_epoch - 1) and not torch.isfinite(loss_sum):
+            check = step % 16 == 15 or step == steps_per_epoch - 1
+            if check and not torch.isfinite(across_ranks(loss_sum)):
                 result.status = "diverged"
                 result.error = f"loss became non-finite in epoch {epoch}, step {step + 1}"
                 return
@@ -313,7 +371,7 @@ def _train_epochs(
         )
         record = EpochRecord(
             epoch,
-            loss_sum.item() / steps_per_epoch,
+            across_ranks(loss_sum).item() / steps_per_epoch,
             val_acc,
             time.perf_counter() - epoch_start,
             steps_per_epoch * config.batch_size / train_seconds,

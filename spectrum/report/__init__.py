@@ -23,7 +23,7 @@ Modules, in the order data flows through them:
   - ``pairing``: trials -> seed-keyed samples, per-seed differences.
   - ``summary``: summary.csv, one row per configuration.
   - ``verdict``: the answer to Xception's future-directions question; ``latency``: its
-    latency-versus-FLOPs notes.
+    latency-versus-FLOPs notes, and the rank correlations of latency with FLOPs and activations.
   - ``factors``: the other factors (activation, residual, op order) put to the test
     (factors.csv), from ``factor_tests`` (one level against the reference, per context),
     ``claims`` (the paper's claims and each factor's status) and ``interaction`` (the
@@ -33,7 +33,8 @@ Modules, in the order data flows through them:
   - ``search_study``: objectives, front, best trials, importances, history of a search study.
 
 - ``figures/``: ``style`` (matplotlib style, deterministic PNG/SVG saving, shared axes), then
-  one figure family each: ``accuracy``, ``pareto``, ``curves``, ``edf``, ``speed``, ``search``.
+  one figure family each: ``accuracy``, ``pareto``, ``curves``, ``edf``, ``speed``,
+  ``latency_costs``, ``search``.
 - ``sections/``: ``provenance``, ``verdict``, ``factors``: report sections as document blocks.
 - ``document``, ``render_md``, ``render_html``: the report as blocks and its two renderings.
 - ``sweep_report``, ``search_report``: lay out the two kinds of report.

@@ -2,8 +2,9 @@
 
 Computes summary.csv's table, the verdict and the factor comparisons from the usable trials,
 draws the sweep figures into the report folder, and lays out provenance, verdict, factor
-comparisons, summary table, figures (accuracy vs g, three Pareto fronts, curves, EDF, speed) and
-the excluded trials. Writing the CSVs and rendering the document belong to :mod:`.writer`.
+comparisons, summary table, figures (accuracy vs g, three Pareto fronts, curves, EDF, speed,
+latency against FLOPs and activations with their rank correlations) and the excluded trials.
+Writing the CSVs and rendering the document belong to :mod:`.writer`.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ from .analysis.design import Design, design_of
 from .analysis.factors import FactorReport, build_factors
 from .analysis.frames import excluded_trials, grid_match
 from .analysis.inference import plan_of
+from .analysis.latency import LatencyCosts, cost_correlations
 from .analysis.summary import summarize
 from .analysis.verdict import Verdict, build_verdict, with_verdicts
 from .document import Document, Heading, Paragraph, Table, figure_blocks
-from .figures import accuracy, curves, edf, pareto, speed
+from .figures import accuracy, curves, edf, latency_costs, pareto, speed
 from .figures.style import Plot
 from .labels import FACTOR_NAMES
 from .sections.factors import factor_blocks
@@ -37,6 +39,7 @@ class SweepReport:
     verdict: Verdict
     plots: list[Plot]
     factors: FactorReport | None = None
+    costs: LatencyCosts | None = None  # latency against FLOPs and activations
 
 
 def summary_table(summary: pd.DataFrame, design: Design) -> Table:
@@ -122,6 +125,8 @@ def build(
     plots.append(curves.draw(_curves(study, usable), design, out_dir))
     plots.append(edf.draw(usable, design, out_dir, edf_complexity))
     plots.append(speed.draw(summary, design, out_dir))
+    costs = cost_correlations(summary)
+    plots.append(latency_costs.draw(costs, design, out_dir))
 
     doc = Document(f"Spectrum sweep report: {study.study_name}")
     doc.add(*provenance_blocks(study, frame, usable, storage_label))
@@ -144,4 +149,4 @@ def build(
             + "."
         ),
     )
-    return SweepReport(doc, summary, verdict, plots, factors)
+    return SweepReport(doc, summary, verdict, plots, factors, costs)

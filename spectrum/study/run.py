@@ -20,10 +20,11 @@ import torch
 from ..device import configure, resolve_device
 from ..errors import SpecError
 from ..records import load_results
+from .grid import SweepPlan
 from .plan import SearchPlan
 from .search import open_search_study, run_search, state_counts
 from .storage import describe_storage, open_storage
-from .sweep import SweepPlan, open_sweep_study, pending_points, run_sweep
+from .sweep import open_sweep_study, pending_points, run_sweep
 from .trial import TrialEvents
 
 SUMMARY_COLUMNS = (
@@ -80,9 +81,9 @@ class StudyRun:
 
     @property
     def total(self) -> int:
-        """How many trials the study will hold when done."""
+        """How many trials the study will hold when done (a sequential sweep: its first round)."""
         if isinstance(self.plan, SweepPlan):
-            return len(self.plan.points())
+            return len(self.plan.points(self.plan.seeds))
         return self.plan.trials
 
     def prepare(self) -> int:

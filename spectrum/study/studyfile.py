@@ -8,9 +8,9 @@
     [train]                      # spectrum.engine.train.TrainConfig: epochs, batch_size, lr, ...
     epochs = 2
     [sweep]                      # segments, orders, activations, residual, seeds, match, preset,
-    segments = ["C"]             # width_multiplier, middle_repeats
-    activations = ["none", "relu", "elu"]
-    seeds = 3
+    segments = ["C"]             # width_multiplier, middle_repeats; sequential seeds:
+    activations = ["none", "relu", "elu"]   # until_decided, max_seeds, seed_step; and the
+    seeds = 3                    # equivalence margin (accuracy points)
     [search]                     # spectrum.study.plan.SearchSettings (kind = "search" only)
 
 An unknown key or a value of the wrong type is a one-line :class:`SpecError` naming the file and
@@ -31,8 +31,8 @@ from ..engine.train import TrainConfig
 from ..errors import SpecError
 from ..net.segments import parse_segments
 from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, choice
+from .grid import SweepPlan, seed_schedule
 from .plan import SearchSettings
-from .sweep import SweepPlan
 
 KINDS = ("sweep", "search")
 STUDY_KEYS = {"name": str, "kind": str, "description": str, "device": str, "storage": str}
@@ -42,6 +42,10 @@ SWEEP_KEYS = {
     "activations": list,
     "residual": list,
     "seeds": int,
+    "until_decided": bool,
+    "max_seeds": int,
+    "seed_step": int,
+    "margin": float,
     "match": str,
     "preset": str,
     "width_multiplier": float,
@@ -169,12 +173,22 @@ def sweep_plan(
     except SpecError as error:
         raise SpecError(f"{where}.segments: {error}") from None
     match = choice(table.get("match", "none"), MATCH_CHOICES, f"{where}.match")
+    seeds = table.get("seeds", 1)
+    schedule = seed_schedule(
+        seeds,
+        table.get("until_decided", False),
+        table.get("max_seeds"),
+        table.get("seed_step"),
+        flags=tuple(f"{where}.{k}" for k in ("seeds", "until_decided", "max_seeds", "seed_step")),
+    )
     return SweepPlan(
         segments=segments,
         orders=choices("orders", ORDERS),
         activations=choices("activations", ACTIVATIONS),
         residual=tuple(residual),
-        seeds=table.get("seeds", 1),
+        seeds=seeds,
+        schedule=schedule,
+        margin=table.get("margin"),
         match=match,
         preset=table.get("preset", "auto"),
         width_multiplier=float(table.get("width_multiplier", 1.0)),

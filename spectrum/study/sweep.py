@@ -1,8 +1,9 @@
 """Sweeps: a cartesian grid over the spectrum, run as one resumable Optuna study.
 
-The grid is segments x orders x activations x residual x seeds. Each grid point is one trial whose
-parameters are fixed (Optuna's PartialFixedSampler) and whose record (see :mod:`spectrum.records`)
-is stored on it. Re-running the same sweep skips finished points (complete, diverged or failed),
+The grid (:mod:`spectrum.study.grid`) is segments x orders x activations x residual x seeds; a
+sequential sweep (:mod:`spectrum.study.sequential`) runs it in rounds of seeds. Each grid point
+is one trial whose parameters are fixed (Optuna's PartialFixedSampler) and whose record (see
+:mod:`spectrum.records`) is stored on it. Re-running the same sweep skips finished points (complete, diverged or failed),
 re-runs interrupted ones, and never adds a point twice. A trial left RUNNING by a process that
 died (Ctrl-C, ``kill -9``, a lost machine) is marked FAIL with status ``interrupted`` when its
 worker's process is gone (same host) or it has sent no sign of life for ``STALE_AFTER_S`` (see
@@ -35,20 +36,18 @@ finished.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 
 import optuna
 import torch
 
-from ..cost.counts import count
-from ..cost.latency import LatencySettings
-from ..data import DataConfig, Splits, load_dataset
-from ..engine.train import DeviceData, TrainConfig
+from ..data import load_dataset
+from ..engine.train import DeviceData
 from ..errors import SpecError
-from ..net.segments import PER_CHANNEL, Segments, segments_label, segments_sort_key
-from ..net.xception import NetConfig, check_config
+from ..net.xception import NetConfig
 from ..options import Status
 from ..records import TrialRecord
+from .grid import GridPoint, SweepPlan, trial_specs
 from .resume import (
     changed_settings,
     pop_waiting_trial,
@@ -60,10 +59,8 @@ from .trial import (
     TrialEvents,
     TrialSpec,
     interrupted_attrs,
-    resolve_net,
     run_trial,
     trial_coordinates,
-    uniform_net,
     versions,
 )
 
@@ -73,151 +70,6 @@ POLL_S = 2.0
 QUEUE_WAIT_S = 120.0  # how long a worker waits for the study's creator to queue the grid
 FINISHED_STATUSES: tuple[Status, ...] = ("diverged", "failed")
 LIVE_STATES = (optuna.trial.TrialState.WAITING, optuna.trial.TrialState.RUNNING)
-
-
-@dataclass(frozen=True)
-class GridPoint:
-    segments: Segments
-    order: str
-    activation: str
-    residual: bool
-    seed: int
-
-    @property
-    def key(self) -> str:
-        return (
-            f"g={segments_label(self.segments)}|{self.order}|act={self.activation}|"
-            f"residual={'on' if self.residual else 'off'}|seed={self.seed}"
-        )
-
-    @property
-    def params(self) -> dict:
-        return {
-            "segments": segments_label(self.segments),
-            "order": self.order,
-            "activation": self.activation,
-            "residual": "on" if self.residual else "off",
-            "seed": self.seed,
-        }
-
-
-@dataclass(frozen=True)
-class SweepPlan:
-    """Everything that defines a sweep's results (and so its fingerprint)."""
-
-    segments: tuple[Segments, ...] = (1, 4, 32, PER_CHANNEL)
-    orders: tuple[str, ...] = ("depthwise-first",)
-    activations: tuple[str, ...] = ("none",)
-    residual: tuple[bool, ...] = (True,)
-    seeds: int = 1
-    match: str = "none"
-    preset: str = "auto"
-    width_multiplier: float = 1.0
-    middle_repeats: int | None = None
-    train: TrainConfig = field(default_factory=TrainConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    latency: LatencySettings = field(default_factory=LatencySettings)
-
-    def __post_init__(self) -> None:
-        if self.seeds < 1:
-            raise SpecError(f"seeds must be >= 1, got {self.seeds}")
-        for name in ("segments", "orders", "activations", "residual"):
-            values = getattr(self, name)
-            if not values:
-                raise SpecError(f"{name} must list at least one value")
-            if len(set(values)) != len(values):
-                raise SpecError(f"{name} lists a value twice: {list(values)}")
-
-    def points(self) -> list[GridPoint]:
-        segments = sorted(self.segments, key=segments_sort_key)
-        return [
-            GridPoint(g, order, activation, residual, seed)
-            for order in self.orders
-            for activation in self.activations
-            for residual in self.residual
-            for g in segments
-            for seed in range(self.seeds)
-        ]
-
-    def fingerprint(self) -> dict:
-        """What must be equal for two runs to belong to the same study."""
-        return {
-            "segments": sorted(segments_label(g) for g in self.segments),
-            "orders": sorted(self.orders),
-            "activations": sorted(self.activations),
-            "residual": sorted(self.residual),
-            "seeds": self.seeds,
-            "match": self.match,
-            "preset": self.preset,
-            "width_multiplier": self.width_multiplier,
-            "middle_repeats": self.middle_repeats,
-            "train": self.train.as_dict(),
-            "dataset": self.data.name,
-            "val_size": self.data.val_size,
-            "split_seed": self.data.split_seed,
-        }
-
-    def distributions(self) -> dict[str, optuna.distributions.CategoricalDistribution]:
-        """The Optuna parameters of a sweep trial; every trial uses the same choices."""
-        grid = self.grid()
-        return {
-            name: optuna.distributions.CategoricalDistribution(choices)
-            for name, choices in {
-                "segments": grid["segments"],
-                "order": grid["orders"],
-                "activation": grid["activations"],
-                "residual": ["on" if r else "off" for r in self.residual],
-                "seed": grid["seeds"],
-            }.items()
-        }
-
-    def grid(self) -> dict:
-        """The grid as the report reads it."""
-        return {
-            "segments": [segments_label(g) for g in sorted(self.segments, key=segments_sort_key)],
-            "orders": list(self.orders),
-            "activations": list(self.activations),
-            "residual": list(self.residual),
-            "seeds": list(range(self.seeds)),
-            "match": self.match,
-            "preset": self.preset,
-        }
-
-
-def base_net(plan: SweepPlan, splits: Splits, point: GridPoint) -> NetConfig:
-    return uniform_net(
-        point.segments,
-        point.order,
-        point.activation,
-        point.residual,
-        splits,
-        preset=plan.preset,
-        width_multiplier=plan.width_multiplier,
-        middle_repeats=plan.middle_repeats,
-    )
-
-
-def trial_specs(plan: SweepPlan, splits: Splits) -> dict[str, tuple[TrialSpec, NetConfig]]:
-    """Every grid point's spec and resolved (matched, validated) net, before anything trains."""
-    targets: dict[tuple, int] = {}
-    resolved: dict[tuple, NetConfig] = {}
-    specs = {}
-    for point in plan.points():
-        net = base_net(plan, splits, point)
-        target = None
-        if plan.match != "none":
-            reference_key = (point.order, point.activation, point.residual)
-            if reference_key not in targets:
-                reference = net.with_flows(segments=PER_CHANNEL)
-                targets[reference_key] = count(reference, plan.match)
-            target = targets[reference_key]
-        spec = TrialSpec(net, plan.train, point.seed, plan.match, target, plan.latency)
-        net_key = (point.segments, point.order, point.activation, point.residual)
-        if net_key not in resolved:
-            resolved[net_key] = resolve_net(spec)
-            check_config(resolved[net_key])
-        specs[point.key] = (spec, resolved[net_key])
-    return specs
 
 
 def is_finished(trial: optuna.trial.FrozenTrial) -> bool:
@@ -287,8 +139,9 @@ def open_sweep_study(
         study = optuna.load_study(study_name=study_name, storage=storage)
     else:
         study.set_user_attr("fingerprint", wanted)
+        set_decision_attrs(study, plan)
         study.set_user_attr("grid_queued", False)
-        queue_points(study, plan.points())
+        queue_points(study, plan.points(plan.seeds))
         study.set_user_attr("grid_queued", True)
         return study
     deadline = time.monotonic() + queue_wait_s
@@ -304,19 +157,41 @@ def open_sweep_study(
             )
         study.set_user_attr("fingerprint", wanted)
     elif changed := changed_settings(stored, wanted):
+        if "seed_schedule" in changed and "seed_schedule" not in stored:
+            raise SpecError(
+                f"study {study_name!r} was run with a fixed {stored.get('seeds')} seeds; "
+                f"sequential seeds (--until-decided) need a new --study, planned from its start"
+            )
         raise SpecError(
             f"study {study_name!r} was made with a different {', '.join(changed)}; "
             f"re-run with the original settings to resume it, or use a new --study"
         )
+    set_decision_attrs(study, plan)
     while study.user_attrs.get("grid_queued") is False and time.monotonic() < deadline:
         time.sleep(0.2)
     return study
 
 
+def set_decision_attrs(study: optuna.Study, plan: SweepPlan) -> None:
+    """Store what the report decides with: the margin (when set) and the seed schedule."""
+    if plan.schedule is not None:
+        study.set_user_attr("seed_schedule", plan.schedule.as_attr())
+        study.set_user_attr("margin", plan.effective_margin)
+    elif plan.margin is not None:
+        study.set_user_attr("margin", float(plan.margin))
+
+
+def current_points(plan: SweepPlan, study: optuna.Study) -> list[GridPoint]:
+    """The grid points due now: all of them, or a sequential sweep's rounds so far."""
+    from .sequential import scheduled_points  # it builds on this module
+
+    return scheduled_points(plan, study)
+
+
 def pending_points(study: optuna.Study, plan: SweepPlan) -> int:
-    """How many grid points are not finished yet."""
+    """How many grid points due now are not finished yet."""
     done = finished_keys(study)
-    return sum(point.key not in done for point in plan.points())
+    return sum(point.key not in done for point in current_points(plan, study))
 
 
 def not_run_duplicate(study: optuna.Study, trial: optuna.Trial, owner: int) -> None:
@@ -416,7 +291,7 @@ def run_sweep(
     }.items():
         study.set_user_attr(name, value)
     data = DeviceData.from_splits(splits, device)
-    points = {point.key: point for point in plan.points()}
+    points = {point.key: point for point in current_points(plan, study)}
     queue_points(study, list(points.values()))  # a study made before queueing, or interrupted
     while True:
         stale = recover_stale_trials(study, requeue=False, silent_after_s=STALE_AFTER_S)
@@ -429,8 +304,13 @@ def run_sweep(
         if trial is None:
             if queue_points(study, list(points.values())):
                 continue  # a point lost its trial (Ctrl-C'd elsewhere): queued again
-            if study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+            if study.get_trials(deepcopy=False, states=LIVE_STATES):
                 time.sleep(poll_s)  # the last points run elsewhere; wait in case one dies
+                continue
+            due = {point.key: point for point in current_points(plan, study)}
+            if due.keys() - points.keys():  # a sequential sweep's next round
+                points = due
+                queue_points(study, list(points.values()))
                 continue
             return study
         key = trial.user_attrs.get("grid_key")

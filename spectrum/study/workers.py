@@ -15,7 +15,8 @@ cores is refused unless ``SPECTRUM_THREADS`` is set (oversubscribing on purpose)
 ``--jobs auto`` (the default): on the CPU, as many one-thread workers as there are cores (with
 ``SPECTRUM_THREADS=T``: cores // T), never more than the trials left to run; on a GPU, one. On
 the 2-core development CPU two one-thread proxy trials side by side ran 1.3-1.48x faster than the
-same trials one after the other with two threads each. ``SPECTRUM_JOBS`` sets the default.
+same trials one after the other with two threads each (``spectrum bench sweep`` measures this).
+``SPECTRUM_JOBS`` sets the default.
 
 The default SQLite storage serves several processes on one machine: every connection waits up to
 ``SQLITE_BUSY_TIMEOUT_S`` for another's write lock instead of failing with "database is locked".
@@ -28,6 +29,7 @@ import os
 import signal
 import subprocess
 import sys
+from typing import IO
 
 import optuna
 import torch
@@ -94,7 +96,12 @@ def worker_threads(jobs: int, *, cores: int | None = None, env=None) -> int:
 
 
 def worker_command(argv: list[str]) -> list[str]:
-    """The command a worker runs: ``argv`` (after ``spectrum``) with ``--jobs 1``."""
+    """The command a worker runs: ``argv`` (after ``spectrum``) with ``--jobs 1``.
+
+    ``argv`` is given explicitly (the parsed command's own arguments, or a list built by the
+    caller such as ``spectrum bench sweep``), never read from ``sys.argv``, which names another
+    program when the CLI runs in-process (``cli.main(argv)``, a test runner).
+    """
     args: list[str] = []
     skip = False
     for arg in argv:
@@ -114,8 +121,11 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child before e
         pass
 
 
-def start_workers(argv: list[str], jobs: int, threads: int) -> list[subprocess.Popen]:
-    """Start ``jobs`` workers running ``argv`` with ``threads`` threads each.
+def start_workers(
+    argv: list[str], jobs: int, threads: int, *, stderr: int | IO | None = None
+) -> list[subprocess.Popen]:
+    """Start ``jobs`` workers running ``argv`` (see :func:`worker_command`) with ``threads``
+    threads each; their stderr goes to ``stderr`` (default: this process's).
 
     A worker is killed when its parent dies (Linux); its trial is then re-run by the next worker
     that opens the study, like any trial whose process died.
@@ -124,7 +134,9 @@ def start_workers(argv: list[str], jobs: int, threads: int) -> list[subprocess.P
     command = worker_command(argv)
     preexec = _die_with_parent if sys.platform.startswith("linux") else None
     return [
-        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, preexec_fn=preexec)
+        subprocess.Popen(
+            command, env=env, stdout=subprocess.DEVNULL, stderr=stderr, preexec_fn=preexec
+        )
         for _ in range(jobs)
     ]
 

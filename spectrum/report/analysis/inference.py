@@ -33,6 +33,7 @@ import numpy as np
 from scipy import stats
 
 from ...errors import SpecError
+from ...records import SeedSchedule
 
 ALPHA = 0.05
 POWER = 0.8
@@ -302,8 +303,14 @@ class Plan:
     schedule: tuple[int, ...] = ()
 
     def looks_at(self, n: int) -> list[int | None]:
-        """Seed counts of the looks replayed at n seeds; None is the last look (all seeds)."""
-        return [k for k in self.schedule if k < n] + [None]
+        """Seed counts of the looks replayed when comparisons have up to n seeds.
+
+        None means one look at all seeds: the only look without a schedule, and the look before
+        the schedule's first. With a schedule only planned looks count: seeds beyond the last
+        completed look (a round still running) wait for their look.
+        """
+        done = [k for k in self.schedule if k <= n]
+        return done or [None]
 
 
 def _positive(value) -> bool:
@@ -329,23 +336,7 @@ def plan_of(user_attrs: Mapping, margin_pp: float | None = None) -> Plan:
             margin_pp, source = float(attr), "study"
     if not (_positive(margin_pp) and math.isfinite(margin_pp)):
         raise SpecError(f"the equivalence margin must be > 0 accuracy points, got {margin_pp!r}")
-    schedule: tuple[int, ...] = ()
     raw = user_attrs.get("seed_schedule")
-    if raw is not None:
-        try:
-            start, step, top = (raw[k] for k in ("start", "step", "max"))
-        except (KeyError, TypeError):
-            raise SpecError(
-                f"study attribute 'seed_schedule' must be {{start, step, max}}, got {raw!r}"
-            ) from None
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in (start, step, top)) or (
-            start < 2 or step < 1 or top < start
-        ):
-            raise SpecError(
-                f"study attribute 'seed_schedule' needs integers start >= 2, step >= 1 and "
-                f"max >= start, got {raw!r}"
-            )
-        looks = list(range(start, top + 1, step))
-        schedule = tuple(looks if looks[-1] == top else looks + [top])
+    schedule = () if raw is None else SeedSchedule.from_attr(raw).looks
     design = Design(ALPHA, float(margin_pp) / 100.0, max(len(schedule), 1))
     return Plan(design, float(margin_pp), source, schedule)

@@ -40,8 +40,8 @@ __all__ = ["ALPHA", "Difference", "Plan", "Test", "compare", "holm", "seed_order
 class Difference:
     """Mean difference a - b with its 95% t interval and two-sided t-test p-value.
 
-    ``diffs`` holds the per-seed paired differences in seed order (empty unless paired): the
-    family's decision is made from them, at each planned look.
+    ``diffs`` holds the per-seed paired differences in seed order (empty unless paired) and
+    ``seeds`` their seeds: the family's decision is made from them, at each planned look.
     """
 
     method: str  # "paired-t" | "welch" | "slope" | "none"
@@ -53,6 +53,7 @@ class Difference:
     ci_high: float
     p_value: float
     diffs: tuple[float, ...] = ()
+    seeds: tuple = ()
 
     @property
     def excludes_zero(self) -> bool:
@@ -137,12 +138,23 @@ class Test:
 T = TypeVar("T", bound=Test)
 
 
+def _at_look(test: Test, diffs: np.ndarray, look: int | None) -> np.ndarray:
+    """The paired differences a look at ``look`` seeds sees (all of them for None)."""
+    if look is None:
+        return diffs
+    seeds = test.difference.seeds
+    if len(seeds) == diffs.size and all(isinstance(s, int | float | np.number) for s in seeds):
+        return diffs[np.asarray(seeds, dtype=float) < look]
+    return diffs[:look]
+
+
 def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
     """The tests of one family, decided by :func:`.inference.decide` over the plan's looks.
 
-    Look k uses each comparison's first n_k paired differences (seed order); Holm runs over
-    the family at each look, at ``alpha / looks``. A test without paired differences takes no
-    part (its adjusted p-values stay NaN and it stays undecided).
+    Look k uses each comparison's paired differences of the seeds below n_k (the seeds a
+    sequential sweep had trained at that look; the first n_k differences when the seeds are not
+    known); Holm runs over the family at each look, at ``alpha / looks``. A test without paired
+    differences takes no part (its adjusted p-values stay NaN and it stays undecided).
     """
     if plan is None:
         plan = Plan(Design(), math.nan, "default")
@@ -152,7 +164,7 @@ def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
     if not tests:
         return []
     n = max(d.size for d in diffs)
-    by_look = [[d if k is None else d[:k] for d in diffs] for k in plan.looks_at(n)]
+    by_look = [[_at_look(t, d, k) for t, d in zip(tests, diffs)] for k in plan.looks_at(n)]
     decisions = decide(by_look, plan.design)
     return [replace(t, decision=dec, margin=plan.design.margin) for t, dec in zip(tests, decisions)]
 
@@ -184,6 +196,7 @@ def compare(a_by_seed: dict, b_by_seed: dict) -> Difference:
             interval.ci_high,
             paired_t_p(diffs),
             tuple(float(v) for v in diffs),
+            tuple(common),
         )
     if xa.size >= 2 and xb.size >= 2:
         diff, low, high, p = welch(xa, xb)

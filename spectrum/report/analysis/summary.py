@@ -2,8 +2,9 @@
 
 A configuration is (segments, order, activation, residual, match); only usable (complete)
 trials enter. Columns: n_seeds, test accuracy mean / std / 95% Student-t CI, mean
-validation accuracy, and the mean width multiplier, params, FLOPs, latency and training
-throughput. Rows come in canonical order (order, activation, residual, match, then g).
+validation accuracy, and the mean width multiplier, params, FLOPs, activations (NaN where the
+trials predate the count), latency and training throughput. Rows come in canonical order
+(order, activation, residual, match, then g).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ SUMMARY_COLUMNS = [
     "width_multiplier_mean",
     "params_mean",
     "flops_mean",
+    "activations_mean",
     "latency_ms_mean",
     "latency_ms_low_mean",
     "latency_ms_high_mean",
@@ -41,6 +43,7 @@ MEANS = {
     "width_multiplier_mean": "width_multiplier",
     "params_mean": "params",
     "flops_mean": "flops",
+    "activations_mean": "activations",
     "latency_ms_mean": "latency_ms",
     "latency_ms_low_mean": "latency_ms_low",
     "latency_ms_high_mean": "latency_ms_high",

@@ -16,7 +16,16 @@ from matplotlib.lines import Line2D
 from ..analysis.design import Design, select
 from ..analysis.pareto import front_order, non_dominated
 from ..labels import series_name
-from .style import Plot, legend_below, log_axis, new_figure, save, series_styles, style
+from .style import (
+    Plot,
+    label_point,
+    legend_below,
+    log_axis,
+    new_figure,
+    save,
+    series_styles,
+    style,
+)
 
 COSTS = {
     "params": ("params_mean", "parameters", "parameters (count, log scale)"),
@@ -110,15 +119,7 @@ def draw(summary: pd.DataFrame, design: Design, cost: str, out_dir: Path) -> Plo
         # Above-right of a front point is clear of the staircase (it leaves rightwards and
         # arrives from below).
         for i, (x, y) in enumerate(zip(fx, fy)):
-            ax.annotate(
-                f"g={rows.loc[order[i], 'segments']}",
-                (x, y),
-                xytext=(5, 5),
-                textcoords="offset points",
-                fontsize=8,
-                zorder=5,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
-            )
+            label_point(ax, f"g={rows.loc[order[i], 'segments']}", x, y, dy=5, zorder=5)
         handles.append(
             Line2D(
                 [],

@@ -142,6 +142,19 @@ def message(ax, text: str) -> None:
     ax.grid(False)
 
 
+def label_point(ax, text: str, x: float, y: float, *, dy: float = 4, zorder: int = 4) -> None:
+    """A small boxed label above-right of a point (``g=4``), readable over lines and grids."""
+    ax.annotate(
+        text,
+        (x, y),
+        xytext=(5, dy),
+        textcoords="offset points",
+        fontsize=8,
+        zorder=zorder,
+        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+    )
+
+
 def series_styles(keys: list[Mapping]) -> dict[tuple, dict]:
     """Colour per series index, marker by order, dashes for no-residual."""
     styles = {}

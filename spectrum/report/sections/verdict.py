@@ -22,9 +22,11 @@ MARGIN_SOURCES = {
 def decision_rule(alpha: float, margin_pp: float, source: str, schedule, family: str) -> str:
     """The paragraph that states how a family's comparisons are decided."""
     looks = (
-        f"The study plans {len(schedule)} looks at {', '.join(map(str, schedule))} seeds; each "
-        f"look is replayed on the first seeds in seed order and tested at alpha / "
-        f"{len(schedule)} = {alpha / len(schedule):.4g}, and a decision once made stands."
+        f"The study plans {len(schedule)} looks at {', '.join(map(str, schedule))} seeds (a "
+        f"sequential sweep adds seeds only to configurations still in an undecided comparison); "
+        f"each look is replayed on the seeds below its count and tested at alpha / "
+        f"{len(schedule)} = {alpha / len(schedule):.4g}, and a decision once made stands; seeds "
+        f"beyond the last completed look wait for their look."
         if schedule
         else "One look: all seeds at once."
     )

@@ -1,0 +1,214 @@
+"""Sequential seeds: rounds only for undecided configurations, replayed from storage.
+
+Training is replaced by a deterministic fake whose test accuracy is set per (g, seed), so the
+tests know which comparisons the looks decide; everything else (queueing, claiming, the report's
+decisions) is the real sweep.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections import Counter
+from dataclasses import replace
+
+import numpy as np
+import optuna
+import pytest
+import torch
+from killing import kill_when
+
+import spectrum.study.trial
+from spectrum.cost.latency import LatencySettings
+from spectrum.data import DataConfig
+from spectrum.engine.train import TrainConfig, TrainResult
+from spectrum.errors import SpecError
+from spectrum.records import SeedSchedule
+from spectrum.report import build_verdict, summarize, trial_frame, usable_sweep
+from spectrum.report.analysis.inference import plan_of
+from spectrum.study.grid import SweepPlan
+from spectrum.study.sequential import scheduled_points
+from spectrum.study.sweep import finished_keys, run_sweep
+
+CPU = torch.device("cpu")
+PLAN = SweepPlan(
+    segments=(1, 4, "C"),
+    seeds=3,
+    schedule=SeedSchedule(3, 3, 9),
+    margin=0.5,
+    data=DataConfig(name="synthetic", synthetic_train=128, synthetic_test=32),
+    train=TrainConfig(epochs=1, batch_size=64),
+    latency=LatencySettings(enabled=False),
+)
+
+
+def fake_accuracy(means: dict[str, float], sd: float):
+    """A train() stand-in: accuracy = means[g] + normal noise drawn from (g, seed)."""
+
+    def train(model, data, config, device, **kwargs):
+        g = model.summary()["flows"]["entry"]["segments"]
+        seed = torch.initial_seed()
+        noise = np.random.default_rng([seed, len(g), ord(g[0])]).normal(0, sd)
+        return TrainResult(status="complete", val_acc=0.5, test_acc=float(means[g] + noise))
+
+    return train
+
+
+def seeds_per_g(study: optuna.Study) -> dict[str, int]:
+    return dict(
+        Counter(t.params["segments"] for t in study.get_trials() if t.state.name == "COMPLETE")
+    )
+
+
+def test_clear_answers_stop_after_the_first_look(monkeypatch):
+    # g = 1 is far worse and g = 4 equals C to 0.05 pp: the first look decides everything.
+    means = {"1": 0.80, "4": 0.90, "C": 0.90}
+    monkeypatch.setattr(spectrum.study.trial, "train", fake_accuracy(means, 0.0005))
+    study = run_sweep(PLAN, "s", optuna.storages.InMemoryStorage(), CPU)
+    assert seeds_per_g(study) == {"1": 3, "4": 3, "C": 3}
+    assert study.user_attrs["seed_schedule"] == {"start": 3, "step": 3, "max": 9}
+    assert study.user_attrs["margin"] == 0.5
+
+
+def test_only_undecided_configurations_get_more_seeds(monkeypatch):
+    # g = 1 is decided worse at once; g = 4 vs C (0.3 pp apart, 0.3 pp noise) is not.
+    means = {"1": 0.80, "4": 0.903, "C": 0.900}
+    monkeypatch.setattr(spectrum.study.trial, "train", fake_accuracy(means, 0.003))
+    storage = optuna.storages.InMemoryStorage()
+    study = run_sweep(PLAN, "s", storage, CPU)
+    counts = seeds_per_g(study)
+    assert counts["1"] == 3 and counts["4"] == counts["C"] > 3
+    assert len(finished_keys(study)) == sum(counts.values()) == len(study.get_trials())
+    # The report replays the same looks and reaches the decisions the sweep stopped on.
+    usable = usable_sweep(trial_frame(study))
+    verdict = build_verdict(usable, summarize(usable), plan=plan_of(study.user_attrs))
+    decided = {(c.segments, c.reference): c for c in verdict.comparisons}
+    assert decided[("1", "C")].verdict == "worse" and decided[("1", "C")].decided_at == 3
+    if counts["C"] < 9:
+        assert decided[("4", "C")].verdict != "undecided"
+    # Re-running adds nothing: the rounds are replayed from the stored results.
+    assert len(run_sweep(PLAN, "s", storage, CPU).get_trials()) == len(study.get_trials())
+
+
+def test_an_interrupted_round_resumes_to_the_same_points(monkeypatch):
+    means = {"1": 0.80, "4": 0.903, "C": 0.900}
+    fake = fake_accuracy(means, 0.003)
+    monkeypatch.setattr(spectrum.study.trial, "train", fake)
+    reference = run_sweep(PLAN, "ref", optuna.storages.InMemoryStorage(), CPU)
+    calls = []
+
+    def dies_in_round_two(model, data, config, device, **kwargs):
+        calls.append(1)
+        if len(calls) == 11:  # the second trial of the second round
+            raise KeyboardInterrupt
+        return fake(model, data, config, device, **kwargs)
+
+    monkeypatch.setattr(spectrum.study.trial, "train", dies_in_round_two)
+    storage = optuna.storages.InMemoryStorage()
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(PLAN, "s", storage, CPU)
+    monkeypatch.setattr(spectrum.study.trial, "train", fake)
+    study = run_sweep(PLAN, "s", storage, CPU)
+    assert finished_keys(study) == finished_keys(reference)
+    wanted = {p.key for p in scheduled_points(PLAN, study)}
+    assert finished_keys(study) == wanted
+
+
+def test_two_workers_run_every_point_of_every_round_once(monkeypatch, tmp_path):
+    means = {"1": 0.80, "4": 0.903, "C": 0.900}
+    monkeypatch.setattr(spectrum.study.trial, "train", fake_accuracy(means, 0.003))
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "journal.log"))
+    )
+    errors = []
+
+    def worker():
+        try:
+            run_sweep(PLAN, "s", storage, CPU, poll_s=0.05)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors
+    study = optuna.load_study(study_name="s", storage=storage)
+    done = [t for t in study.get_trials() if t.state.name == "COMPLETE"]
+    keys = [t.user_attrs["grid_key"] for t in done]
+    assert len(keys) == len(set(keys))
+    assert set(keys) == {p.key for p in scheduled_points(PLAN, study)}
+    assert seeds_per_g(study)["1"] == 3 and seeds_per_g(study)["C"] > 3
+
+
+def test_the_schedule_and_margin_cannot_change_and_a_fixed_study_is_not_extended(monkeypatch):
+    monkeypatch.setattr(
+        spectrum.study.trial, "train", fake_accuracy({"1": 0.8, "4": 0.9, "C": 0.9}, 0.0005)
+    )
+    storage = optuna.storages.InMemoryStorage()
+    run_sweep(PLAN, "s", storage, CPU)
+    with pytest.raises(SpecError, match="different margin"):
+        run_sweep(replace(PLAN, margin=0.3), "s", storage, CPU)
+    with pytest.raises(SpecError, match="different seed_schedule"):
+        run_sweep(replace(PLAN, schedule=SeedSchedule(3, 3, 12)), "s", storage, CPU)
+    fixed = replace(PLAN, schedule=None, margin=None)
+    run_sweep(fixed, "f", storage, CPU)
+    with pytest.raises(SpecError, match="fixed 3 seeds"):
+        run_sweep(PLAN, "f", storage, CPU)
+
+
+def test_bad_schedules_and_margins_are_refused():
+    with pytest.raises(SpecError, match="max >= start"):
+        SeedSchedule(3, 3, 2)
+    with pytest.raises(SpecError, match="start >= 2"):
+        SeedSchedule(1, 1, 4)
+    with pytest.raises(SpecError, match="margin .--margin. must be > 0"):
+        replace(PLAN, margin=0.0)
+    with pytest.raises(SpecError, match="starts with its seeds"):
+        replace(PLAN, seeds=2)
+    assert SeedSchedule(3, 4, 12).looks == (3, 7, 11, 12)
+
+
+@pytest.mark.slow
+def test_sigkill_in_a_later_round_then_rerun_completes_every_round_once(tmp_path):
+    command = [
+        sys.executable,
+        "-m",
+        "cli",
+        "sweep",
+        "--dataset",
+        "synthetic",
+        "--epochs",
+        "1",
+        "--segments",
+        "1,C",
+        "--seeds",
+        "2",
+        "--until-decided",
+        "--max-seeds",
+        "4",
+        "--study",
+        "killed",
+        "--out",
+        str(tmp_path),
+        "--no-report",
+    ]
+    env = dict(os.environ, SPECTRUM_THREADS="1")
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+
+    def second_round_training(trials) -> bool:
+        return any(t.state.name == "RUNNING" and t.user_attrs.get("seed", 0) >= 2 for t in trials)
+
+    seen = kill_when(command, env, storage, "killed", second_round_training, timeout_s=300)
+    before = {t.number: t.user_attrs["test_acc"] for t in seen if t.value is not None}
+    assert subprocess.run(command, env=env, capture_output=True).returncode == 0
+    study = optuna.load_study(study_name="killed", storage=storage)
+    complete = [t for t in study.get_trials() if t.state.name == "COMPLETE"]
+    keys = [t.user_attrs["grid_key"] for t in complete]
+    assert len(keys) == len(set(keys)) and len(keys) > 4
+    plan = replace(PLAN, segments=(1, "C"), seeds=2, schedule=SeedSchedule(2, 2, 4))
+    assert set(keys) == {p.key for p in scheduled_points(plan, study)}
+    assert all(study.trials[n].user_attrs["test_acc"] == acc for n, acc in before.items())
