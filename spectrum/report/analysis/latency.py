@@ -186,6 +186,10 @@ class LatencyCosts:
                 f"Latency rank-correlates with FLOPs at {f.phrase()} over {f.n} configurations "
                 f"and with activations at {a.phrase()} over {a.n}"
             )
+        if f.n != a.n:  # over different configurations the two are not comparable
+            return text + "."
+        # The larger signed rho orders the latencies more like the cost does (a negative rho
+        # orders them the other way round).
         if a.rho > f.rho:
             text += "; activations order the latencies more closely than FLOPs do"
         elif f.rho > a.rho:
