@@ -888,8 +888,12 @@ def run(
     jobs: str = JOBS,
 ) -> None:
     """Run (or resume) a ready-made study file and write its report into reports/NAME/."""
-    flags = {"until_decided": until_decided or None, "max_seeds": max_seeds}
-    flags.update(seed_step=seed_step, margin=margin)
+    flags = {
+        "until_decided": until_decided or None,
+        "max_seeds": max_seeds,
+        "seed_step": seed_step,
+        "margin": margin,
+    }
     set_ = [*set_, *(f"sweep.{k}={str(v).lower()}" for k, v in flags.items() if v is not None)]
     study = load_study(study_file, set_)
     check_study_name(study.name, f"{study_file}: [study].name")

@@ -79,6 +79,11 @@ class TrialRecord(TypedDict, total=False):
     replaces_duplicate: int
 
 
+# The study attribute "margin" when a study sets none: the equivalence margin in accuracy points.
+# Below it, a proxy-scale difference is not a finding.
+DEFAULT_MARGIN_PP = 0.5
+
+
 @dataclass(frozen=True)
 class SeedSchedule:
     """A sequential sweep's planned looks, stored as the study attribute ``seed_schedule``.

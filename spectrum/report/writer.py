@@ -53,7 +53,7 @@ def write_report(
     ``edf_complexity`` picks the complexity ("params", "flops" or None to switch it off) that
     the complexity-normalised error EDF of a sweep matches across g. ``margin`` (accuracy
     points, > 0) overrides the study's equivalence margin (user attribute "margin", else
-    :data:`.analysis.inference.DEFAULT_MARGIN_PP`).
+    :data:`spectrum.records.DEFAULT_MARGIN_PP`).
     """
     if margin is not None and not (isinstance(margin, int | float) and margin > 0):
         raise SpecError(f"the equivalence margin must be > 0 accuracy points, got {margin!r}")

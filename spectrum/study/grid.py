@@ -20,7 +20,7 @@ from ..engine.train import TrainConfig
 from ..errors import SpecError
 from ..net.segments import PER_CHANNEL, Segments, segments_label, segments_sort_key
 from ..net.xception import NetConfig, check_config
-from ..records import SeedSchedule
+from ..records import DEFAULT_MARGIN_PP, SeedSchedule
 from .trial import TrialSpec, resolve_net, uniform_net
 
 DEFAULT_MAX_SEEDS = 12  # a sequential sweep's cap when none is given
@@ -178,8 +178,6 @@ class SweepPlan:
     @property
     def effective_margin(self) -> float:
         """The equivalence margin in accuracy points (the report's default when not set)."""
-        from ..report.analysis.inference import DEFAULT_MARGIN_PP  # scipy: only when needed
-
         return DEFAULT_MARGIN_PP if self.margin is None else float(self.margin)
 
     def distributions(self) -> dict[str, optuna.distributions.CategoricalDistribution]:

@@ -33,11 +33,10 @@ import numpy as np
 from scipy import stats
 
 from ...errors import SpecError
-from ...records import SeedSchedule
+from ...records import DEFAULT_MARGIN_PP, SeedSchedule
 
 ALPHA = 0.05
 POWER = 0.8
-DEFAULT_MARGIN_PP = 0.5  # accuracy points: below this, a proxy-scale difference is not a finding
 MAX_SEEDS_REPORTED = 1000  # beyond this "seeds to decide" is reported as "> 1000"
 
 Verdict = Literal["better", "worse", "equivalent", "undecided"]

@@ -44,18 +44,9 @@ def undecided_configurations(
     for t in build_factors(usable, plan=plan).tests:
         if t.verdict != "undecided":
             continue
-        at = {"segments": t.segments, "order": t.order, "activation": t.activation}
-        at["residual"] = t.residual
+        at = {"order": t.order, "activation": t.activation, "residual": t.residual}
         segments = [t.segments] if t.vs_segments is None else [t.segments, t.vs_segments]
         for level in (t.level, t.reference):
-            for g in segments:
-                coordinates = {**at, t.factor: level, "segments": g}
-                out.add(
-                    _configuration(
-                        coordinates["segments"],
-                        coordinates["order"],
-                        coordinates["activation"],
-                        coordinates["residual"],
-                    )
-                )
+            for g in segments:  # the factor's own coordinate is the level compared
+                out.add(_configuration(**{**at, t.factor: level, "segments": g}))
     return out
