@@ -74,6 +74,10 @@ def test_count_matched_params_are_within_two_percent(capsys):
         (["sweep", "--until-decided"], "--until-decided needs --seeds >= 2"),
         (["run", "studies/fig9-residual.toml", "--margin", "-1"], "must be > 0 accuracy points"),
         (["run", "studies/op-order.toml", "--max-seeds", "2"], "max_seeds needs"),
+        (
+            ["run", "studies/op-order.toml", "--until-decided", "--max-seeds", "2"],
+            "max_seeds 2 is below",
+        ),
     ],
 )
 def test_bad_input_is_one_line_exit_2_no_traceback(args, message):

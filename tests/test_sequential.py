@@ -212,3 +212,12 @@ def test_sigkill_in_a_later_round_then_rerun_completes_every_round_once(tmp_path
     plan = replace(PLAN, segments=(1, "C"), seeds=2, schedule=SeedSchedule(2, 2, 4))
     assert set(keys) == {p.key for p in scheduled_points(plan, study)}
     assert all(study.trials[n].user_attrs["test_acc"] == acc for n, acc in before.items())
+
+
+def test_study_file_keys_plan_a_sequential_sweep():
+    from spectrum.study.studyfile import load_study
+
+    overrides = ["sweep.until_decided=true", "sweep.max_seeds=9", "sweep.margin=0.3"]
+    plan = load_study("studies/fig10-activation.toml", overrides).sweep
+    assert plan.schedule == SeedSchedule(3, 3, 9) and plan.margin == 0.3
+    assert load_study("studies/fig10-activation.toml").sweep.schedule is None
