@@ -41,6 +41,7 @@ from spectrum.options import (
 from spectrum.study import workers
 from spectrum.study.grid import SweepPlan, seed_schedule
 from spectrum.study.plan import Constraints, SearchPlan
+from spectrum.study.reuse import ReuseSource
 from spectrum.study.run import (
     check_study_name,
     open_study_run,
@@ -358,6 +359,26 @@ def train(
             )
 
 
+REUSE = typer.Option(
+    None,
+    "--reuse",
+    help="Start a new study from the finished trials of another sweep made with the same "
+    "settings (a report folder, or its storage file or URL): its first round is copied, not "
+    "trained again.",
+)
+REUSE_STUDY = typer.Option(
+    None, "--reuse-study", help="With --reuse: the study to reuse (default: the only one there)."
+)
+
+
+def reuse_source(storage: str | None, study: str | None) -> ReuseSource | None:
+    if storage is None:
+        if study is not None:
+            raise SpecError("--reuse-study needs --reuse (where the study to reuse is stored)")
+        return None
+    return ReuseSource(storage, study)
+
+
 @app.command()
 def sweep(
     segments: str = SEGMENTS,
@@ -403,8 +424,11 @@ def sweep(
     device: str = DEVICE,
     report: bool = typer.Option(True, "--report/--no-report", help="Write the report at the end."),
     jobs: str = JOBS,
+    reuse: str | None = REUSE,
+    reuse_study: str | None = REUSE_STUDY,
 ) -> None:
     """Train proxies across the spectrum as one resumable Optuna study."""
+    source = reuse_source(reuse, reuse_study)
     plan = SweepPlan(
         segments=tuple(parse_segments_list(segments)),
         orders=parse_list(orders, ORDERS, "--orders"),
@@ -429,7 +453,7 @@ def sweep(
         ),
         data=data_config_from_flags(dataset, data_dir, val_size),
     )
-    run_study_command(plan, study, storage, out, device, report, jobs=jobs)
+    run_study_command(plan, study, storage, out, device, report, jobs=jobs, reuse=source)
 
 
 def run_study_command(
@@ -441,16 +465,25 @@ def run_study_command(
     report: bool,
     storage_options: dict | None = None,
     jobs: str = "1",
+    reuse: ReuseSource | None = None,
 ) -> None:
     """Shared by sweep, search and run: open, run with progress bars, print the summary.
 
     ``storage_options`` go to :func:`spectrum.study.storage.open_storage` (heartbeat interval, ...).
     ``jobs``: see :mod:`spectrum.study.workers`; in a worker of a packed run, only the trials run.
+    ``reuse``: see :mod:`spectrum.study.reuse`.
     """
     from spectrum.study import workers
 
     study_run = open_study_run(
-        plan, study, storage, out, device, command=command_line(), storage_options=storage_options
+        plan,
+        study,
+        storage,
+        out,
+        device,
+        command=command_line(),
+        storage_options=storage_options,
+        reuse=reuse,
     )
     if workers.is_worker():
         study_run.run(TrialEvents())
@@ -886,8 +919,11 @@ def run(
     seed_step: int | None = typer.Option(None, help="= --set sweep.seed_step=N"),
     margin: float | None = MARGIN,
     jobs: str = JOBS,
+    reuse: str | None = REUSE,
+    reuse_study: str | None = REUSE_STUDY,
 ) -> None:
     """Run (or resume) a ready-made study file and write its report into reports/NAME/."""
+    source = reuse_source(reuse, reuse_study)
     flags = {
         "until_decided": until_decided or None,
         "max_seeds": max_seeds,
@@ -899,7 +935,14 @@ def run(
     check_study_name(study.name, f"{study_file}: [study].name")
     plan = study.sweep if study.kind == "sweep" else study.search
     run_study_command(
-        plan, study.name, storage or study.storage, out, device or study.device, True, jobs=jobs
+        plan,
+        study.name,
+        storage or study.storage,
+        out,
+        device or study.device,
+        True,
+        jobs=jobs,
+        reuse=source,
     )
 
 

@@ -73,6 +73,10 @@ def test_count_matched_params_are_within_two_percent(capsys):
         (["sweep", "--max-seeds", "8"], "--max-seeds needs --until-decided"),
         (["sweep", "--until-decided"], "--until-decided needs --seeds >= 2"),
         (["run", "studies/fig9-residual.toml", "--margin", "-1"], "must be > 0 accuracy points"),
+        (["sweep", "--reuse", "/nonexistent/study.db"], "no such folder or storage file"),
+        (["run", "studies/fig9-residual.toml", "--reuse", "/nonexistent"], "no such folder"),
+        (["sweep", "--reuse", "sqlite:////nonexistent/s.db"], "/nonexistent/s.db does not exist"),
+        (["sweep", "--reuse-study", "old"], "--reuse-study needs --reuse"),
         (["run", "studies/op-order.toml", "--max-seeds", "2"], "max_seeds needs"),
         (
             ["run", "studies/op-order.toml", "--until-decided", "--max-seeds", "2"],

@@ -22,6 +22,7 @@ from ..errors import SpecError
 from ..records import load_results
 from .grid import SweepPlan
 from .plan import SearchPlan
+from .reuse import ReuseSource
 from .search import open_search_study, run_search, state_counts
 from .storage import describe_storage, open_storage
 from .sweep import open_sweep_study, pending_points, run_sweep
@@ -78,6 +79,7 @@ class StudyRun:
     out_dir: Path
     storage_label: str  # masked, for messages and the report
     command: str = ""
+    reuse: ReuseSource | None = None  # a sweep's first round from another study's trials
 
     @property
     def total(self) -> int:
@@ -90,7 +92,8 @@ class StudyRun:
         """Create (a sweep: and queue) or check the study as its workers will find it; returns
         how many trials are left to run."""
         if isinstance(self.plan, SweepPlan):
-            return pending_points(open_sweep_study(self.plan, self.name, self.storage), self.plan)
+            study = open_sweep_study(self.plan, self.name, self.storage, reuse=self.reuse)
+            return pending_points(study, self.plan)
         study = open_search_study(self.plan, self.name, self.storage)
         return max(0, self.plan.trials - state_counts(study)["finished"])
 
@@ -100,8 +103,17 @@ class StudyRun:
 
     def run(self, events: TrialEvents) -> optuna.Study:
         """Run (or resume) the study; returns it with every finished trial's record on it."""
-        runner = run_sweep if isinstance(self.plan, SweepPlan) else run_search
-        return runner(
+        if isinstance(self.plan, SweepPlan):
+            return run_sweep(
+                self.plan,
+                self.name,
+                self.storage,
+                self.device,
+                command=self.command,
+                events=events,
+                reuse=self.reuse,
+            )
+        return run_search(
             self.plan, self.name, self.storage, self.device, command=self.command, events=events
         )
 
@@ -115,21 +127,26 @@ def open_study_run(
     *,
     command: str = "",
     storage_options: dict | None = None,
+    reuse: ReuseSource | None = None,
 ) -> StudyRun:
     """Resolve the device, open the storage (default: SQLite in ``out`` or reports/NAME).
 
     Searches get a heartbeat storage, so that a dead worker's trial is re-queued;
     ``storage_options`` go to :func:`~spectrum.study.storage.open_storage` (heartbeat interval,
-    grace period).
+    grace period). ``reuse`` (sweeps only): see :mod:`spectrum.study.reuse`.
     """
     check_study_name(name)
+    if reuse is not None and not isinstance(plan, SweepPlan):
+        raise SpecError("--reuse starts a sweep from another sweep's trials; a search has none")
+    if reuse is not None:
+        reuse.open()  # a missing source fails now, before the dataset loads
     out_dir = out or Path("reports") / name
     torch_device = resolve_device(device)
     heartbeat = isinstance(plan, SearchPlan)
     optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat, **(storage_options or {}))
     configure(torch_device)
     label = describe_storage(storage, out_dir)
-    return StudyRun(plan, name, optuna_storage, torch_device, out_dir, label, command)
+    return StudyRun(plan, name, optuna_storage, torch_device, out_dir, label, command, reuse)
 
 
 def save_results(study: optuna.Study, out_dir: Path) -> Path:

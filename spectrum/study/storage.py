@@ -311,11 +311,15 @@ def _name_list(names: list[str], limit: int = 20) -> str:
 
 
 def load_existing_study(
-    storage: optuna.storages.BaseStorage | str, study_name: str | None
+    storage: optuna.storages.BaseStorage | str,
+    study_name: str | None,
+    *,
+    name_flag: str = "--study",
 ) -> optuna.Study:
     """Load a study that must already exist in ``storage``.
 
     With ``study_name=None`` the storage must hold exactly one study, which is loaded.
+    ``name_flag`` is the option the messages tell the user to name a study with.
 
     Raises:
         StorageError: the study does not exist, the storage holds no study, or it holds several
@@ -337,13 +341,13 @@ def load_existing_study(
         if len(names) > 1:
             raise StorageError(
                 f"storage {where!r} holds {len(names)} studies ({_name_list(names)}); "
-                "name one with --study NAME"
+                f"name one with {name_flag} NAME"
             )
         study_name = names[0]
     elif study_name not in names:
         available = f"available: {_name_list(names)}" if names else "it holds no study"
         raise StorageError(
             f"storage {where!r} has no study {study_name!r} ({available}); "
-            "fix the name with --study NAME"
+            f"fix the name with {name_flag} NAME"
         )
     return optuna.load_study(study_name=study_name, storage=storage)

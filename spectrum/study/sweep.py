@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 import optuna
 import torch
@@ -63,6 +64,9 @@ from .trial import (
     trial_coordinates,
     versions,
 )
+
+if TYPE_CHECKING:
+    from .reuse import ReuseSource
 
 STALE_AFTER_S = 600.0
 ALIVE_EVERY_S = 30.0
@@ -124,15 +128,27 @@ def owner_elsewhere(study: optuna.Study, trial: optuna.Trial, key: str) -> int |
 
 
 def open_sweep_study(
-    plan: SweepPlan, study_name: str, storage, *, queue_wait_s: float = QUEUE_WAIT_S
+    plan: SweepPlan,
+    study_name: str,
+    storage,
+    *,
+    queue_wait_s: float = QUEUE_WAIT_S,
+    reuse: ReuseSource | None = None,
 ) -> optuna.Study:
     """Create or load the study; refuse one that was made for a different grid.
 
-    The process that creates the study queues the whole grid; a process that loads a study
-    still being queued waits for that (up to ``queue_wait_s``, after which it queues what is
-    missing itself, in case the creator died).
+    The process that creates the study queues the whole grid (first, with ``reuse``, it copies
+    the source's finished trials of the first round: :mod:`spectrum.study.reuse`); a process
+    that loads a study still being queued waits for that (up to ``queue_wait_s``, after which it
+    queues what is missing itself, in case the creator died).
     """
+    from .reuse import copy_trials, reusable_trials  # it builds on this module
+
     wanted = plan.fingerprint()
+    if reuse is not None:  # checked before the new study exists: a refusal leaves nothing
+        source = reuse.open()
+        reused = reusable_trials(source, plan)
+        reused_from = {"storage": reuse.storage, "study": source.study_name}
     try:
         study = optuna.create_study(study_name=study_name, storage=storage, direction="maximize")
     except optuna.exceptions.DuplicatedStudyError:
@@ -141,6 +157,9 @@ def open_sweep_study(
         study.set_user_attr("fingerprint", wanted)
         set_decision_attrs(study, plan)
         study.set_user_attr("grid_queued", False)
+        if reuse is not None:
+            copy_trials(study, reused, plan, reused_from)
+            study.set_user_attr("reused_from", {**reused_from, "trials": len(reused)})
         queue_points(study, plan.points(plan.seeds))
         study.set_user_attr("grid_queued", True)
         return study
@@ -166,6 +185,14 @@ def open_sweep_study(
             f"study {study_name!r} was made with a different {', '.join(changed)}; "
             f"re-run with the original settings to resume it, or use a new --study"
         )
+    if reuse is not None:
+        stored_source = study.user_attrs.get("reused_from") or {}
+        if stored_source.get("study") != reused_from["study"]:
+            raise SpecError(
+                f"study {study_name!r} already exists without trials reused from "
+                f"{reused_from['study']!r}; --reuse only starts a new study: drop it to resume, "
+                f"or use a new --study"
+            )
     set_decision_attrs(study, plan)
     while study.user_attrs.get("grid_queued") is False and time.monotonic() < deadline:
         time.sleep(0.2)
@@ -268,17 +295,19 @@ def run_sweep(
     command: str = "",
     events: TrialEvents | None = None,
     poll_s: float = POLL_S,
+    reuse: ReuseSource | None = None,
 ) -> optuna.Study:
     """Run (or resume) the sweep as one worker; returns the study with every point's record.
 
     Safe to start in any number of processes on the same study and storage (see the module
-    docstring); returns when every grid point is finished.
+    docstring); returns when every grid point is finished. ``reuse``: a new study's first round
+    starts from that study's finished trials (:mod:`spectrum.study.reuse`).
     """
     events = events or TrialEvents()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     splits = load_dataset(plan.data)
     specs = trial_specs(plan, splits)
-    study = open_sweep_study(plan, study_name, storage)
+    study = open_sweep_study(plan, study_name, storage, reuse=reuse)
     for name, value in {
         "kind": "sweep",
         "command": command,

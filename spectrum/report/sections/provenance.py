@@ -122,6 +122,13 @@ def provenance_blocks(
     grid = study.user_attrs.get("grid")
     if isinstance(grid, dict) and grid:
         items.append(f"Grid: {grid_text(grid)}")
+    reused = study.user_attrs.get("reused_from")
+    if isinstance(reused, dict):
+        items.append(
+            f"Reused: {reused.get('trials', '?')} finished trials of study "
+            f"{reused.get('study')!r} ({reused.get('storage')}) are the first round's, copied "
+            "with their records instead of trained again (spectrum sweep --reuse)"
+        )
     objectives = study.user_attrs.get("objectives")
     if objectives:
         items.append("Objectives: " + ", ".join(str(o) for o in objectives))
