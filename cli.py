@@ -193,11 +193,6 @@ def parse_residual(text: str) -> tuple[bool, ...]:
     return parse_on_off(text, "--residual")
 
 
-def command_line() -> str:
-    """The command as typed, with any storage password masked (it is stored in reports)."""
-    return "spectrum " + " ".join(shlex.quote(mask_url(arg)) for arg in sys.argv[1:])
-
-
 class TrialProgress:
     """tqdm bars for a run of trials: trials done (with ETA) and the current trial's steps.
 
@@ -557,8 +552,9 @@ def invoked_args() -> list[str]:
     return [*path, *positional, *options]
 
 
-def invoked_command() -> str:
-    """:func:`command_line` rebuilt from :func:`invoked_args` (right in-process too)."""
+def command_line() -> str:
+    """The running command (:func:`invoked_args`) with any storage password masked: it is
+    stored on studies and in reports."""
     return "spectrum " + " ".join(shlex.quote(mask_url(arg)) for arg in invoked_args())
 
 
@@ -1002,7 +998,7 @@ def bench_train_command(
         torch_device,
         data,
         preset=preset,
-        command=invoked_command(),
+        command=command_line(),
         on_progress=lambda text: typer.echo(f"  {text}", err=True),
     )
     if meta["note"]:
@@ -1084,7 +1080,7 @@ def bench_sweep_command(
     bench = bench_sweep(
         settings,
         torch_device,
-        command=invoked_command(),
+        command=command_line(),
         on_progress=lambda text: typer.echo(f"  {text}", err=True),
     )
     for warning in bench.warnings():

@@ -131,17 +131,8 @@ class SeedSchedule:
             raise SpecError(f"study attribute 'seed_schedule': {error}") from None
 
 
-ROW_COLUMNS = [
-    "trial",
-    "state",
-    "status",
-    "kind",
-    "segments",
-    "order",
-    "activation",
-    "residual",
-    "seed",
-    "match",
+# The numeric columns of a results.csv row after its seed (the report reads them as floats).
+NUMBER_COLUMNS = (
     "width_multiplier",
     "params",
     "flops",
@@ -157,6 +148,19 @@ ROW_COLUMNS = [
     "test_acc",
     "epochs_run",
     "wall_time_s",
+)
+ROW_COLUMNS = [
+    "trial",
+    "state",
+    "status",
+    "kind",
+    "segments",
+    "order",
+    "activation",
+    "residual",
+    "seed",
+    "match",
+    *NUMBER_COLUMNS,
     "device",
     "precision",
     "dataset",

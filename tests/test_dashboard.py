@@ -94,7 +94,7 @@ def test_dashboard_serves_the_study_list_over_http(sweep_dir):
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            out, err = process.communicate(timeout=20)
+            out, err = process.communicate(timeout=60)  # a loaded machine is slow to stop
         except subprocess.TimeoutExpired:
             process.kill()
             out, err = process.communicate()

@@ -14,26 +14,9 @@ import math
 import numpy as np
 import pandas as pd
 
-from ...records import load_results
+from ...records import NUMBER_COLUMNS, load_results
 
-NUMERIC = (
-    "seed",
-    "width_multiplier",
-    "params",
-    "flops",
-    "activations",
-    "latency_ms",
-    "latency_ms_low",
-    "latency_ms_high",
-    "train_step_ms",
-    "train_step_ms_low",
-    "train_step_ms_high",
-    "latency_load_avg",
-    "val_acc",
-    "test_acc",
-    "epochs_run",
-    "wall_time_s",
-)
+NUMERIC = ("seed", *NUMBER_COLUMNS)
 RUNNING_STATES = ("RUNNING", "WAITING")
 # Statuses in the order the report counts them.
 COUNTED = ("complete", "failed", "diverged", "running", "pruned", "infeasible")
