@@ -24,7 +24,7 @@ from spectrum.report.analysis.pareto import non_dominated
 from spectrum.report.analysis.search_study import importances, objectives
 from spectrum.report.document import Document
 from spectrum.report.render_md import render_markdown
-from spectrum.report.sections.provenance import precision_text
+from spectrum.report.sections.provenance import counts_text, precision_text
 from spectrum.report.sections.verdict import verdict_blocks
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -312,6 +312,16 @@ def test_report_lists_provenance_and_excluded_trials(report_dir):
     assert "loss became NaN at epoch 2" in md and "RuntimeError: out of memory" in md
     for name in SWEEP_FIGURES:
         assert f"]({name}.png)" in md
+
+
+def test_queued_trials_are_counted_apart_from_running_ones():
+    study = optuna.create_study()
+    study.enqueue_trial({"x": 1.0})  # a sequential sweep's next round, not started yet
+    study.enqueue_trial({"x": 2.0})
+    study.ask()  # the first queued one is now running
+    frame = trial_frame(study)
+    assert list(frame["status"]) == ["running", "queued"]
+    assert counts_text(frame).endswith("1 running, 0 pruned, 0 infeasible, 1 queued.")
 
 
 # --- verdict ----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ def _finite(value) -> float:
 def _status(row) -> str:
     status = row["status"]
     if row["state"] in RUNNING_STATES:
-        return "running"
+        return "queued" if row["state"] == "WAITING" else "running"
     if status in (None, "fail"):
         return "failed" if row["state"] == "FAIL" else str(status or row["state"]).lower()
     return str(status)
@@ -53,8 +53,8 @@ def trial_frame(study) -> pd.DataFrame:
     Added columns: ``latency_batch``, ``train_images_per_s`` (latency_batch / train_step_ms *
     1000), ``epoch_images_per_s`` (mean measured per-epoch throughput), ``widths`` (dict or
     None), ``values`` (tuple of objective values or None). ``status`` is normalised to one of
-    complete / failed / diverged / running / pruned / infeasible; ``segments`` is a string label;
-    ``match`` defaults to ``none``.
+    complete / failed / diverged / running / queued (WAITING) / pruned / infeasible;
+    ``segments`` is a string label; ``match`` defaults to ``none``.
     """
     frame = load_results(study)
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}

@@ -172,7 +172,7 @@ def excluded_blocks(excluded: pd.DataFrame) -> list:
         cells["error"] = fmt.text(reason)
         rows.append(tuple(cells[c] for c in EXCLUDED_COLUMNS))
     caption = (
-        "Trials that are running, failed, diverged, pruned or infeasible; they are "
+        "Trials that are running, queued, failed, diverged, pruned or infeasible; they are "
         "listed here and left out of every statistic, table and figure above."
     )
     columns = ("trial", "state", "status", "g", "order", "activation", "residual", "seed", "error")
