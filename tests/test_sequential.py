@@ -20,6 +20,7 @@ import pytest
 import torch
 from killing import kill_when
 
+import spectrum.study.sweep
 import spectrum.study.trial
 from spectrum.cost.latency import LatencySettings
 from spectrum.data import DataConfig
@@ -114,6 +115,37 @@ def test_an_interrupted_round_resumes_to_the_same_points(monkeypatch):
     assert finished_keys(study) == finished_keys(reference)
     wanted = {p.key for p in scheduled_points(PLAN, study)}
     assert finished_keys(study) == wanted
+
+
+def test_a_worker_runs_a_round_that_another_worker_queued(monkeypatch):
+    # Another worker finished round 1 and queued round 2 while this one still held round 1's
+    # points: the queued trials must be trained, not failed as points outside the grid.
+    means = {"1": 0.80, "4": 0.903, "C": 0.900}
+    fake = fake_accuracy(means, 0.003)
+    calls = []
+
+    def dies_in_round_two(model, data, config, device, **kwargs):
+        calls.append(1)
+        if len(calls) == 10:  # the first trial of the second round
+            raise KeyboardInterrupt
+        return fake(model, data, config, device, **kwargs)
+
+    monkeypatch.setattr(spectrum.study.trial, "train", dies_in_round_two)
+    storage = optuna.storages.InMemoryStorage()
+    with pytest.raises(KeyboardInterrupt):
+        run_sweep(PLAN, "s", storage, CPU)
+    monkeypatch.setattr(spectrum.study.trial, "train", fake)
+    real = spectrum.study.sweep.current_points
+    stale = iter([PLAN.points(PLAN.seeds)])  # round 1, as a worker started earlier saw it
+    monkeypatch.setattr(
+        spectrum.study.sweep,
+        "current_points",
+        lambda plan, study: next(stale, None) or real(plan, study),
+    )
+    study = run_sweep(PLAN, "s", storage, CPU)
+    failed = [t for t in study.get_trials() if t.state.name == "FAIL"]
+    assert [t.user_attrs.get("status") for t in failed] == ["interrupted"]
+    assert finished_keys(study) == {p.key for p in scheduled_points(PLAN, study)}
 
 
 def test_two_workers_run_every_point_of_every_round_once(monkeypatch, tmp_path):

@@ -343,6 +343,8 @@ def run_sweep(
                 continue
             return study
         key = trial.user_attrs.get("grid_key")
+        if key not in points:  # another worker queued the next round of a sequential sweep
+            points = {point.key: point for point in current_points(plan, study)}
         if key not in points:  # not a point of this grid (cannot happen: the fingerprint)
             study.tell(trial, state=optuna.trial.TrialState.FAIL)
             continue
