@@ -57,6 +57,19 @@ def fake_accuracy(means: dict[str, float], sd: float):
     return train
 
 
+def interrupted_at_call(n: int, train):
+    """``train`` that raises KeyboardInterrupt (Ctrl-C) on its n-th call instead of training."""
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return train(*args, **kwargs)
+
+    return interrupted
+
+
 def seeds_per_g(study: optuna.Study) -> dict[str, int]:
     return dict(
         Counter(t.params["segments"] for t in study.get_trials() if t.state.name == "COMPLETE")
@@ -98,15 +111,8 @@ def test_an_interrupted_round_resumes_to_the_same_points(monkeypatch):
     fake = fake_accuracy(means, 0.003)
     monkeypatch.setattr(spectrum.study.trial, "train", fake)
     reference = run_sweep(PLAN, "ref", optuna.storages.InMemoryStorage(), CPU)
-    calls = []
-
-    def dies_in_round_two(model, data, config, device, **kwargs):
-        calls.append(1)
-        if len(calls) == 11:  # the second trial of the second round
-            raise KeyboardInterrupt
-        return fake(model, data, config, device, **kwargs)
-
-    monkeypatch.setattr(spectrum.study.trial, "train", dies_in_round_two)
+    # the second trial of the second round
+    monkeypatch.setattr(spectrum.study.trial, "train", interrupted_at_call(11, fake))
     storage = optuna.storages.InMemoryStorage()
     with pytest.raises(KeyboardInterrupt):
         run_sweep(PLAN, "s", storage, CPU)
@@ -122,15 +128,8 @@ def test_a_worker_runs_a_round_that_another_worker_queued(monkeypatch):
     # points: the queued trials must be trained, not failed as points outside the grid.
     means = {"1": 0.80, "4": 0.903, "C": 0.900}
     fake = fake_accuracy(means, 0.003)
-    calls = []
-
-    def dies_in_round_two(model, data, config, device, **kwargs):
-        calls.append(1)
-        if len(calls) == 10:  # the first trial of the second round
-            raise KeyboardInterrupt
-        return fake(model, data, config, device, **kwargs)
-
-    monkeypatch.setattr(spectrum.study.trial, "train", dies_in_round_two)
+    # the first trial of the second round
+    monkeypatch.setattr(spectrum.study.trial, "train", interrupted_at_call(10, fake))
     storage = optuna.storages.InMemoryStorage()
     with pytest.raises(KeyboardInterrupt):
         run_sweep(PLAN, "s", storage, CPU)
