@@ -17,7 +17,6 @@ command resumes the study and copies nothing (the stored source must match).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from ..errors import SpecError
 from .grid import SweepPlan
 from .resume import changed_settings
 from .storage import load_existing_study, open_storage
-from .storage_url import resolve_target
+from .storage_url import resolve_target, url_scheme
 from .sweep import is_finished
 from .trial import versions
 
@@ -45,7 +44,7 @@ class ReuseSource:
     def open(self) -> optuna.Study:
         """The source study, read only; a one-line SpecError/StorageError when it is missing."""
         folder = Path(self.storage)
-        if not folder.exists() and not re.match(r"^[A-Za-z][A-Za-z0-9+.\-]+:", self.storage):
+        if not folder.exists() and not url_scheme(self.storage):
             raise SpecError(
                 f"--reuse {self.storage}: no such folder or storage file; give the report folder "
                 f"of a finished sweep (reports/NAME), or its storage file or URL"

@@ -140,6 +140,14 @@ def _sqlite_url(path: Path) -> str:
     return "sqlite:///" + str(path)
 
 
+def url_scheme(text: str) -> str:
+    """The lower-case scheme of a storage URL (``sqlite``, ``journal``, ``postgresql+psycopg``),
+    or "" for a plain path (a Windows drive letter is not a scheme)."""
+    match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*):", text.strip())
+    scheme = match.group(1).lower() if match else ""
+    return "" if len(scheme) == 1 else scheme
+
+
 def resolve_target(url: str | os.PathLike[str] | None, default_dir: Path) -> Target:
     """Classify ``url`` without touching the filesystem or the network."""
     if url is None:
@@ -152,10 +160,7 @@ def resolve_target(url: str | os.PathLike[str] | None, default_dir: Path) -> Tar
     if not text:
         raise StorageError(f"storage {given!r}: empty storage URL; {_EXAMPLES}")
 
-    scheme_match = re.match(r"^([A-Za-z][A-Za-z0-9+.\-]*):", text)
-    scheme = scheme_match.group(1).lower() if scheme_match else ""
-    if scheme and len(scheme) == 1:  # a Windows drive letter, not a scheme
-        scheme = ""
+    scheme = url_scheme(text)
 
     if scheme == "journal":
         rest = text[len("journal:") :]
