@@ -7,6 +7,7 @@ and exit code 2; nothing already computed is lost because the library writes res
 from __future__ import annotations
 
 import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -38,6 +39,7 @@ from spectrum.options import (
     parse_list,
     parse_on_off,
 )
+from spectrum.stopping import Stopped, exit_code, sigterm_as_interrupt
 from spectrum.study import workers
 from spectrum.study.grid import SweepPlan, seed_schedule
 from spectrum.study.plan import Constraints, SearchPlan
@@ -468,8 +470,6 @@ def run_study_command(
     ``jobs``: see :mod:`spectrum.study.workers`; in a worker of a packed run, only the trials run.
     ``reuse``: see :mod:`spectrum.study.reuse`.
     """
-    from spectrum.study import workers
-
     study_run = open_study_run(
         plan,
         study,
@@ -481,7 +481,11 @@ def run_study_command(
         reuse=reuse,
     )
     if workers.is_worker():
-        study_run.run(TrialEvents())
+        with sigterm_as_interrupt(first_only_sigint=True):
+            try:
+                study_run.run(TrialEvents())
+            except KeyboardInterrupt as stop:  # the parent reports it
+                raise typer.Exit(exit_code(stop)) from None
         return
     if str(jobs).strip() != "1":
         pending = study_run.prepare()
@@ -489,6 +493,22 @@ def run_study_command(
         if count > 1:
             run_packed(study_run, count, report=report)
             return
+    run_in_process(study_run, report)
+
+
+def stopped_exit(stop: KeyboardInterrupt, storage_label: str) -> typer.Exit:
+    """Say that finished trials are kept; the exit to raise (130 for Ctrl-C, 143 for SIGTERM)."""
+    how = "stopped by SIGTERM" if isinstance(stop, Stopped) else "interrupted"
+    typer.echo(
+        f"spectrum: {how}; finished trials are kept in {storage_label}; "
+        f"re-run the same command to resume",
+        err=True,
+    )
+    return typer.Exit(exit_code(stop))
+
+
+def run_in_process(study_run, report: bool) -> None:
+    """Run the study's trials in this process with a progress bar, then finish it."""
     progress = TrialProgress(study_run.total)
     started: list[str] = []
 
@@ -498,16 +518,12 @@ def run_study_command(
 
     events = progress.events()
     events.trial_started = trial_started
-    try:
-        finished = study_run.run(events)
-    except KeyboardInterrupt:
-        progress.close()
-        typer.echo(
-            f"spectrum: interrupted; finished trials are kept in "
-            f"{study_run.storage_label}; re-run the same command to resume",
-            err=True,
-        )
-        raise typer.Exit(130) from None
+    with sigterm_as_interrupt():
+        try:
+            finished = study_run.run(events)
+        except KeyboardInterrupt as stop:
+            progress.close()
+            raise stopped_exit(stop, study_run.storage_label) from None
     progress.close()
     if not started:
         typer.echo(f"all {study_run.total} trials are already done; nothing to train")
@@ -571,42 +587,23 @@ def run_packed(
     :func:`invoked_args`) with ``--jobs 1``.
     """
     threads = workers.worker_threads(jobs)
-    sweep_run = isinstance(study_run.plan, SweepPlan)
     typer.echo(f"{jobs} workers, {threads} CPU thread(s) each, on {study_run.storage_label}")
     argv = invoked_args() if argv is None else argv
     processes = workers.start_workers(argv, jobs, threads)
     bar = tqdm(total=study_run.total, desc="trials", unit="trial", dynamic_ncols=True)
-    shown: set[int] = set()
-    try:
-        while True:
-            alive = [p for p in processes if p.poll() is None]
-            done, running, ended = workers.study_progress(study_run.load(), sweep_run)
-            for trial in ended:
-                if trial.number not in shown:
-                    shown.add(trial.number)
-                    attrs = trial.user_attrs
-                    accuracy = attrs.get("test_acc")
-                    result = f"test {accuracy:.4f}" if accuracy is not None else attrs.get("error")
-                    bar.write(f"  {workers.trial_label(trial)}: {attrs.get('status')}, {result}")
-            bar.n = min(done, study_run.total)
-            bar.set_postfix_str(f"{len(running)} running: " + " | ".join(running))
-            bar.refresh()
-            if not alive:
-                break
-            time.sleep(poll_s)
-    except KeyboardInterrupt:
-        for process in processes:
-            if process.poll() is None:
-                process.send_signal(2)  # SIGINT: each worker fails its trial as interrupted
-        for process in processes:
-            process.wait()
-        bar.close()
-        typer.echo(
-            f"spectrum: interrupted; finished trials are kept in "
-            f"{study_run.storage_label}; re-run the same command to resume",
-            err=True,
-        )
-        raise typer.Exit(130) from None
+    with sigterm_as_interrupt():
+        try:
+            watch_workers(processes, study_run, bar, poll_s)
+        except KeyboardInterrupt as stop:
+            for process in processes:
+                if process.poll() is None:
+                    # SIGTERM, not SIGINT, which a background job's workers inherit ignored:
+                    # each worker stores its trial as interrupted (see spectrum.stopping)
+                    process.send_signal(signal.SIGTERM)
+            for process in processes:
+                process.wait()
+            bar.close()
+            raise stopped_exit(stop, study_run.storage_label) from None
     bar.close()
     failed = [p.returncode for p in processes if p.returncode != 0]
     if failed:
@@ -615,6 +612,29 @@ def run_packed(
             f"kept in {study_run.storage_label}; re-run the same command to resume"
         )
     finish_study(study_run.load(), study_run.out_dir, study_run.storage_label, report)
+
+
+def watch_workers(processes, study_run, bar: tqdm, poll_s: float) -> None:
+    """Until every worker has exited, show on ``bar`` the trials finished and running (read from
+    the storage) and one line per trial as it ends."""
+    sweep_run = isinstance(study_run.plan, SweepPlan)
+    shown: set[int] = set()
+    while True:
+        alive = [p for p in processes if p.poll() is None]
+        done, running, ended = workers.study_progress(study_run.load(), sweep_run)
+        for trial in ended:
+            if trial.number not in shown:
+                shown.add(trial.number)
+                attrs = trial.user_attrs
+                accuracy = attrs.get("test_acc")
+                result = f"test {accuracy:.4f}" if accuracy is not None else attrs.get("error")
+                bar.write(f"  {workers.trial_label(trial)}: {attrs.get('status')}, {result}")
+        bar.n = min(done, study_run.total)
+        bar.set_postfix_str(f"{len(running)} running: " + " | ".join(running))
+        bar.refresh()
+        if not alive:
+            return
+        time.sleep(poll_s)
 
 
 def finish_study(study, out_dir: Path, storage_label: str, report: bool) -> None:

@@ -11,7 +11,6 @@ binds the loopback interface unless told otherwise and is started by the caller
 from __future__ import annotations
 
 import errno
-import signal
 import threading
 from pathlib import Path
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
@@ -19,6 +18,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import optuna
 
 from .errors import SpecError
+from .stopping import sigterm_as_interrupt
 from .study.storage import open_storage
 
 INSTALL_HINT = "pip install 'spectrum[dashboard]'"
@@ -74,10 +74,6 @@ def dashboard_url(server: WSGIServer) -> str:
     return f"http://{host}:{port}/dashboard/"
 
 
-def _interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
 def serve_until_stopped(server: WSGIServer) -> None:
     """Serve until Ctrl-C or SIGTERM, then finish the request in progress and close.
 
@@ -85,16 +81,12 @@ def serve_until_stopped(server: WSGIServer) -> None:
     never lands inside one; the server then stops cleanly after it.
     """
     worker = threading.Thread(target=server.serve_forever, name="dashboard", daemon=True)
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.5)
-    except KeyboardInterrupt:
-        server.shutdown()
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-        server.server_close()
+    with sigterm_as_interrupt():
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.5)
+        except KeyboardInterrupt:
+            server.shutdown()
+        finally:
+            server.server_close()

@@ -102,6 +102,8 @@ def test_count_gives_the_cli_numbers_and_times_any_model():
     assert timed.flops == 4 * 36 * 9 + 144 * 3
     assert timed.latency_ms > 0 and timed.train_step_ms > 0 and timed.latency_batch == 2
     assert net.training  # mode restored
+    features = spectrum.count(nn.Conv2d(1, 4, 3), (1, 8, 8), batch_size=2, repeats=1)
+    assert features.latency_ms > 0 and features.train_step_ms is None  # no logits to train on
     with pytest.raises(spectrum.SpecError, match="input_size"):
         spectrum.count(net, latency=False)
 

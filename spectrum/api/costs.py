@@ -3,11 +3,9 @@ latency in ms per batch) and ``match_width`` (the width that matches a budget)."
 
 from __future__ import annotations
 
-import copy
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -16,10 +14,6 @@ from ..errors import SpecError
 from ..net.segments import PER_CHANNEL
 from ..net.xception import NetConfig, build_net
 from ..options import MATCH_CHOICES, parse_choice
-
-if TYPE_CHECKING:
-    pass
-
 from .nets import SegmentsArg, net_config
 
 # --------------------------------------------------------------------------------------------
@@ -111,66 +105,40 @@ def count(
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)
         flops = int(analysis.total())
+        with torch.no_grad():
+            out = model(sample)
     finally:
         model.train(was_training)
     result = Counts(params=count_params(model), flops=flops, device=str(torch_device))
     if not latency:
         return result
-    timing = _measure_latency(model, shape, torch_device, batch_size, precision, repeats)
+    # A training step is timed only for classifiers (2-D logits) with something to train.
+    trainable = out.ndim == 2 and any(p.requires_grad for p in model.parameters())
+    num_classes = out.shape[1] if trainable else None
+    timing = _measure_latency(
+        model, shape, num_classes, torch_device, batch_size, precision, repeats
+    )
     return replace(result, **timing)
 
 
 def _measure_latency(
     model: nn.Module,
     shape: tuple[int, int, int],
+    num_classes: int | None,
     device: torch.device,
     batch_size: int,
     precision: str,
     repeats: int,
 ) -> dict[str, Any]:
-    """As :func:`spectrum.cost.latency.measure_latency`, for any model and input shape."""
-    from ..cost.latency import LatencySettings, timed_ms
-    from ..device import autocast, prepare_model, resolve_precision
+    """As :func:`spectrum.cost.latency.time_model`, reduced to the fields of :class:`Counts`."""
+    from ..cost.latency import LatencySettings, time_model
 
     settings = LatencySettings(
         batch_size=batch_size, repeats=repeats, min_repeats=min(3, repeats), precision=precision
     )
-    resolved = resolve_precision(precision, device)
-    model = prepare_model(copy.deepcopy(model), device)
-    inputs = torch.randn(batch_size, *shape, device=device)
-    inputs = inputs.contiguous(memory_format=torch.channels_last)
-    model.eval()
-
-    outputs: list[torch.Tensor] = []
-
-    def infer() -> None:
-        with torch.inference_mode(), autocast(device, resolved):
-            out = model(inputs)
-        if not outputs:
-            outputs.append(out)
-
-    inference_ms = statistics.median(timed_ms(infer, settings, device))
-    train_ms = None
-    out = outputs[0]
-    if out.ndim == 2 and any(p.requires_grad for p in model.parameters()):
-        labels = torch.randint(0, out.shape[1], (batch_size,), device=device)
-        model.train()
-        optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-
-        def train_step() -> None:
-            optimizer.zero_grad(set_to_none=True)
-            with autocast(device, resolved):
-                loss = nn.functional.cross_entropy(model(inputs), labels)
-            loss.backward()
-            optimizer.step()
-
-        train_ms = statistics.median(timed_ms(train_step, settings, device))
-    return {
-        "latency_ms": inference_ms,
-        "train_step_ms": train_ms,
-        "latency_batch": batch_size,
-        "latency_precision": resolved,
-    }
+    timing = time_model(model, shape, num_classes, device, settings)
+    fields = ("latency_ms", "train_step_ms", "latency_batch", "latency_precision")
+    return {key: timing[key] for key in fields}
 
 
 # --------------------------------------------------------------------------------------------

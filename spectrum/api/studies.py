@@ -149,27 +149,27 @@ def sweep(
 ) -> pd.DataFrame:
     """Train proxies across the spectrum as one resumable Optuna study (``spectrum sweep``).
 
-        The grid is segments x orders x activations x residual x seeds; lists are Python sequences
-        or the command's comma-separated text (``"1,4,C"``). Results go to ``storage`` (default:
-        SQLite ``study.db`` in ``out``, default ``reports/STUDY``) and ``out/results.csv``; calling
-        again with the same arguments resumes (finished points are not trained again).
-        ``until_decided=True`` runs sequential seeds: ``seeds`` first, then ``seed_step`` more
-        (default ``seeds``) per round, up to ``max_seeds`` (default 12), only for configurations
-        still in an undecided comparison at the equivalence ``margin`` (accuracy points, default
-        0.5; stored on the study for its report). ``report=True``
-        also writes the report (the command's default; seconds of plotting). ``latency=False`` skips
+    The grid is segments x orders x activations x residual x seeds; lists are Python sequences
+    or the command's comma-separated text (``"1,4,C"``). Results go to ``storage`` (default:
+    SQLite ``study.db`` in ``out``, default ``reports/STUDY``) and ``out/results.csv``; calling
+    again with the same arguments resumes (finished points are not trained again).
+    ``until_decided=True`` runs sequential seeds: ``seeds`` first, then ``seed_step`` more
+    (default ``seeds``) per round, up to ``max_seeds`` (default 12), only for configurations
+    still in an undecided comparison at the equivalence ``margin`` (accuracy points, default
+    0.5; stored on the study for its report). ``report=True``
+    also writes the report (the command's default; seconds of plotting). ``latency=False`` skips
     the latency measurement of each trial (its ``latency_ms`` stays empty). ``epochs``,
-        ``batch_size``, ``lr`` ... ``precision`` as the command's flags; ``train_subset`` trains on
-        only the first N images. ``progress(event, data)`` is called as trials run (see
-        :data:`Progress`).
+    ``batch_size``, ``lr`` ... ``precision`` as the command's flags; ``train_subset`` trains on
+    only the first N images. ``progress(event, data)`` is called as trials run (see
+    :data:`Progress`).
 
-        Returns:
-            One row per trial (results.csv): segments, order, activation, residual, seed, status,
-            params, flops (multiply-adds per image), latency_ms (per batch), val_acc, test_acc
-            (fractions in [0, 1]), wall_time_s, ...
+    Returns:
+        One row per trial (results.csv): segments, order, activation, residual, seed, status,
+        params, flops (multiply-adds per image), latency_ms (per batch), val_acc, test_acc
+        (fractions in [0, 1]), wall_time_s, ...
 
-        Raises:
-            SpectrumError: bad arguments, data or storage, with the command's one-line messages.
+    Raises:
+        SpectrumError: bad arguments, data or storage, with the command's one-line messages.
     """
     from ..cost.latency import LatencySettings
     from ..study.grid import SweepPlan, seed_schedule

@@ -93,22 +93,41 @@ def measure_latency(
     device: torch.device,
     settings: LatencySettings = LatencySettings(),
 ) -> dict[str, float | None]:
-    """Median inference and training-step latency (ms) of one batch on ``device``.
+    """Median inference and training-step latency (ms) of one batch of ``config``'s images.
+
+    As :func:`time_model` at the net's input shape and class count.
+    """
+    shape = config.shape
+    return time_model(
+        model,
+        (shape.in_channels, shape.image_size, shape.image_size),
+        shape.num_classes if settings.train_step else None,
+        device,
+        settings,
+    )
+
+
+def time_model(
+    model: nn.Module,
+    image_shape: tuple[int, int, int],
+    num_classes: int | None,
+    device: torch.device,
+    settings: LatencySettings = LatencySettings(),
+) -> dict[str, float | None]:
+    """Median inference and training-step latency (ms) of one batch of ``image_shape`` images.
 
     Each median has its 95% interval (``*_low``, ``*_high``) and repeat count (``*_repeats``);
-    ``load_avg`` is the 1-minute load average when the measurement started.
+    ``latency_load_avg`` is the 1-minute load average when the measurement started. The training
+    step (cross-entropy over ``num_classes`` logits, SGD) is timed only when ``num_classes`` is
+    given; its keys are ``None`` otherwise.
 
     The model is copied, so the caller's weights, BN statistics and mode are untouched.
     """
     load_avg = os.getloadavg()[0]
-    shape = config.shape
     precision = resolve_precision(settings.precision, device)
     model = prepare_model(copy.deepcopy(model), device)
-    inputs = torch.randn(
-        settings.batch_size, shape.in_channels, shape.image_size, shape.image_size, device=device
-    )
+    inputs = torch.randn(settings.batch_size, *image_shape, device=device)
     inputs = inputs.contiguous(memory_format=torch.channels_last)
-    labels = torch.randint(0, shape.num_classes, (settings.batch_size,), device=device)
 
     model.eval()
 
@@ -118,7 +137,8 @@ def measure_latency(
 
     timings = timing_summary("latency_ms", timed_ms(infer, settings, device))
     timings.update(dict.fromkeys(("train_step_ms", "train_step_ms_low", "train_step_ms_high")))
-    if settings.train_step:
+    if num_classes is not None:
+        labels = torch.randint(0, num_classes, (settings.batch_size,), device=device)
         model.train()
         optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
 

@@ -13,7 +13,7 @@ from ..analysis.claims import REFERENCES
 from ..analysis.factors import FactorReport
 from ..document import Bullets, Heading, Paragraph, Table
 from ..labels import FACTOR_NAMES, level_name
-from .verdict import decision_rule
+from .verdict import DECISION_COLUMNS, decision_cells, decision_rule
 
 
 def _method(method: str, n_pairs: int) -> str:
@@ -124,14 +124,7 @@ def factor_blocks(report: FactorReport) -> list:
                 _method(t.method, t.n_pairs),
                 fmt.pct(t.mean_level),
                 fmt.pct(t.mean_reference),
-                fmt.pp(t.mean_diff),
-                fmt.ci_pp(t.ci_low, t.ci_high),
-                fmt.p_value(t.p_value),
-                fmt.p_value(t.p_holm),
-                fmt.p_value(t.p_equivalence_holm),
-                t.result,
-                fmt.pp(t.mde).lstrip("+"),
-                fmt.text(t.seeds_needed) if t.verdict == "undecided" else "",
+                *decision_cells(t, t.result),
             )
         )
     if rows:
@@ -145,14 +138,7 @@ def factor_blocks(report: FactorReport) -> list:
                     "pairing (seeds)",
                     "level acc",
                     "reference acc",
-                    "mean diff",
-                    "95% CI",
-                    "p",
-                    "Holm p",
-                    "Holm TOST p",
-                    "verdict",
-                    "MDE",
-                    "seeds to decide",
+                    *DECISION_COLUMNS,
                 ),
                 tuple(rows),
                 "Every factor comparison: mean test accuracy of each level and of the reference, "

@@ -19,6 +19,37 @@ MARGIN_SOURCES = {
 }
 
 
+DECISION_COLUMNS = (
+    "mean diff",
+    "95% CI",
+    "p",
+    "Holm p",
+    "Holm TOST p",
+    "verdict",
+    "MDE",
+    "seeds to decide",
+)
+
+
+def decision_cells(result, verdict_text: str) -> tuple[str, ...]:
+    """The :data:`DECISION_COLUMNS` cells of one decided-or-not difference.
+
+    ``result`` is a verdict comparison or a factor test: anything with ``mean_diff``,
+    ``ci_low``/``ci_high``, ``p_value``, ``p_holm``, ``p_equivalence_holm``, ``verdict``, ``mde``
+    and ``seeds_needed``.
+    """
+    return (
+        fmt.pp(result.mean_diff),
+        fmt.ci_pp(result.ci_low, result.ci_high),
+        fmt.p_value(result.p_value),
+        fmt.p_value(result.p_holm),
+        fmt.p_value(result.p_equivalence_holm),
+        verdict_text,
+        fmt.pp(result.mde).lstrip("+"),
+        fmt.text(result.seeds_needed) if result.verdict == "undecided" else "",
+    )
+
+
 def decision_rule(alpha: float, margin_pp: float, source: str, schedule, family: str) -> str:
     """The paragraph that states how a family's comparisons are decided."""
     looks = (
@@ -98,14 +129,11 @@ def verdict_blocks(verdict: Verdict) -> list:
                     c.reference,
                     c.method,
                     str(c.n_pairs),
-                    fmt.pp(c.mean_diff),
-                    fmt.ci_pp(c.ci_low, c.ci_high),
-                    fmt.p_value(c.p_value),
-                    fmt.p_value(c.p_holm),
-                    fmt.p_value(c.p_equivalence_holm),
-                    c.verdict + (" (within margin)" if c.conclusive and c.within_margin else ""),
-                    fmt.pp(c.mde).lstrip("+"),
-                    fmt.text(c.seeds_needed) if c.verdict == "undecided" else "",
+                    *decision_cells(
+                        c,
+                        c.verdict
+                        + (" (within margin)" if c.conclusive and c.within_margin else ""),
+                    ),
                 )
             )
         blocks.append(
@@ -116,14 +144,7 @@ def verdict_blocks(verdict: Verdict) -> list:
                     "vs g",
                     "test",
                     "pairs",
-                    "mean diff",
-                    "95% CI",
-                    "p",
-                    "Holm p",
-                    "Holm TOST p",
-                    "verdict",
-                    "MDE",
-                    "seeds to decide",
+                    *DECISION_COLUMNS,
                 ),
                 tuple(rows),
                 "Every comparison of g with g = C and g = 1: mean difference in test accuracy "
