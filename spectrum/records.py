@@ -17,6 +17,10 @@ import pandas as pd
 from .errors import SpecError
 from .options import STATUSES, Status  # noqa: F401  (re-exported: the record's vocabulary)
 
+# In a record's ``versions``: a digest of the spectrum sources that trained it (records made
+# before 2026-12-01 have none). See spectrum.study.trial.code_digest.
+CODE_KEY = "spectrum_code"
+
 
 class EpochPoint(TypedDict):
     """One entry of a record's ``curve``."""
@@ -69,7 +73,7 @@ class TrialRecord(TypedDict, total=False):
     # precision was recorded (those ran in float32).
     precision: str
     dataset: str
-    versions: dict[str, str]  # library versions
+    versions: dict[str, str]  # library versions, and CODE_KEY: the digest of the code
     # Bookkeeping of who ran the trial and why it was (not) run.
     worker: dict[str, Any]  # {"host", "pid"}
     alive_at: float  # sweeps: last sign of life (time.time())

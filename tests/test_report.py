@@ -24,7 +24,7 @@ from spectrum.report.analysis.pareto import non_dominated
 from spectrum.report.analysis.search_study import importances, objectives
 from spectrum.report.document import Document
 from spectrum.report.render_md import render_markdown
-from spectrum.report.sections.provenance import counts_text, precision_text
+from spectrum.report.sections.provenance import code_text, counts_text, precision_text
 from spectrum.report.sections.verdict import verdict_blocks
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -542,6 +542,30 @@ def test_provenance_names_the_precision_and_flags_a_mix(report_dir):
     assert precision_text(pd.DataFrame({"precision": ["bfloat16", "bfloat16"]})) == "bfloat16"
     mixed = precision_text(pd.DataFrame({"precision": ["bfloat16", "float32", None]}))
     assert mixed.startswith("mixed (bfloat16, float32)")
+
+
+def test_provenance_names_the_code_that_trained_the_trials(tmp_path):
+    from spectrum.study.trial import code_digest, sources_digest, versions
+
+    study = new_sweep(["4", "C"], range(2))
+    assert code_text(study).startswith("not recorded")  # no trials
+    add_complete(study, record("4", 0, 0.9))  # records made before the digest
+    assert code_text(study).startswith("not recorded")
+    for digest in ("aaaaaaaaaaaa", "aaaaaaaaaaaa", "bbbbbbbbbbbb"):
+        attrs = record("C", 0, 0.9)
+        attrs["versions"] = {**attrs["versions"], "spectrum_code": digest}
+        add_complete(study, attrs)
+    assert code_text(study).startswith(
+        "finished trials ran on 3 versions of the spectrum sources, sha256 aaaaaaaaaaaa (2 trials), "
+        "bbbbbbbbbbbb (1 trials), not recorded (1 trials)"
+    )
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    before = sources_digest(tmp_path)
+    assert sources_digest(tmp_path) == before and len(before) == 12
+    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
+    assert sources_digest(tmp_path) != before
+    assert versions()["spectrum_code"] == code_digest()
 
 
 # --- three-way verdict, margin, looks, trends -------------------------------------------------

@@ -13,11 +13,14 @@ progress (the library never prints).
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import platform
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 import torch
 
@@ -30,7 +33,7 @@ from ..engine.train import DeviceData, EpochRecord, StepCallback, TrainConfig, t
 from ..net.segments import Segments, segments_label
 from ..net.xception import FLOWS, NetConfig, build_net, choose_preset
 from ..options import Status
-from ..records import TrialRecord
+from ..records import CODE_KEY, TrialRecord
 
 
 @dataclass(frozen=True)
@@ -65,13 +68,31 @@ class EndTrial(Exception):
         self.error = error
 
 
+def sources_digest(root: Path) -> str:
+    """The first 12 hex digits of a SHA-256 over the Python files below ``root`` (their paths
+    relative to it, and their contents)."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+@functools.cache
+def code_digest() -> str:
+    """:func:`sources_digest` of the spectrum package as this process runs it, so trials record
+    which code trained them: the package's version number is the same at every commit."""
+    return sources_digest(Path(__file__).resolve().parents[1])
+
+
 def versions() -> dict[str, str]:
+    """Python's and the libraries' versions, and the code digest (:data:`CODE_KEY`)."""
     found = {"python": platform.python_version()}
     for package in ("spectrum", "torch", "optuna", "fvcore", "numpy", "pandas"):
         try:
             found[package] = version(package)
         except PackageNotFoundError:
             found[package] = "unknown"
+    found[CODE_KEY] = code_digest()
     return found
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+from optuna.trial import TrialState
 
+from ...records import CODE_KEY
 from .. import fmt
 from ..analysis.frames import COUNTED, status_counts, study_fact
 from ..document import Bullets, Code, Heading, Paragraph, Table
@@ -104,19 +107,40 @@ def counts_text(frame: pd.DataFrame) -> str:
     return f"{len(frame)} in total: " + ", ".join(parts) + "."
 
 
+def code_text(study) -> str:
+    """Which code trained the finished trials: one digest of the spectrum sources, or several
+    (a study resumed or reused across code changes), with their trial counts."""
+    digests = Counter(
+        (t.user_attrs.get("versions") or {}).get(CODE_KEY)
+        for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    )
+    if not digests or set(digests) == {None}:
+        return f"{NOT_RECORDED} (trials older than 2026-12-01 do not store the sources' digest)"
+    shown = ", ".join(
+        f"{digest or NOT_RECORDED} ({n} trials)" for digest, n in sorted(digests.items(), key=str)
+    )
+    if len(digests) == 1:
+        return f"spectrum sources sha256 {shown}"
+    return (
+        f"finished trials ran on {len(digests)} versions of the spectrum sources, sha256 {shown}: "
+        "differences across them are worth a repeat check (one point re-run on the newest code)"
+    )
+
+
 def provenance_blocks(
     study, frame: pd.DataFrame, usable: pd.DataFrame, storage_label: str | None
 ) -> list:
     command = study.user_attrs.get("command")
     train = study_fact(study, "train")
-    versions = study_fact(study, "versions")
+    library = {k: v for k, v in (study_fact(study, "versions") or {}).items() if k != CODE_KEY}
     items = [
         f"Study: {study.study_name} ({study_fact(study, 'kind') or 'kind not recorded'})",
         f"Dataset: {study_fact(study, 'dataset') or NOT_RECORDED}",
         f"Training budget: {_dict_text(train) if train else NOT_RECORDED}",
         f"Device: {study_fact(study, 'device') or NOT_RECORDED}",
         f"Precision: {precision_text(frame)}",
-        f"Library versions: {_dict_text(versions) if versions else NOT_RECORDED}",
+        f"Library versions: {_dict_text(library) if library else NOT_RECORDED}",
+        f"Code: {code_text(study)}",
         f"Storage: {storage_label or 'not given'}",
     ]
     grid = study.user_attrs.get("grid")
