@@ -21,8 +21,8 @@ from .analysis.factors import FactorReport, build_factors
 from .analysis.frames import excluded_trials, grid_match
 from .analysis.inference import plan_of
 from .analysis.latency import LatencyCosts, cost_correlations
-from .analysis.summary import summarize
-from .analysis.verdict import Verdict, build_verdict, with_verdicts
+from .analysis.summary import summarize, with_verdicts
+from .analysis.verdict import Verdict, build_verdict
 from .document import Document, Heading, Paragraph, Table, figure_blocks
 from .figures import accuracy, curves, edf, latency_costs, pareto, speed
 from .figures.style import Plot

@@ -4,18 +4,23 @@ A configuration is (segments, order, activation, residual, match); only usable (
 trials enter. Columns: n_seeds, test accuracy mean / std / 95% Student-t CI, mean
 validation accuracy, and the mean width multiplier, params, FLOPs, activations (NaN where the
 trials predate the count), latency and training throughput. Rows come in canonical order
-(order, activation, residual, match, then g).
+(order, activation, residual, match, then g). :func:`with_verdicts` appends each row's verdict
+against g = C.
 """
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..labels import level_key
 from .inference import t_interval
+
+if TYPE_CHECKING:
+    from .verdict import Verdict
 
 CONFIG = ("segments", "order", "activation", "residual", "match")
 GROUP = ("order", "activation", "residual", "match")
@@ -96,3 +101,40 @@ def summarize(usable: pd.DataFrame) -> pd.DataFrame:
         row.update({name: _mean(trials[column]) for name, column in MEANS.items()})
         rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+SUMMARY_VERDICT_COLUMNS = [
+    "verdict_vs",
+    "verdict",
+    "p_equivalence",
+    "p_equivalence_holm",
+    "mde",
+    "seeds_needed",
+]
+
+
+def with_verdicts(summary: pd.DataFrame, verdict: Verdict) -> pd.DataFrame:
+    """summary.csv with each configuration's comparison against g = C appended.
+
+    Columns :data:`SUMMARY_VERDICT_COLUMNS`: the reference ("C"), the three-way verdict of g
+    minus C, its TOST p (raw and Holm-adjusted), MDE and seeds to decide (when undecided); empty for
+    g = C itself and where the group has no g = C.
+    """
+    out = summary.copy()
+    found = {
+        (c.segments, c.order, c.activation, c.residual, c.match): c
+        for c in verdict.comparisons
+        if c.reference == "C"
+    }
+    rows = []
+    for _, r in out.iterrows():
+        key = tuple(None if pd.isna(r[f]) else r[f] for f in ("order", "activation", "residual"))
+        c = found.get((str(r["segments"]), *key, r["match"]))
+        if c is None:
+            rows.append((None, None, math.nan, math.nan, math.nan, None))
+        else:
+            needed = c.seeds_needed if c.verdict == "undecided" else None
+            rows.append(("C", c.verdict, c.p_equivalence, c.p_equivalence_holm, c.mde, needed))
+    for i, column in enumerate(SUMMARY_VERDICT_COLUMNS):
+        out[column] = pd.Series([row[i] for row in rows], index=out.index, dtype=object)
+    return out
