@@ -1079,8 +1079,8 @@ def bench_sweep_command(
 ) -> None:
     """Trials per hour of one small sweep run sequentially (one worker, every core's threads)
     and packed (--jobs N workers, cores/N threads each), interleaved, and their ratio."""
-    from spectrum.engine.bench_report import sweep_rows, write_sweep_bench
     from spectrum.engine.bench_sweep import SweepBenchSettings, bench_sweep
+    from spectrum.engine.bench_sweep_report import sweep_rows, write_sweep_bench
 
     settings = SweepBenchSettings(
         segments=tuple(parse_segments_list(segments)),

@@ -15,7 +15,6 @@ import pytest
 import torch
 
 import cli
-from spectrum.engine.bench_report import SWEEP_COLUMNS, sweep_markdown, write_sweep_bench
 from spectrum.engine.bench_sweep import (
     QUIET_LOAD,
     SweepBench,
@@ -26,6 +25,7 @@ from spectrum.engine.bench_sweep import (
     packed_jobs,
     trial_threads,
 )
+from spectrum.engine.bench_sweep_report import SWEEP_COLUMNS, sweep_markdown, write_sweep_bench
 from spectrum.errors import SpecError
 from spectrum.study import workers
 

@@ -2,7 +2,7 @@
 
 This module owns the measurement: the settings (:class:`SweepBenchSettings`), the interleaved
 runner (:func:`bench_sweep`) and its records (:class:`SweepRun`, :class:`SweepBench`). The CSV
-and the markdown report are :mod:`spectrum.engine.bench_report`; it never prints.
+and the markdown report are :mod:`spectrum.engine.bench_sweep_report`; it never prints.
 
 Both modes run the same grid exactly as ``spectrum sweep --jobs N`` runs it, through
 :mod:`spectrum.study.workers` (no packing of its own): the parent creates the study and queues
