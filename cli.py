@@ -29,7 +29,7 @@ from spectrum.engine.distributed import (
 )
 from spectrum.engine.train import TrainConfig, train_config_from_flags
 from spectrum.errors import SpecError, SpectrumError
-from spectrum.net.segments import parse_segments, parse_segments_list
+from spectrum.net.segments import parse_segments, parse_segments_list, segments_label
 from spectrum.net.xception import NetConfig, check_config
 from spectrum.options import (
     ACTIVATIONS,
@@ -1114,6 +1114,62 @@ def bench_sweep_command(
         f"(per repeat: {', '.join(f'{r:.2f}x' for r in bench.repeat_ratios)})"
     )
     csv_path, md_path = write_sweep_bench(bench, out)
+    typer.echo(f"wrote {csv_path} and {md_path}")
+
+
+@bench_app.command("latency")
+def bench_latency_command(
+    segments: str = typer.Option("1,2,4,8,16,32,C", help="Comma-separated g values to time."),
+    match: str = typer.Option(
+        "flops", help="Widths matched to the g=C net's budget: none | params | flops."
+    ),
+    reference: str = typer.Option("1", help="The g every other g is compared with."),
+    rounds: int = typer.Option(15, help="Interleaved rounds (the paired units of the intervals)."),
+    repeats: int = typer.Option(5, help="Timed forward passes per g and round (their median)."),
+    warmup: int = typer.Option(2, help="Untimed passes per g and round before the timed ones."),
+    batch_size: int = typer.Option(64, help="Images per timed batch."),
+    width: float = typer.Option(1.0, help="Width multiplier of the g=C net (the budget)."),
+    preset: str = typer.Option("proxy-28", help="proxy-28 | proxy-32 | xception"),
+    precision: str = typer.Option("float32", help="auto | float32 | bfloat16"),
+    device: str = DEVICE,
+    out: Path = typer.Option(
+        Path("reports") / "bench",
+        help="Output directory for latency-DEVICE-MATCH.csv and latency-DEVICE-MATCH.md.",
+    ),
+) -> None:
+    """Inference latency of every g at a matched budget, timed in interleaved rounds: each g's
+    ratio to the reference g with a paired 95% interval (Holm over the g) and the trend per
+    doubling of g (ShuffleNet v2's G2 in measured latency). Run it on a quiet machine."""
+    from spectrum.engine.bench_latency import LatencyBenchSettings, bench_latency, comparisons
+    from spectrum.engine.bench_latency_report import write_latency_bench
+
+    values = parse_segments_list(segments)
+    settings = LatencyBenchSettings(
+        segments=tuple(values),
+        match=parse_choice(match, MATCH_CHOICES, "--match"),
+        preset=preset,
+        width=width,
+        batch_size=batch_size,
+        rounds=rounds,
+        repeats=repeats,
+        warmup=warmup,
+        precision=parse_precision(precision),
+        reference=segments_label(parse_segments(reference)),
+    )
+    torch_device = resolve_device(device)
+    configure(torch_device)
+    with tqdm(total=rounds, desc="rounds", unit="round", leave=False) as bar:
+        bench = bench_latency(
+            settings, torch_device, command=command_line(), on_progress=lambda _: bar.update(1)
+        )
+    for warning in bench.warnings():
+        typer.echo(f"note: {warning}; a quiet machine gives steadier numbers", err=True)
+    for c in comparisons(bench):
+        typer.echo(
+            f"g = {c.g}: {c.ratio:.2f}x the latency of g = {c.reference} "
+            f"[{c.ci_low:.2f}, {c.ci_high:.2f}], Holm p {c.p_holm:.3g}: {c.verdict}"
+        )
+    csv_path, md_path = write_latency_bench(bench, out)
     typer.echo(f"wrote {csv_path} and {md_path}")
 
 

@@ -13,6 +13,7 @@ import math
 import os
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -107,6 +108,20 @@ def measure_latency(
     )
 
 
+def inference_step(
+    model: nn.Module, inputs: torch.Tensor, device: torch.device, precision: str
+) -> Callable[[], None]:
+    """What inference latency times: one forward pass of ``inputs`` through ``model`` (put in
+    eval mode now) under ``torch.inference_mode`` and autocast to ``precision``."""
+    model.eval()
+
+    def infer() -> None:
+        with torch.inference_mode(), autocast(device, precision):
+            model(inputs)
+
+    return infer
+
+
 def time_model(
     model: nn.Module,
     image_shape: tuple[int, int, int],
@@ -128,13 +143,7 @@ def time_model(
     model = prepare_model(copy.deepcopy(model), device)
     inputs = torch.randn(settings.batch_size, *image_shape, device=device)
     inputs = inputs.contiguous(memory_format=torch.channels_last)
-
-    model.eval()
-
-    def infer() -> None:
-        with torch.inference_mode(), autocast(device, precision):
-            model(inputs)
-
+    infer = inference_step(model, inputs, device, precision)
     timings = timing_summary("latency_ms", timed_ms(infer, settings, device))
     timings.update(dict.fromkeys(("train_step_ms", "train_step_ms_low", "train_step_ms_high")))
     if num_classes is not None:
