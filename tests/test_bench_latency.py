@@ -110,7 +110,12 @@ def test_files_say_how_it_was_measured_and_warn_when_not_quiet(tmp_path):
     assert "at matched FLOPs" in text and "| C | 1 | 1 k | 2 k |" in text
     assert "The machine was quiet" in text and "**Warning**" not in text
     busy = latency_markdown(fake_bench({"1": 1.0, "C": 2.0}, load=1.4))
-    assert busy.count("**Warning**") == 2 and "not quiet" in busy
+    assert busy.count("**Warning**") == 1 and "other processes kept 1.40 cores busy" in busy
+    after_other_work = fake_bench({"1": 1.0, "C": 2.0}, load=0.0)
+    after_other_work = LatencyBench(**{**after_other_work.__dict__, "load_start": (1.1,) * 3})
+    assert after_other_work.warnings() == []  # the load average still held work that ended
+    unknown = LatencyBench(**{**after_other_work.__dict__, "other_load": math.nan})
+    assert "load average 1.10 before starting" in unknown.warnings()[0]
 
 
 @pytest.mark.parametrize(

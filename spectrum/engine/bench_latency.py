@@ -152,16 +152,25 @@ class LatencyBench:
         return next(net for net in self.nets if net.g == g)
 
     def warnings(self) -> list[str]:
-        """Why these numbers may not be those of a quiet machine (empty when it was quiet)."""
-        found = []
-        if self.load_start[0] > QUIET_LOAD:
-            found.append(
-                f"the machine was not quiet: load average {self.load_start[0]:.2f} before "
-                f"starting (quiet: <= {QUIET_LOAD})"
-            )
+        """Why these numbers may not be those of a quiet machine (empty when it was quiet).
+
+        The cores other processes kept busy during the run decide; the load average before the
+        start only where /proc/stat is missing, since it is a one-minute average that also holds
+        work that ended before the run (a benchmark run just before, this run's own start-up).
+        """
+        if math.isnan(self.other_load):
+            if self.load_start[0] > QUIET_LOAD:
+                return [
+                    f"the machine was not quiet: load average {self.load_start[0]:.2f} before "
+                    f"starting (quiet: <= {QUIET_LOAD}; other processes' load unknown)"
+                ]
+            return []
         if self.other_load > QUIET_LOAD:
-            found.append(f"other processes kept {self.other_load:.2f} cores busy during the run")
-        return found
+            return [
+                f"the machine was not quiet: other processes kept {self.other_load:.2f} cores "
+                f"busy during the run (quiet: <= {QUIET_LOAD})"
+            ]
+        return []
 
 
 @dataclass(frozen=True)
@@ -201,6 +210,7 @@ def bench_latency(
     on_progress: ProgressCallback | None = None,
 ) -> LatencyBench:
     """Build every g's net, time them in interleaved rounds (see the module), return the run."""
+    load_start = load_average()  # before this run's own work (matching widths) raises it
     precision = resolve_precision(settings.precision, device)
     configs = settings.configs()
     timing = LatencySettings(
@@ -223,7 +233,6 @@ def bench_latency(
         )
     labels = settings.labels
     round_ms: list[list[float]] = [[] for _ in labels]
-    load_start = load_average()
     machine_before, own_before = machine_cpu_s(), own_cpu_s()
     began = time.perf_counter()
     for round_index in range(settings.rounds):

@@ -135,7 +135,7 @@ def latency_markdown(bench: LatencyBench) -> str:
     ]
     if not warnings:
         lines.append(
-            f"- The machine was quiet: load average and other processes' load at most {QUIET_LOAD}."
+            f"- The machine was quiet: other processes kept at most {QUIET_LOAD} cores busy."
         )
     lines.append(f"- Command: `{bench.command}`")
     return "\n".join(lines) + "\n"
