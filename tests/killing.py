@@ -1,9 +1,11 @@
-"""Start a command, wait until its study reaches a state, then signal it (``kill -9``/``kill``)."""
+"""Start a command, wait until its study reaches a state, then signal it (``kill -9``/``kill``);
+the synthetic sweep command those tests start."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -11,6 +13,15 @@ from dataclasses import dataclass
 
 import optuna
 import pytest
+
+
+def synthetic_sweep_command(out, study: str, epochs: int, segments: str, *extra: str) -> list[str]:
+    """``spectrum sweep`` on synthetic data into ``out`` (no report), as a subprocess command."""
+    return [
+        *(sys.executable, "-m", "cli", "sweep", "--dataset", "synthetic"),
+        *("--epochs", str(epochs), "--segments", segments, *extra),
+        *("--study", study, "--out", str(out), "--no-report"),
+    ]
 
 
 @dataclass

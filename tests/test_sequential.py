@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 from collections import Counter
 from dataclasses import replace
@@ -18,7 +17,7 @@ import numpy as np
 import optuna
 import pytest
 import torch
-from killing import kill_when
+from killing import kill_when, synthetic_sweep_command
 
 import spectrum.study.sweep
 import spectrum.study.trial
@@ -205,28 +204,8 @@ def test_bad_schedules_and_margins_are_refused():
 
 @pytest.mark.slow
 def test_sigkill_in_a_later_round_then_rerun_completes_every_round_once(tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "cli",
-        "sweep",
-        "--dataset",
-        "synthetic",
-        "--epochs",
-        "1",
-        "--segments",
-        "1,C",
-        "--seeds",
-        "2",
-        "--until-decided",
-        "--max-seeds",
-        "4",
-        "--study",
-        "killed",
-        "--out",
-        str(tmp_path),
-        "--no-report",
-    ]
+    extra = ("--seeds", "2", "--until-decided", "--max-seeds", "4")
+    command = synthetic_sweep_command(tmp_path, "killed", 1, "1,C", *extra)
     env = dict(os.environ, SPECTRUM_THREADS="1")
     storage = f"sqlite:///{tmp_path / 'study.db'}"
 

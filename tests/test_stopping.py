@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import os
 import signal
-import sys
 
 import optuna
 import pytest
-from killing import signal_when
+from killing import signal_when, synthetic_sweep_command
 
 from spectrum.stopping import Stopped, exit_code, sigterm_as_interrupt
 
@@ -28,27 +27,6 @@ def test_sigterm_raises_stopped_once_and_the_old_handler_comes_back():
     assert isinstance(Stopped(), KeyboardInterrupt)  # caught wherever Ctrl-C is
 
 
-def sweep_command(tmp_path, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "cli",
-        "sweep",
-        "--dataset",
-        "synthetic",
-        "--epochs",
-        "40",
-        "--segments",
-        "1,2,4,C",
-        "--study",
-        "stopped",
-        "--out",
-        str(tmp_path),
-        "--no-report",
-        *extra,
-    ]
-
-
 def states(trials) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for trial in trials:
@@ -58,7 +36,7 @@ def states(trials) -> dict[str, list[str]]:
 
 @pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])
 def test_sigterm_stores_the_running_trials_as_interrupted_even_with_sigint_ignored(tmp_path, jobs):
-    command = sweep_command(tmp_path, "--jobs", jobs)
+    command = synthetic_sweep_command(tmp_path, "stopped", 40, "1,2,4,C", "--jobs", jobs)
     env = dict(os.environ, SPECTRUM_THREADS="1")
     storage = f"sqlite:///{tmp_path / 'study.db'}"
     running_wanted = int(jobs)

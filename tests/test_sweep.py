@@ -2,13 +2,12 @@
 
 import os
 import subprocess
-import sys
 from dataclasses import replace
 
 import optuna
 import pytest
 import torch
-from killing import kill_when
+from killing import kill_when, synthetic_sweep_command
 
 import spectrum.study.trial
 from spectrum.cost.latency import LatencySettings
@@ -133,23 +132,7 @@ def test_diverged_and_failed_trials_are_recorded_and_the_sweep_goes_on(monkeypat
 
 
 def test_sigkill_then_rerun_loses_and_duplicates_nothing(tmp_path):
-    command = [
-        sys.executable,
-        "-m",
-        "cli",
-        "sweep",
-        "--dataset",
-        "synthetic",
-        "--epochs",
-        "3",
-        "--segments",
-        "1,2,4,C",
-        "--study",
-        "killed",
-        "--out",
-        str(tmp_path),
-        "--no-report",
-    ]
+    command = synthetic_sweep_command(tmp_path, "killed", 3, "1,2,4,C")
     env = dict(os.environ, SPECTRUM_THREADS="1")
     storage = f"sqlite:///{tmp_path / 'study.db'}"
 
