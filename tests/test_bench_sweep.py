@@ -16,16 +16,14 @@ import torch
 
 import cli
 from spectrum.engine.bench_sweep import (
-    QUIET_LOAD,
     SweepBench,
     SweepBenchSettings,
     SweepRun,
-    machine_cpu_s,
-    own_cpu_s,
     packed_jobs,
     trial_threads,
 )
 from spectrum.engine.bench_sweep_report import SWEEP_COLUMNS, sweep_markdown, write_sweep_bench
+from spectrum.engine.machine_load import QUIET_LOAD, machine_cpu_s, own_cpu_s
 from spectrum.errors import SpecError
 from spectrum.study import workers
 

@@ -61,6 +61,7 @@ from ..errors import DataError, SpecError
 from ..net.segments import Segments, parse_segments_list, segments_label
 from ..net.xception import NetConfig, build_net, check_config, choose_preset
 from .bench_report import run_columns, run_title
+from .machine_load import load_average
 from .reference import matmul_peak_gflops, reference_loader, reference_steps
 from .train import DeviceData, TrainConfig, train
 
@@ -247,7 +248,7 @@ def bench_train(
 ) -> tuple[pd.DataFrame, dict]:
     """Measure every g; returns the table (one row per g, :data:`COLUMNS`) and run metadata."""
     say = on_progress or (lambda _text: None)
-    load_start = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    load_start = load_average()
     splits, note = load_bench_data(data, settings.images_per_run)
     splits = enough_training_images(splits, settings.images_per_run)
     nets = [net_for(g, splits, preset) for g in settings.segments]
@@ -302,7 +303,7 @@ def bench_train(
         rows.append((label, params, macs, measured))
     measure_peaks()
     peak = {precision: max(measured_peaks) for precision, measured_peaks in peaks.items()}
-    load_end = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    load_end = load_average()
 
     main = runs[0]
     date = _dt.datetime.now().astimezone().isoformat(timespec="seconds")

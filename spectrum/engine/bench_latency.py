@@ -24,7 +24,7 @@ reported as the factor by which latency changes per doubling of g.
 
 The machine: load averages before and after, and the cores other processes kept busy during the
 run (/proc/stat minus this process's CPU time, as ``spectrum bench sweep``); above
-:data:`~spectrum.engine.bench_sweep.QUIET_LOAD` the report says the machine was not quiet.
+:data:`~spectrum.engine.machine_load.QUIET_LOAD` the report says the machine was not quiet.
 """
 
 from __future__ import annotations
@@ -59,7 +59,8 @@ from ..net.xception import NetConfig, build_net, check_config
 from ..options import MATCH_CHOICES, parse_choice
 from ..report.analysis.inference import ALPHA, holm, paired_t_p, per_seed_slopes, t_interval
 from ..report.labels import segment_positions
-from .bench_sweep import QUIET_LOAD, file_label, load_average, machine_cpu_s, own_cpu_s
+from .bench_sweep import file_label
+from .machine_load import QUIET_LOAD, cpu_marks, load_average, other_load_since
 
 
 @dataclass(frozen=True)
@@ -233,7 +234,7 @@ def bench_latency(
         )
     labels = settings.labels
     round_ms: list[list[float]] = [[] for _ in labels]
-    machine_before, own_before = machine_cpu_s(), own_cpu_s()
+    marks = cpu_marks()
     began = time.perf_counter()
     for round_index in range(settings.rounds):
         shift = round_index % len(labels)
@@ -242,7 +243,7 @@ def bench_latency(
         if on_progress:
             on_progress(f"round {round_index + 1}/{settings.rounds} done")
     wall_s = time.perf_counter() - began
-    other_load = (machine_cpu_s() - machine_before - own_cpu_s() + own_before) / wall_s
+    other_load = other_load_since(marks, wall_s)
     threads = torch_threads()
     return LatencyBench(
         settings=settings,
@@ -259,7 +260,7 @@ def bench_latency(
         env=threading_env(),
         load_start=tuple(load_start),
         load_end=tuple(load_average()),
-        other_load=other_load if math.isnan(other_load) else max(0.0, other_load),
+        other_load=other_load,
         wall_s=wall_s,
         date=_dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         torch=torch.__version__,

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..report import fmt
 from .bench_report import env_text, load_text, write_files
+from .machine_load import QUIET_LOAD
 
 if TYPE_CHECKING:
     from .bench_latency import LatencyBench
@@ -65,7 +66,7 @@ def _ratio(value: float) -> str:
 
 def latency_markdown(bench: LatencyBench) -> str:
     """The report: the trend, one row per g against the reference, then how it was measured."""
-    from .bench_latency import QUIET_LOAD, comparisons, trend
+    from .bench_latency import comparisons, trend
 
     settings = bench.settings
     ref = settings.reference

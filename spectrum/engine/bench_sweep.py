@@ -25,17 +25,16 @@ Load: the 1-minute load average before and after each run and of the whole bench
 run's own workers raise the load average for minutes, each run also records ``other_load``, the
 mean number of cores that processes other than this benchmark (and the hypervisor: steal) kept
 busy during it, from ``/proc/stat`` minus this process's and its workers' CPU time. A benchmark
-that did not start quiet (load average above :data:`QUIET_LOAD`) or ran beside other work is
-flagged (:meth:`SweepBench.warnings`).
+that did not start quiet (load average above
+:data:`~spectrum.engine.machine_load.QUIET_LOAD`) or ran beside other work is
+flagged (:meth:`SweepBench.warnings`); the measuring is :mod:`spectrum.engine.machine_load`.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import math
-import os
 import re
-import resource
 import statistics
 import subprocess
 import tempfile
@@ -62,9 +61,9 @@ from ..study import workers
 from ..study.run import StudyRun
 from ..study.storage import open_storage
 from ..study.sweep import SweepPlan, is_finished
+from .machine_load import QUIET_LOAD, cpu_marks, load_average, other_load_since
 from .train import TrainConfig, train_config_from_flags
 
-QUIET_LOAD = 0.5  # load average (cores' worth of other work) below which a machine is quiet
 POLL_S = 1.0
 
 
@@ -229,31 +228,6 @@ class SweepBench:
 ProgressCallback = Callable[[str], None]
 
 
-def load_average() -> tuple[float, float, float]:
-    return os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-
-
-def machine_cpu_s() -> float:
-    """CPU seconds every process on the machine used since boot, steal included (nan: unknown)."""
-    try:
-        fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()
-    except OSError:
-        return float("nan")
-    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(v) for v in fields[1:9])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def own_cpu_s() -> float:
-    """CPU seconds of this process and of its children that ended (the workers)."""
-    return sum(
-        usage.ru_utime + usage.ru_stime
-        for usage in (
-            resource.getrusage(resource.RUSAGE_SELF),
-            resource.getrusage(resource.RUSAGE_CHILDREN),
-        )
-    )
-
-
 def packed_jobs(text: str, device: torch.device, points: int) -> int:
     """``--jobs`` for the packed mode: what ``spectrum sweep --jobs`` would start, at least 2."""
     if str(text).strip() == "1":
@@ -308,7 +282,7 @@ def timed_run(
     out.mkdir(parents=True)
     name, storage_path, total = f"bench-{mode}-{repeat}", out / "study.db", len(plan.points())
     load_before = load_average()[0]
-    machine_before, own_before = machine_cpu_s(), own_cpu_s()
+    marks = cpu_marks()
     start = time.perf_counter()
     storage = open_storage(str(storage_path), out, heartbeat=False)
     study_run = StudyRun(plan, name, storage, device, out, storage_path.name)
@@ -326,7 +300,7 @@ def timed_run(
         processes = workers.start_workers(argv, jobs, threads, stderr=log)
         wait_for(processes, progress, poll_s)
     wall_s = time.perf_counter() - start
-    other_load = (machine_cpu_s() - machine_before - own_cpu_s() + own_before) / wall_s
+    other_load = other_load_since(marks, wall_s)
     if failed := [p.returncode for p in processes if p.returncode != 0]:
         tail = (out / "workers.log").read_text().strip().splitlines()[-1:] or ["no message"]
         raise SpectrumError(
@@ -350,7 +324,7 @@ def timed_run(
         wall_s=wall_s,
         load_before=load_before,
         load_after=load_average()[0],
-        other_load=other_load if math.isnan(other_load) else max(0.0, other_load),
+        other_load=other_load,
     )
     if run.trials != total or run.trained != total:
         raise SpectrumError(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from .bench_report import env_text, load_text, write_files
+from .machine_load import QUIET_LOAD
 
 if TYPE_CHECKING:
     from .bench_sweep import SweepBench
@@ -110,8 +111,6 @@ def sweep_rows(bench: SweepBench) -> pd.DataFrame:
 
 def sweep_markdown(bench: SweepBench) -> str:
     """The report: the headline ratio, one row per run, then how it was measured."""
-    from .bench_sweep import QUIET_LOAD
-
     settings = bench.settings
     sequential, packed = bench.mode_runs("sequential")[0], bench.mode_runs("packed")[0]
 
