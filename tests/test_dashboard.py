@@ -66,11 +66,14 @@ def test_sweep_reports_validation_accuracy_per_epoch(sweep_dir):
 def test_dashboard_serves_the_study_list_over_http(sweep_dir):
     pytest.importorskip("optuna_dashboard", reason="pip install 'spectrum[dashboard]'")
     port = _free_port()
+    # Started as a background job is (SIGINT ignored), and stopped as a service manager stops
+    # it: SIGTERM, which spectrum handles as Ctrl-C whatever SIGINT's disposition.
     process = subprocess.Popen(
         [sys.executable, "-m", "cli", "dashboard", str(sweep_dir), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -92,7 +95,7 @@ def test_dashboard_serves_the_study_list_over_http(sweep_dir):
         with urllib.request.urlopen(f"{base}/dashboard/", timeout=5) as page:
             assert page.status == 200 and b"<html" in page.read().lower()
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         try:
             out, err = process.communicate(timeout=60)  # a loaded machine is slow to stop
         except subprocess.TimeoutExpired:
