@@ -160,6 +160,7 @@ def test_order_wide_cis_stay_inconclusive_and_a_clear_gap_contradicts():
     gap = factors_of(order_sweep(-0.03, noise=0.002)).factors[0]
     assert gap.status == "contradicts" and "op order matters here" in gap.sentence
     assert "favours depthwise-first at g = 4" in gap.sentence
+    assert "a decided difference, not shown to lie within ±0.50 pp" in gap.sentence
 
 
 # --- Holm -------------------------------------------------------------------------------------

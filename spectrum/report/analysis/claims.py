@@ -143,7 +143,7 @@ def _order_conclusion(tests: list[FactorTest]) -> tuple[str, str]:
         return "contradicts", (
             "this contradicts the paper: op order matters here ("
             + "; ".join(f"{t.result} at {t.context}" for t in different)
-            + f", by more than {margin})"
+            + f": a decided difference, not shown to lie within {margin})"
         )
     equivalent = [t for t in tests if t.verdict == "equivalent" or t.within_margin]
     if len(equivalent) == len(tests):
