@@ -1158,10 +1158,18 @@ def bench_latency_command(
     )
     torch_device = resolve_device(device)
     configure(torch_device)
-    with tqdm(total=rounds, desc="rounds", unit="round", leave=False) as bar:
-        bench = bench_latency(
-            settings, torch_device, command=command_line(), on_progress=lambda _: bar.update(1)
-        )
+    bars: list[tqdm] = []  # opened at the first round, so that a bad net errors without one
+
+    def round_done(_text: str) -> None:
+        if not bars:
+            bars.append(tqdm(total=rounds, desc="rounds", unit="round", leave=False))
+        bars[0].update(1)
+
+    try:
+        bench = bench_latency(settings, torch_device, command_line(), round_done)
+    finally:
+        for bar in bars:
+            bar.close()
     for warning in bench.warnings():
         typer.echo(f"note: {warning}; a quiet machine gives steadier numbers", err=True)
     for c in comparisons(bench):

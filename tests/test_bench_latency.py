@@ -128,6 +128,7 @@ def test_files_say_how_it_was_measured_and_warn_when_not_quiet(tmp_path):
         (["--match", "macs"], "--match"),
         (["--repeats", "0"], "--repeats must be >= 1"),
         (["--segments", "3,C"], "3"),
+        (["--preset", "bogus"], "preset 'bogus' is not one of"),
     ],
 )
 def test_bad_flags_are_one_line_exit_2(flags, message, tmp_path, capsys):

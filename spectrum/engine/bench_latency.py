@@ -54,6 +54,7 @@ from ..device import (
     usable_cores,
 )
 from ..errors import SpecError
+from ..net.presets import get_preset
 from ..net.segments import Segments, segments_label
 from ..net.xception import NetConfig, build_net, check_config
 from ..options import MATCH_CHOICES, parse_choice
@@ -88,6 +89,7 @@ class LatencyBenchSettings:
                 "give one of them"
             )
         parse_choice(self.match, MATCH_CHOICES, "--match")
+        get_preset(self.preset)
         if self.rounds < 3:
             raise SpecError(f"--rounds must be >= 3 (intervals over rounds), got {self.rounds}")
         for name in ("repeats", "batch_size"):
