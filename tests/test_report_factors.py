@@ -11,6 +11,7 @@ from test_report import add_complete, new_sweep, record
 
 from spectrum.report import build_factors, holm, trial_frame, usable_sweep, write_report
 from spectrum.report.analysis.factors import CSV_COLUMNS
+from spectrum.report.analysis.inference import plan_of
 from spectrum.report.document import Document
 from spectrum.report.render_md import render_markdown
 from spectrum.report.sections.factors import factor_blocks
@@ -161,6 +162,18 @@ def test_order_wide_cis_stay_inconclusive_and_a_clear_gap_contradicts():
     assert gap.status == "contradicts" and "op order matters here" in gap.sentence
     assert "favours depthwise-first at g = 4" in gap.sentence
     assert "a decided difference, not shown to lie within ±0.50 pp" in gap.sentence
+
+
+def test_a_near_miss_names_the_level_of_a_sequential_studys_looks():
+    study = sweep(
+        {("4", "none", True, DW): 0.90, ("4", "none", True, PW): 0.904},
+        seeds=range(6),
+        noise=0.003,
+        rng_seed=0,
+    )
+    plan = plan_of({"seed_schedule": {"start": 3, "step": 3, "max": 12}})  # 4 looks
+    sentence = factors_of(study, plan=plan).factors[0].sentence
+    assert "excludes zero, but the test does not reach Holm p < 0.0125" in sentence
 
 
 # --- Holm -------------------------------------------------------------------------------------

@@ -165,9 +165,11 @@ def factor_verdict(
     levels: list,
     tests: list[FactorTest],
     gaps: list[str],
-    alpha: float = ALPHA,
+    level: float = ALPHA,
     interacts: bool = False,
 ) -> FactorVerdict:
+    """The claim's verdict from its comparisons; ``level`` is what a Holm p must be below (alpha
+    split over a sequential study's looks)."""
     reference = REFERENCES[factor]
     claim = CLAIMS[factor]
     head = f"{fmt.capitalized(FACTOR_NAMES[factor])} (the paper, {claim})"
@@ -203,7 +205,7 @@ def factor_verdict(
         sentence += (
             " The 95% CI of "
             + fmt.listing([f"{level_name(factor, t.level)} at {t.context}" for t in near])
-            + f" excludes zero, but the test does not reach Holm p < {alpha:g}, so "
+            + f" excludes zero, but the test does not reach Holm p < {level:g}, so "
             + ("it is" if len(near) == 1 else "they are")
             + " not decided (more seeds would be needed to tell)."
         )

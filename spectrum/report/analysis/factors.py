@@ -154,7 +154,7 @@ def build_factors(usable: pd.DataFrame, *, plan: Plan | None = None) -> FactorRe
             levels[f],
             [t for t in comparisons if t.factor == f],
             gaps[f],
-            alpha,
+            plan.design.alpha_per_look,
             interacts=f == "activation" and bool(contrasts),
         )
         for f in varied
