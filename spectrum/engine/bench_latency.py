@@ -29,7 +29,6 @@ run (/proc/stat minus this process's CPU time, as ``spectrum bench sweep``); abo
 
 from __future__ import annotations
 
-import copy
 import datetime as _dt
 import math
 import statistics
@@ -231,9 +230,7 @@ def bench_latency(
         inputs = torch.randn(
             settings.batch_size, shape.in_channels, shape.image_size, shape.image_size
         ).to(device, memory_format=torch.channels_last)
-        steps.append(
-            inference_step(prepare_model(copy.deepcopy(model), device), inputs, device, precision)
-        )
+        steps.append(inference_step(prepare_model(model, device), inputs, device, precision))
     labels = settings.labels
     round_ms: list[list[float]] = [[] for _ in labels]
     marks = cpu_marks()
