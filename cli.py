@@ -498,7 +498,7 @@ def run_study_command(
 
 def stopped_exit(stop: KeyboardInterrupt, storage_label: str) -> typer.Exit:
     """Say that finished trials are kept; the exit to raise (130 for Ctrl-C, 143 for SIGTERM)."""
-    how = "stopped by SIGTERM" if isinstance(stop, Stopped) else "interrupted"
+    how = str(stop) if isinstance(stop, Stopped) else "interrupted"
     typer.echo(
         f"spectrum: {how}; finished trials are kept in {storage_label}; "
         f"re-run the same command to resume",

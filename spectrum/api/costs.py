@@ -52,8 +52,7 @@ def _input_shape(model: nn.Module, input_size: int | Sequence[int] | None) -> tu
             raise SpecError(
                 "input_size is needed for a model not built by spectrum: give (C, H, W)"
             )
-        shape = config.shape
-        return (shape.in_channels, shape.image_size, shape.image_size)
+        return config.input_shape
     if isinstance(input_size, int) and not isinstance(input_size, bool):
         channels = config.shape.in_channels if isinstance(config, NetConfig) else 3
         input_size = (channels, input_size, input_size)
@@ -105,8 +104,9 @@ def count(
         analysis.unsupported_ops_warnings(False)
         analysis.uncalled_modules_warnings(False)
         flops = int(analysis.total())
-        with torch.no_grad():
-            out = model(sample)
+        if latency:  # its output decides whether a training step is timed
+            with torch.no_grad():
+                out = model(sample)
     finally:
         model.train(was_training)
     result = Counts(params=count_params(model), flops=flops, device=str(torch_device))

@@ -44,8 +44,7 @@ def params_by_flow(model: nn.Module) -> dict[str, int]:
 def _flop_analysis(model: nn.Module, config: NetConfig):
     from fvcore.nn import FlopCountAnalysis  # here: ~0.3 s of import, needed only to count
 
-    shape = config.shape
-    sample = torch.zeros(1, shape.in_channels, shape.image_size, shape.image_size)
+    sample = torch.zeros(1, *config.input_shape)
     analysis = FlopCountAnalysis(model.eval(), sample)
     analysis.unsupported_ops_warnings(False)
     analysis.uncalled_modules_warnings(False)
@@ -68,11 +67,8 @@ def fvcore_by_operator(model: nn.Module, config: NetConfig) -> dict[str, int]:
 
 
 def _meta_forward(model: nn.Module, config: NetConfig) -> None:
-    shape = config.shape
     with torch.no_grad():
-        model.eval()(
-            torch.zeros(1, shape.in_channels, shape.image_size, shape.image_size, device="meta")
-        )
+        model.eval()(torch.zeros(1, *config.input_shape, device="meta"))
 
 
 def _on_meta(model: nn.Module) -> nn.Module:

@@ -98,13 +98,24 @@ def measure_latency(
 
     As :func:`time_model` at the net's input shape and class count.
     """
-    shape = config.shape
     return time_model(
         model,
-        (shape.in_channels, shape.image_size, shape.image_size),
-        shape.num_classes if settings.train_step else None,
+        config.input_shape,
+        config.shape.num_classes if settings.train_step else None,
         device,
         settings,
+    )
+
+
+def prepared_copy(
+    model: nn.Module, image_shape: tuple[int, int, int], batch_size: int, device: torch.device
+) -> tuple[nn.Module, torch.Tensor]:
+    """What latency times: a copy of ``model`` on ``device`` in channels_last (the caller's model
+    is untouched) and one random channels_last batch of ``image_shape`` images."""
+    inputs = torch.randn(batch_size, *image_shape, device=device)
+    return (
+        prepare_model(copy.deepcopy(model), device),
+        inputs.contiguous(memory_format=torch.channels_last),
     )
 
 
@@ -140,9 +151,7 @@ def time_model(
     """
     load_avg = os.getloadavg()[0]
     precision = resolve_precision(settings.precision, device)
-    model = prepare_model(copy.deepcopy(model), device)
-    inputs = torch.randn(settings.batch_size, *image_shape, device=device)
-    inputs = inputs.contiguous(memory_format=torch.channels_last)
+    model, inputs = prepared_copy(model, image_shape, settings.batch_size, device)
     infer = inference_step(model, inputs, device, precision)
     timings = timing_summary("latency_ms", timed_ms(infer, settings, device))
     timings.update(dict.fromkeys(("train_step_ms", "train_step_ms_low", "train_step_ms_high")))

@@ -40,13 +40,12 @@ import numpy as np
 import torch
 
 from ..cost.counts import count_flops, count_params
-from ..cost.latency import LatencySettings, inference_step, timed_ms
+from ..cost.latency import LatencySettings, inference_step, prepared_copy, timed_ms
 from ..cost.table import spectrum_configs
 from ..device import (
     check_precision,
     cpu_name,
     device_name,
-    prepare_model,
     resolve_precision,
     threading_env,
     torch_threads,
@@ -226,11 +225,8 @@ def bench_latency(
     for config in configs:
         model = build_net(config, "cpu")
         costs.append((config.width_multiplier, count_params(model), count_flops(model, config)))
-        shape = config.shape
-        inputs = torch.randn(
-            settings.batch_size, shape.in_channels, shape.image_size, shape.image_size
-        ).to(device, memory_format=torch.channels_last)
-        steps.append(inference_step(prepare_model(model, device), inputs, device, precision))
+        timed, inputs = prepared_copy(model, config.input_shape, settings.batch_size, device)
+        steps.append(inference_step(timed, inputs, device, precision))
     labels = settings.labels
     round_ms: list[list[float]] = [[] for _ in labels]
     marks = cpu_marks()

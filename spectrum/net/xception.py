@@ -122,6 +122,12 @@ class NetConfig:
             dropout=preset.dropout if self.dropout is None else self.dropout,
         )
 
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """One input image's ``(channels, height, width)``."""
+        shape = self.shape
+        return (shape.in_channels, shape.image_size, shape.image_size)
+
 
 @dataclass(frozen=True)
 class SepLayer:
