@@ -97,6 +97,25 @@ def test_the_ratio_interval_keeps_its_coverage_over_rounds():
     assert covered / 400 >= 0.93
 
 
+def test_the_trend_interval_keeps_its_coverage_over_rounds():
+    """Nominal 95% over 15 rounds: >= 93% of 400 simulated benchmarks cover the true x1.1."""
+    rng = np.random.default_rng(11)
+    positions = {"1": 0.0, "4": 2.0, "16": 4.0, "C": 5.0}  # C one step right of 16
+    covered = 0
+    for _ in range(400):
+        drift = np.exp(rng.normal(0, 0.3, 15))
+        nets = tuple(
+            TimedNet(
+                g, 1.0, 1, 1, tuple(10 * 1.1**x * drift * np.exp(rng.standard_t(3, 15) * 0.03))
+            )
+            for g, x in positions.items()
+        )
+        bench = fake_bench(dict.fromkeys(positions, 1.0), rounds=15)
+        slope = trend(LatencyBench(**{**bench.__dict__, "nets": nets}))
+        covered += slope.ci_low < 1.1 < slope.ci_high
+    assert covered / 400 >= 0.93
+
+
 def test_files_say_how_it_was_measured_and_warn_when_not_quiet(tmp_path):
     bench = fake_bench({"1": 1.0, "4": 1.5, "C": 3.0}, rounds=5)
     csv_path, md_path = write_latency_bench(bench, tmp_path)
@@ -129,6 +148,10 @@ def test_files_say_how_it_was_measured_and_warn_when_not_quiet(tmp_path):
         (["--repeats", "0"], "--repeats must be >= 1"),
         (["--segments", "3,C"], "3"),
         (["--preset", "bogus"], "preset 'bogus' is not one of"),
+        (["--width", "0"], "--width must be > 0"),
+        (["--warmup", "-1"], "--warmup must be >= 0"),
+        (["--batch-size", "0"], "--batch-size must be >= 1"),
+        (["--precision", "fp8"], "--precision 'fp8' is not one of"),
     ],
 )
 def test_bad_flags_are_one_line_exit_2(flags, message, tmp_path, capsys):
