@@ -16,6 +16,7 @@ from pathlib import Path
 import typer
 from tqdm import tqdm
 
+from spectrum.cost.latency import LatencySettings
 from spectrum.data import data_config_from_flags, load_dataset
 from spectrum.device import PRECISIONS, configure, resolve_device
 from spectrum.engine.distributed import (
@@ -113,7 +114,6 @@ def count(
 ) -> None:
     """Params, FLOPs (fvcore: 1 multiply-add = 1 FLOP; conv, linear, batch norm, pooling),
     activations (elements of every conv output, one image) and latency for each g."""
-    from spectrum.cost.latency import LatencySettings
     from spectrum.cost.table import count_table, spectrum_configs
 
     values = parse_segments_list(segments)
@@ -400,6 +400,12 @@ def sweep(
     margin: float | None = MARGIN,
     match: str = typer.Option("none", help="Scale widths to the g=C budget: none|params|flops"),
     width: float = typer.Option(1.0, help="Width multiplier of the base net."),
+    latency: bool = typer.Option(
+        True,
+        "--latency/--no-latency",
+        help="Time every trial's inference and training step (seconds per trial); not part of "
+        "the study's settings, so a resumed sweep may change it.",
+    ),
     preset: str = PRESET,
     dataset: str = DATASET,
     data_dir: Path | None = DATA_DIR,
@@ -449,6 +455,7 @@ def sweep(
             precision,
         ),
         data=data_config_from_flags(dataset, data_dir, val_size),
+        latency=LatencySettings(enabled=latency),
     )
     run_study_command(plan, study, storage, out, device, report, jobs=jobs, reuse=source)
 
@@ -861,8 +868,6 @@ def search(
 ) -> None:
     """Search per-flow points of the spectrum with Optuna: one or several objectives, pruning,
     constraints, any number of workers on one study."""
-    from spectrum.cost.latency import LatencySettings
-
     lr_text = lr.strip()
     searched_lr = "," in lr_text or ":" in lr_text
     space = SearchSpace.from_dict(

@@ -16,9 +16,10 @@ import pytest
 
 
 def synthetic_sweep_command(out, study: str, epochs: int, segments: str, *extra: str) -> list[str]:
-    """``spectrum sweep`` on synthetic data into ``out`` (no report), as a subprocess command."""
+    """``spectrum sweep`` on synthetic data into ``out`` (no report, no latency timing), as a
+    subprocess command."""
     return [
-        *(sys.executable, "-m", "cli", "sweep", "--dataset", "synthetic"),
+        *(sys.executable, "-m", "cli", "sweep", "--dataset", "synthetic", "--no-latency"),
         *("--epochs", str(epochs), "--segments", segments, *extra),
         *("--study", study, "--out", str(out), "--no-report"),
     ]

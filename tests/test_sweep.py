@@ -9,12 +9,21 @@ import pytest
 import torch
 from killing import kill_when, synthetic_sweep_command
 
+import spectrum.study.resume
 import spectrum.study.trial
 from spectrum.cost.latency import LatencySettings
 from spectrum.data import DataConfig
 from spectrum.engine.train import TrainConfig, TrainResult
 from spectrum.errors import SpecError
-from spectrum.study.sweep import SweepPlan, finished_keys, run_sweep
+from spectrum.study.resume import pop_waiting_trial, recover_stale_trials, worker_id
+from spectrum.study.sweep import (
+    SweepPlan,
+    current_points,
+    finished_keys,
+    open_sweep_study,
+    queue_points,
+    run_sweep,
+)
 
 CPU = torch.device("cpu")
 TINY = SweepPlan(
@@ -132,7 +141,7 @@ def test_diverged_and_failed_trials_are_recorded_and_the_sweep_goes_on(monkeypat
 
 
 def test_sigkill_then_rerun_loses_and_duplicates_nothing(tmp_path):
-    command = synthetic_sweep_command(tmp_path, "killed", 3, "1,2,4,C")
+    command = synthetic_sweep_command(tmp_path, "killed", 3, "1,2,4,C", "--train-subset", "512")
     env = dict(os.environ, SPECTRUM_THREADS="1")
     storage = f"sqlite:///{tmp_path / 'study.db'}"
 
@@ -143,7 +152,7 @@ def test_sigkill_then_rerun_loses_and_duplicates_nothing(tmp_path):
 
     seen = kill_when(command, env, storage, "killed", one_done_one_training)
     completed_before = [t for t in seen if t.state.name == "COMPLETE"]
-    assert subprocess.run(command, env=env, capture_output=True).returncode == 0
+    assert subprocess.run(command, env=env, capture_output=True, timeout=600).returncode == 0
     study = optuna.load_study(study_name="killed", storage=storage)
     trials = study.get_trials()
     complete = [t for t in trials if t.state.name == "COMPLETE"]
@@ -154,3 +163,25 @@ def test_sigkill_then_rerun_loses_and_duplicates_nothing(tmp_path):
     interrupted = [t for t in trials if t.state.name == "FAIL"]
     assert len(interrupted) == 1 and interrupted[0].user_attrs["status"] == "interrupted"
     assert (tmp_path / "results.csv").exists()
+
+
+def test_a_trial_taken_by_a_worker_that_died_before_naming_itself_is_run_again(monkeypatch):
+    # A worker SIGKILLed between taking a queued trial and writing its name on it leaves a
+    # RUNNING trial that says nothing of who runs it; resuming must not wait for it forever.
+    plan = replace(TINY, latency=LatencySettings(enabled=False))
+    storage = memory_study()
+    study = open_sweep_study(plan, "s", storage)
+    queue_points(study, current_points(plan, study))
+    taken = pop_waiting_trial(study)  # ... and the worker dies here
+    assert recover_stale_trials(study, requeue=False) == []  # it may still name itself
+    monkeypatch.setattr(spectrum.study.resume, "UNNAMED_AFTER_S", 0.0)
+    (failed,) = recover_stale_trials(study, requeue=False)
+    assert failed.number == taken.number
+    assert study.trials[taken.number].user_attrs["status"] == "interrupted"
+    assert "before it named itself" in study.trials[taken.number].user_attrs["error"]
+    named = pop_waiting_trial(study)
+    named.set_user_attr("worker", worker_id())  # this live process: never stale
+    assert recover_stale_trials(study, requeue=False) == []
+    study.tell(named, state=optuna.trial.TrialState.FAIL)
+    finished = run_sweep(plan, "s", storage, CPU)
+    assert len(finished_keys(finished)) == 2

@@ -30,6 +30,7 @@ TINY = [
     "64",
     "--train-subset",
     "128",
+    "--no-latency",
 ]
 GRID = ["--segments", "1,2,4,8,16,C"]  # 6 points
 
@@ -230,6 +231,7 @@ def test_jobs_1_and_jobs_2_give_the_same_results_on_default_sqlite(tmp_path):
             assert "database is locked" not in result.stderr
         storage = f"sqlite:///{out / 'study.db'}"
         trials = check_grid_once(storage, "packed", points=3)
+        assert all(t.user_attrs.get("latency_ms") is None for t in trials)  # --no-latency reached
         accuracies[jobs] = {
             t.user_attrs["grid_key"]: (t.user_attrs["val_acc"], t.user_attrs["test_acc"])
             for t in trials

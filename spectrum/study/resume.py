@@ -120,6 +120,11 @@ def _requeue(study: optuna.Study, trial: FrozenTrial) -> None:
 # Stale trials
 
 
+# A worker names itself on a trial (``worker``) within milliseconds of taking it; a trial still
+# unnamed this long after it started was taken by a worker that died in between (kill -9).
+UNNAMED_AFTER_S = 60.0
+
+
 def stale_reason(trial: FrozenTrial, now: float, silent_after_s: float | None) -> str | None:
     """Why a RUNNING trial's worker counts as gone, or None while it may still be running."""
     worker = trial.user_attrs.get("worker") or {}
@@ -128,6 +133,9 @@ def stale_reason(trial: FrozenTrial, now: float, silent_after_s: float | None) -
     alive_at = trial.user_attrs.get("alive_at")
     if silent_after_s is not None and alive_at is not None and now - alive_at > silent_after_s:
         return "worker stopped before the trial finished"
+    started = trial.datetime_start
+    if not worker and started is not None and now - started.timestamp() > UNNAMED_AFTER_S:
+        return "a worker stopped while taking the trial, before it named itself"
     return None
 
 

@@ -241,12 +241,12 @@ def run_point(
     dataset: str,
     events: TrialEvents,
 ) -> TrialRecord:
+    trial.set_user_attr("worker", worker_id())  # first: until then a kill leaves it unnamed
+    trial.set_user_attr("alive_at", time.time())
     for name, distribution in plan.distributions().items():  # fixed by the queued trial
         trial.suggest_categorical(name, distribution.choices)
     trial.set_user_attr("kind", "sweep")
     trial.set_user_attr("grid_key", point.key)
-    trial.set_user_attr("worker", worker_id())
-    trial.set_user_attr("alive_at", time.time())
     for name, value in trial_coordinates(spec, net).items():
         trial.set_user_attr(name, value)
     last_sign = [time.time()]
