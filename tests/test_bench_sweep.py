@@ -15,6 +15,7 @@ import pytest
 import torch
 
 import cli
+import spectrum.commands.studies
 from spectrum.engine.bench_sweep import (
     SweepBench,
     SweepBenchSettings,
@@ -49,7 +50,7 @@ def captured_sweep(monkeypatch, argv: list[str]) -> dict:
         seen.update(plan=plan, study=study, storage=storage, out=out, device=device)
         seen.update(report=report, **options)
 
-    monkeypatch.setattr(cli, "run_study_command", capture)
+    monkeypatch.setattr(spectrum.commands.studies, "run_study_command", capture)
     assert cli.main(argv) == 0
     return seen
 

@@ -1,0 +1,207 @@
+"""``spectrum count`` and ``spectrum train``: one net at a time."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import typer
+from tqdm import tqdm
+
+from ..cost.latency import LatencySettings
+from ..data import data_config_from_flags, load_dataset
+from ..device import configure, resolve_device
+from ..engine.distributed import (
+    check_batch,
+    device_data,
+    launch_from_environment,
+    local_launch,
+    main_rank_first,
+    process_group,
+    rank_device,
+)
+from ..engine.train import train_config_from_flags
+from ..errors import SpecError
+from ..net.segments import parse_segments, parse_segments_list
+from ..net.xception import NetConfig, check_config
+from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, parse_choice
+from ..study.trial import TrialSpec, run_trial, uniform_net
+from .options import (
+    AUGMENT,
+    BATCH_SIZE,
+    COMPILE,
+    DATA_DIR,
+    DATASET,
+    DEVICE,
+    EPOCHS,
+    LR,
+    PRECISION,
+    PRESET,
+    SCHEDULE,
+    TRAIN_SUBSET,
+    VAL_SIZE,
+    WEIGHT_DECAY,
+    invoked_args,
+    parse_precision,
+    parse_residual,
+)
+from .progress import TrialProgress, echo_table
+
+
+def count(
+    segments: str = typer.Option("1,4,32,C", help="Comma-separated g values; C = one per channel."),
+    preset: str = typer.Option("proxy-28", help="xception | proxy-28 | proxy-32"),
+    order: str = typer.Option("depthwise-first", help="depthwise-first | pointwise-first"),
+    activation: str = typer.Option("none", help="Intermediate activation: none | relu | elu"),
+    match: str = typer.Option("none", help="Scale widths to the g=C budget: none|params|flops"),
+    width: float = typer.Option(1.0, help="Width multiplier of the base net."),
+    round_to_segments: bool = typer.Option(
+        False, "--round-to-segments", help="Round channels up to a multiple of g."
+    ),
+    by_flow: bool = typer.Option(False, "--by-flow", help="Add a per-flow breakdown."),
+    latency: bool = typer.Option(True, "--latency/--no-latency", help="Measure latency."),
+    batch_size: int | None = typer.Option(
+        None, help="Batch size for latency measurements (default 64; 2 for xception)."
+    ),
+    device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
+    precision: str = PRECISION,
+    csv: Path | None = typer.Option(None, help="Also write the table to this CSV file."),
+) -> None:
+    """Params, FLOPs (fvcore: 1 multiply-add = 1 FLOP; conv, linear, batch norm, pooling),
+    activations (elements of every conv output, one image) and latency for each g."""
+    from spectrum.cost.table import count_table, spectrum_configs
+
+    values = parse_segments_list(segments)
+    match = parse_choice(match, MATCH_CHOICES, "--match")
+    base = NetConfig.uniform(
+        "C",
+        parse_choice(order, ORDERS, "--order"),
+        parse_choice(activation, ACTIVATIONS, "--activation"),
+        preset=preset,
+        width_multiplier=width,
+        round_to_segments=round_to_segments,
+    )
+    batch_size = batch_size or (2 if preset == "xception" else 64)
+    if batch_size < 1:
+        raise SpecError("--batch-size must be >= 1")
+    configs = spectrum_configs(base, values, match)
+    for config in configs:
+        check_config(config)
+    torch_device = resolve_device(device)
+    configure(torch_device)
+    precision = parse_precision(precision)
+    settings = LatencySettings(batch_size=batch_size, precision=precision) if latency else None
+    with tqdm(total=len(configs), desc="counting", unit="net", leave=False) as bar:
+        table = count_table(
+            configs, torch_device, settings, by_flow, on_row=lambda done, total: bar.update(1)
+        )
+    echo_table(table)
+    if csv is not None:
+        table.to_csv(csv, index=False)
+        typer.echo(f"wrote {csv}")
+
+
+def train(
+    segments: str = typer.Option("C", help="g for every flow (a positive integer or C)."),
+    order: str = typer.Option("depthwise-first", help="depthwise-first | pointwise-first"),
+    activation: str = typer.Option("none", help="Intermediate activation: none | relu | elu"),
+    residual: str = typer.Option("on", help="Residual connections: on | off"),
+    width: float = typer.Option(1.0, help="Width multiplier."),
+    preset: str = PRESET,
+    seed: int = typer.Option(0, help="Seed for initialization and data order."),
+    dataset: str = DATASET,
+    data_dir: Path | None = DATA_DIR,
+    val_size: int = VAL_SIZE,
+    epochs: int = EPOCHS,
+    batch_size: int = BATCH_SIZE,
+    lr: float = LR,
+    weight_decay: float = WEIGHT_DECAY,
+    schedule: str = SCHEDULE,
+    augment: bool = AUGMENT,
+    compile_: bool = COMPILE,
+    train_subset: int | None = TRAIN_SUBSET,
+    precision: str = PRECISION,
+    device: str = DEVICE,
+    nproc_per_node: int = typer.Option(
+        1,
+        help="Train this one trial in N processes on this machine (torchrun, DDP; see the "
+        "README); --batch-size is the global batch and must divide by N.",
+    ),
+) -> None:
+    """Train one configuration and print its numbers."""
+    point = (
+        parse_segments(segments),
+        parse_choice(order, ORDERS, "--order"),
+        parse_choice(activation, ACTIVATIONS, "--activation"),
+        parse_residual(residual)[0],
+    )
+    config = train_config_from_flags(
+        epochs,
+        batch_size,
+        lr,
+        weight_decay,
+        schedule,
+        augment,
+        compile_,
+        train_subset,
+        precision,
+    )
+    data = data_config_from_flags(dataset, data_dir, val_size)
+    if nproc_per_node != 1 and launch_from_environment() is None:
+        argv = invoked_args()
+        at = argv.index("--nproc-per-node")
+        command = local_launch(argv[:at] + argv[at + 2 :], nproc_per_node, config.batch_size)
+        raise typer.Exit(subprocess.run(command).returncode)
+    launch = launch_from_environment()  # one process of a torchrun run; None in one process
+    if launch is not None:
+        try:
+            check_batch(config.batch_size, launch.world_size)
+        except SpecError:
+            if not launch.is_main:  # every rank finds it; rank 0 says it
+                raise typer.Exit(2) from None
+            raise
+    torch_device = resolve_device(device) if launch is None else rank_device(launch, device)
+    configure(torch_device)
+    with process_group(launch, torch_device) as ranks:
+        with main_rank_first(ranks):
+            splits = load_dataset(data)
+        net = uniform_net(*point, splits, preset=preset, width_multiplier=width)
+        check_config(net)
+        progress = TrialProgress(total=1) if launch is None or launch.is_main else None
+        try:
+            record = run_trial(
+                TrialSpec(net, config, seed),
+                device_data(splits, torch_device, ranks),
+                torch_device,
+                dataset=splits.name,
+                on_step=progress.step if progress else None,
+                on_epoch=progress.epoch if progress else None,
+            )
+            if progress:
+                progress.trial_finished(record)
+        finally:
+            if progress:
+                progress.close()
+    if progress is None:  # only rank 0 prints
+        return
+    if ranks is not None:
+        record["processes"] = f"{ranks.world_size} ({ranks.backend})"
+    for name in (
+        "status",
+        "params",
+        "flops",
+        "latency_ms",
+        "train_step_ms",
+        "val_acc",
+        "test_acc",
+        "wall_time_s",
+        "device",
+        "precision",
+        "processes",
+        "error",
+    ):
+        if record.get(name) is not None:
+            value = record[name]
+            typer.echo(
+                f"{name:>14}: {value:.4f}" if isinstance(value, float) else f"{name:>14}: {value}"
+            )

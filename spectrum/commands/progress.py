@@ -1,0 +1,98 @@
+"""What a running command shows: tables, the trial and step progress bars of one process, the
+bar of a packed run's workers.
+"""
+
+from __future__ import annotations
+
+import time
+
+import typer
+from tqdm import tqdm
+
+from ..study import workers
+from ..study.grid import SweepPlan
+from ..study.trial import TrialEvents
+
+
+def echo_table(frame, float_format: str = "{:.3f}") -> None:
+    import pandas as pd
+
+    with pd.option_context("display.max_columns", None, "display.width", 200):
+        typer.echo(frame.to_string(index=False, float_format=float_format.format))
+
+
+class TrialProgress:
+    """tqdm bars for a run of trials: trials done (with ETA) and the current trial's steps.
+
+    Its methods are the callbacks of :class:`spectrum.study.trial.TrialEvents` (:meth:`events`).
+    """
+
+    def __init__(self, total: int, done: int = 0) -> None:
+        self.trials = tqdm(
+            total=total, initial=done, desc="trials", unit="trial", dynamic_ncols=True
+        )
+        self.steps: tqdm | None = None
+
+    def trial_started(self, done: int, total: int, label: str) -> None:
+        self.trials.total = total  # a sequential sweep's grid grows round by round
+        self.trials.n = done
+        self.trials.set_postfix_str(label)
+        self.trials.refresh()
+
+    def step(self, epoch: int, step: int, steps: int) -> None:
+        if self.steps is None or step == 1:
+            if self.steps is not None:
+                self.steps.close()
+            self.steps = tqdm(
+                total=steps, desc=f"  epoch {epoch}", unit="step", leave=False, dynamic_ncols=True
+            )
+        self.steps.update(1)
+
+    def epoch(self, record) -> None:
+        if self.steps is not None:
+            self.steps.close()
+            self.steps = None
+        self.trials.write(
+            f"    epoch {record.epoch}: loss {record.train_loss:.4f}, "
+            f"val {record.val_acc:.4f}, {record.images_per_s:.0f} img/s"
+        )
+
+    def trial_finished(self, record: dict) -> None:
+        self.trials.update(1)
+        accuracy = record.get("test_acc")
+        shown = f"test {accuracy:.4f}" if accuracy is not None else record.get("error", "")
+        self.trials.write(
+            f"  g={record['segments']} {record['order']} act={record['activation']}"
+            f" seed={record['seed']}: {record['status']}, {shown}"
+        )
+
+    def close(self) -> None:
+        if self.steps is not None:
+            self.steps.close()
+        self.trials.close()
+
+    def events(self) -> TrialEvents:
+        return TrialEvents(self.trial_started, self.step, self.epoch, self.trial_finished)
+
+
+def watch_workers(processes, study_run, bar: tqdm, poll_s: float) -> None:
+    """Until every worker has exited, show on ``bar`` the trials finished and running (read from
+    the storage) and one line per trial as it ends."""
+    sweep_run = isinstance(study_run.plan, SweepPlan)
+    shown: set[int] = set()
+    while True:
+        alive = [p for p in processes if p.poll() is None]
+        done, running, ended = workers.study_progress(study_run.load(), sweep_run)
+        for trial in ended:
+            if trial.number not in shown:
+                shown.add(trial.number)
+                attrs = trial.user_attrs
+                accuracy = attrs.get("test_acc")
+                result = f"test {accuracy:.4f}" if accuracy is not None else attrs.get("error")
+                bar.write(f"  {workers.trial_label(trial)}: {attrs.get('status')}, {result}")
+        bar.n = min(done, study_run.total)
+        bar.set_postfix_str(f"{len(running)} running: " + " | ".join(running))
+        bar.refresh()
+        if not alive:
+            return
+        time.sleep(poll_s)
