@@ -169,11 +169,12 @@ def torch_threads() -> int:
     return torch.get_num_threads()
 
 
-def device_label(device: torch.device) -> str:
-    """``cuda0``, ``cpu``, or ``cpu-1t`` when fewer threads than usable cores were configured."""
+def device_label(device: torch.device, threads: int | None = None) -> str:
+    """``cuda0``, ``cpu``, or ``cpu-1t`` when fewer threads than usable cores run (``threads``;
+    default: the threads this process is configured with)."""
     if device.type == "cuda":
         return f"cuda{device.index or 0}"
-    threads = torch.get_num_threads()
+    threads = torch.get_num_threads() if threads is None else threads
     return device.type if threads == usable_cores() else f"{device.type}-{threads}t"
 
 

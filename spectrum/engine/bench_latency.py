@@ -45,6 +45,7 @@ from ..cost.table import spectrum_configs
 from ..device import (
     check_precision,
     cpu_name,
+    device_label,
     device_name,
     resolve_precision,
     threading_env,
@@ -58,7 +59,6 @@ from ..net.xception import NetConfig, build_net, check_config
 from ..options import MATCH_CHOICES, parse_choice
 from ..report.analysis.inference import ALPHA, holm, paired_t_p, per_seed_slopes, t_interval
 from ..report.labels import segment_positions
-from .bench_sweep import file_label
 from .machine_load import QUIET_LOAD, cpu_marks, load_average, other_load_since
 
 
@@ -248,7 +248,7 @@ def bench_latency(
         ),
         precision=precision,
         device=device_name(device),
-        label=file_label(device, threads),
+        label=device_label(device, threads),
         threads=threads,
         cores=usable_cores(),
         cpu=cpu_name(),

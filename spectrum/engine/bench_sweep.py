@@ -242,13 +242,6 @@ def packed_jobs(text: str, device: torch.device, points: int) -> int:
     return jobs
 
 
-def file_label(device: torch.device, threads: int) -> str:
-    """:func:`spectrum.device.device_label` for ``threads`` sequential threads (``cpu``, ``cpu-1t``)."""
-    if device.type != "cpu":
-        return device_label(device)
-    return "cpu" if threads == usable_cores() else f"cpu-{threads}t"
-
-
 def trial_threads(records: list[dict]) -> tuple[int, ...]:
     """The distinct thread counts in the trials' ``device`` ("cpu (2 threads)")."""
     found = {re.search(r"\((\d+) threads?\)", str(r.get("device", ""))) for r in records}
@@ -375,7 +368,7 @@ def bench_sweep(
         settings=settings,
         runs=tuple(runs),
         device=device_name(device),
-        label=file_label(device, shapes[0][2]),
+        label=device_label(device, shapes[0][2]),
         cores=usable_cores(),
         cpu=cpu_name(),
         env=threading_env(),
