@@ -12,8 +12,8 @@ import sys
 import typer
 
 from spectrum.commands.bench import bench_app
+from spectrum.commands.flags import command_line, invoked_args
 from spectrum.commands.nets import count, train
-from spectrum.commands.options import command_line, invoked_args
 from spectrum.commands.reports import compare_command, dashboard, report_command
 from spectrum.commands.studies import run, search, sweep
 from spectrum.errors import SpectrumError

@@ -11,7 +11,7 @@ from ..data import data_config_from_flags
 from ..device import configure, resolve_device
 from ..net.segments import parse_segments, parse_segments_list, segments_label
 from ..options import MATCH_CHOICES, parse_choice
-from .options import (
+from .flags import (
     BATCH_SIZE,
     DATA_DIR,
     DATASET,

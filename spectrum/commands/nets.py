@@ -26,7 +26,7 @@ from ..net.segments import parse_segments, parse_segments_list
 from ..net.xception import NetConfig, check_config
 from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, parse_choice
 from ..study.trial import TrialSpec, run_trial, uniform_net
-from .options import (
+from .flags import (
     AUGMENT,
     BATCH_SIZE,
     COMPILE,

@@ -19,7 +19,7 @@ from ..study.reuse import ReuseSource
 from ..study.run import open_study_run, save_results, sweep_summary, write_study_report
 from ..study.search import best_trials_table
 from ..study.trial import TrialEvents
-from .options import command_line, invoked_args
+from .flags import command_line, invoked_args
 from .progress import TrialProgress, echo_table, watch_workers
 
 

@@ -17,7 +17,7 @@ from ..study.plan import Constraints, SearchPlan
 from ..study.run import check_study_name
 from ..study.space import SearchSpace, flow_overrides, merge_space_data
 from ..study.studyfile import load_study
-from .options import (
+from .flags import (
     AUGMENT,
     BATCH_SIZE,
     COMPILE,
