@@ -645,6 +645,29 @@ def test_study_margin_and_seed_schedule_are_read():
         verdict_with(bad)
 
 
+def test_a_round_still_running_shows_the_numbers_its_look_decided_on(tmp_path):
+    # Looks at 3, 6, 9: seeds 3-4 of a round still running wait for the 6-seed look, so every
+    # number shown (pairs, mean, interval, p) is the 3-seed look's, the one Holm p comes from.
+    attrs = {"seed_schedule": {"start": 3, "step": 3, "max": 9}}
+    study = shifted_study({"1": -0.004, "4": 0.002}, seeds=5, noise=0.002, rng_seed=3, attrs=attrs)
+    acc = {
+        (t.user_attrs["segments"], t.user_attrs["seed"]): t.user_attrs["test_acc"]
+        for t in study.get_trials()
+    }
+    verdict = verdict_with(study)
+    for c in verdict.comparisons:
+        diffs = [acc[(c.segments, s)] - acc[(c.reference, s)] for s in range(3)]
+        look = t_interval(diffs)
+        assert (c.n_pairs, c.waiting) == (3, 2) and c.difference.seeds == (0, 1, 2)
+        assert c.mean_diff == pytest.approx(look.mean) and c.ci_low == pytest.approx(look.ci_low)
+        assert c.decision.interval.n == 3 and c.difference.excludes_zero == (c.p_value < 0.05)
+    (trend,) = verdict.trends
+    assert trend.n_seeds == 3 and trend.waiting == 2
+    md = write_report(study, tmp_path).read_text()
+    assert "| 3 (+2 waiting) |" in md and "3 seeds (+2 waiting) with every g" in md
+    assert "| paired-t | 5 |" not in md
+
+
 def test_trend_over_log2_g_is_one_contrast():
     rising = verdict_with(shifted_study({"1": -0.03, "4": -0.02, "16": -0.01}))
     (trend,) = rising.trends

@@ -79,7 +79,7 @@ class FactorTest(Test):
 
     def numbers(self) -> str:
         """``-1.36 pp (95% CI [-2.10, -0.60] pp, Holm p = 0.031, paired over 3 seeds)``."""
-        test = {"none": None, "paired-t": f"paired over {self.n_pairs} seeds"}.get(
+        test = {"none": None, "paired-t": f"paired over {self.pairs_text(' seeds')}"}.get(
             self.method, "unpaired, Welch"
         )
         untested = (

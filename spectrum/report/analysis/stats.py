@@ -86,6 +86,7 @@ class Test:
     difference: Difference
     decision: Decision | None = None
     margin: float = math.nan  # the family's equivalence margin (0: superiority only)
+    waiting: int = 0  # paired seeds beyond the deciding look (a round still running)
 
     method = property(lambda self: self.difference.method)
     n_pairs = property(lambda self: self.difference.n_pairs)
@@ -110,6 +111,12 @@ class Test:
     def conclusive(self) -> bool:
         """Whether a difference was decided (better or worse)."""
         return self.verdict in ("better", "worse")
+
+    def pairs_text(self, unit: str = "") -> str:
+        """The pairs the decision tested, and any waiting for the next look: ``3 seeds (+2
+        waiting)`` for ``unit=" seeds"``."""
+        waiting = f" (+{self.waiting} waiting)" if self.waiting else ""
+        return f"{self.n_pairs}{unit}{waiting}"
 
     def margin_text(self) -> str:
         """``±0.50 pp``: the family's equivalence margin."""
@@ -138,14 +145,37 @@ class Test:
 T = TypeVar("T", bound=Test)
 
 
-def _at_look(test: Test, diffs: np.ndarray, look: int | None) -> np.ndarray:
-    """The paired differences a look at ``look`` seeds sees (all of them for None)."""
+def _seen_at(test: Test, diffs: np.ndarray, look: int | None) -> np.ndarray:
+    """Which of the paired differences a look at ``look`` seeds sees (a boolean mask; all for None)."""
     if look is None:
-        return diffs
+        return np.ones(diffs.size, dtype=bool)
     seeds = test.difference.seeds
     if len(seeds) == diffs.size and all(isinstance(s, int | float | np.number) for s in seeds):
-        return diffs[np.asarray(seeds, dtype=float) < look]
-    return diffs[:look]
+        return np.asarray(seeds, dtype=float) < look
+    return np.arange(diffs.size) < look
+
+
+def _as_seen(difference: Difference, seen: np.ndarray) -> Difference:
+    """``difference`` restricted to the paired seeds the deciding look saw (``seen``, a mask).
+
+    The interval, p-value and pairs a report shows must be those its verdict was decided on: a
+    round still running has seeds the last completed look did not test.
+    """
+    if seen.all():
+        return difference
+    kept = np.asarray(difference.diffs, dtype=float)[seen]
+    seeds = tuple(s for s, keep in zip(difference.seeds, seen) if keep)
+    interval = t_interval(kept)
+    return replace(
+        difference,
+        n_pairs=int(kept.size),
+        mean_diff=interval.mean,
+        ci_low=interval.ci_low,
+        ci_high=interval.ci_high,
+        p_value=paired_t_p(kept),
+        diffs=tuple(float(v) for v in kept),
+        seeds=seeds,
+    )
 
 
 def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
@@ -154,7 +184,9 @@ def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
     Look k uses each comparison's paired differences of the seeds below n_k (the seeds a
     sequential sweep had trained at that look; the first n_k differences when the seeds are not
     known); Holm runs over the family at each look, at ``alpha / looks``. A test without paired
-    differences takes no part (its adjusted p-values stay NaN and it stays undecided).
+    differences takes no part (its adjusted p-values stay NaN and it stays undecided). Each test
+    comes back showing the difference of the last look (its pairs, interval and p), and
+    ``waiting`` counts the paired seeds beyond it, which wait for the next planned look.
     """
     if plan is None:
         plan = Plan(Design(), math.nan, "default")
@@ -164,9 +196,19 @@ def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
     if not tests:
         return []
     n = max(d.size for d in diffs)
-    by_look = [[_at_look(t, d, k) for t, d in zip(tests, diffs)] for k in plan.looks_at(n)]
+    masks = [[_seen_at(t, d, k) for t, d in zip(tests, diffs)] for k in plan.looks_at(n)]
+    by_look = [[d[m] for d, m in zip(diffs, look)] for look in masks]
     decisions = decide(by_look, plan.design)
-    return [replace(t, decision=dec, margin=plan.design.margin) for t, dec in zip(tests, decisions)]
+    return [
+        replace(
+            t,
+            difference=_as_seen(t.difference, seen),
+            decision=dec,
+            margin=plan.design.margin,
+            waiting=int((~seen).sum()),
+        )
+        for t, dec, seen in zip(tests, decisions, masks[-1])
+    ]
 
 
 def compare(a_by_seed: dict, b_by_seed: dict) -> Difference:

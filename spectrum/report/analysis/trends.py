@@ -51,7 +51,7 @@ class Trend(Test):
         return (
             f"{fmt.pp(self.mean_diff)} per doubling of g (95% CI "
             f"{fmt.ci_pp(self.ci_low, self.ci_high)}, {fmt.p_phrase(self.p_holm, 'Holm p')}, "
-            f"{self.n_seeds} seeds with every g of {gs})"
+            f"{self.pairs_text(' seeds')} with every g of {gs})"
         )
 
     def sentence(self) -> str:

@@ -70,7 +70,7 @@ class Comparison(Test):
             f"{level_name('segments', self.segments)} vs "
             f"{level_name('segments', self.reference)}: {fmt.pp(self.mean_diff)}"
         )
-        test = {"none": None, "paired-t": f"paired t-test over {self.n_pairs} seeds"}.get(
+        test = {"none": None, "paired-t": f"paired t-test over {self.pairs_text(' seeds')}"}.get(
             self.method, "Welch t-test, unpaired"
         )
         return (

@@ -16,7 +16,7 @@ from ..labels import FACTOR_NAMES, level_name
 from .verdict import DECISION_COLUMNS, decision_cells, decision_rule
 
 
-def _method(method: str, n_pairs: int) -> str:
+def _method(method: str, n_pairs: str) -> str:
     return {"paired-t": f"paired ({n_pairs})", "welch": "Welch"}.get(method, "none")
 
 
@@ -121,7 +121,7 @@ def factor_blocks(report: FactorReport) -> list:
                 level_name(t.factor, t.level),
                 level_name(t.factor, t.reference),
                 t.context,
-                _method(t.method, t.n_pairs),
+                _method(t.method, t.pairs_text()),
                 fmt.pct(t.mean_level),
                 fmt.pct(t.mean_reference),
                 *decision_cells(t, t.result),

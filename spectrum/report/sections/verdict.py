@@ -128,7 +128,7 @@ def verdict_blocks(verdict: Verdict) -> list:
                     c.segments,
                     c.reference,
                     c.method,
-                    str(c.n_pairs),
+                    c.pairs_text(),
                     *decision_cells(
                         c,
                         c.verdict
