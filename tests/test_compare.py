@@ -86,6 +86,19 @@ def test_reversed_ranking_and_constructed_flip():
     assert compare_studies(usable(a), usable(a), resamples=20).flips == ()
 
 
+def test_the_trend_over_g_is_a_verdict_that_can_flip(tmp_path):
+    flat = {"1": 0.91, "4": 0.91, "32": 0.91, "C": 0.91}
+    rising = {"1": 0.88, "4": 0.90, "32": 0.92, "C": 0.93}  # ~ +0.9 pp per doubling
+    a, b = sweep(flat, noise=(0.004, -0.003, 0.0)), sweep(rising)
+    result = compare_studies(usable(a), usable(b), resamples=20)
+    (trend,) = [v for v in result.verdicts if v.label == "trend over log2 g (per doubling)"]
+    assert (trend.verdict_a, trend.verdict_b) == ("no trend detected", "rises")
+    assert trend.flipped and trend in result.flips and trend.diff_b > 0.008
+    text = write_compare(a, b, tmp_path / "cmp", label_a="flat", label_b="up").read_text()
+    assert "- trend over log2 g (per doubling): no trend detected in A" in text
+    assert compare_studies(usable(b), usable(b), resamples=20).flips == ()
+
+
 def test_no_shared_configuration_raises():
     with pytest.raises(SpecError, match="share no configuration"):
         compare_studies(usable(sweep({"1": 0.9})), usable(sweep({"C": 0.9})), resamples=10)

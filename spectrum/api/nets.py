@@ -4,7 +4,7 @@ parsing of their keyword arguments (segments for the whole net or per flow)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from torch import nn
 
@@ -12,10 +12,6 @@ from ..errors import SpecError
 from ..net.segments import PER_CHANNEL, Segments, parse_segments
 from ..net.xception import FLOWS, FlowSettings, NetConfig, build_net, check_config
 from ..options import ACTIVATIONS, ORDERS, parse_choice, parse_on_off
-
-if TYPE_CHECKING:
-    pass
-
 
 SegmentsArg = Segments | str
 Progress = Callable[[str, dict[str, Any]], None]

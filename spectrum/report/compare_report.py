@@ -140,7 +140,8 @@ def _verdict_blocks(result: StudyComparison) -> list:
     )
     intro = (
         "The verdict (each g against g = C and g = 1 within its group: better, worse, "
-        f"equivalent or undecided; {margins}; Holm over each study's comparisons) was run on "
+        f"equivalent or undecided; {margins}; Holm over each study's comparisons; and the "
+        "trend over log2 g: rises, falls or no trend detected) was run on "
         "each study restricted to the shared configurations, so both families hold the same "
         "comparisons."
     )
@@ -152,29 +153,28 @@ def _verdict_blocks(result: StudyComparison) -> list:
         blocks.append(
             Bullets(
                 tuple(
-                    f"{level_name('segments', v.segments)} vs "
-                    f"{level_name('segments', v.reference)}: {v.verdict_a} in A "
+                    f"{v.label}: {v.verdict_a} in A "
                     f"({fmt.pp(v.diff_a)}) -> {v.verdict_b} in B ({fmt.pp(v.diff_b)})"
                     for v in flips
                 )
             )
         )
     else:
-        blocks.append(Paragraph(f"None of the {len(result.verdicts)} comparisons flips."))
+        blocks.append(Paragraph(f"None of the {len(result.verdicts)} verdicts flips."))
     blocks.append(
         Table(
             ("comparison", "A", "B", "flips"),
             tuple(
                 (
-                    f"{level_name('segments', v.segments)} vs "
-                    f"{level_name('segments', v.reference)}",
+                    v.label,
                     f"{v.verdict_a} ({fmt.pp(v.diff_a)})",
                     f"{v.verdict_b} ({fmt.pp(v.diff_b)})",
                     "yes" if v.flipped else "no",
                 )
                 for v in result.verdicts
             ),
-            "Every verdict comparison in A and in B with its mean difference (g minus reference).",
+            "Every verdict comparison in A and in B with its mean difference (g minus "
+            "reference), and each group's trend over log2 g with its slope.",
         )
     )
     return blocks

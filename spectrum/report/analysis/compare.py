@@ -11,7 +11,7 @@ Owns what ``spectrum compare`` computes from two usable-trial frames (:func:`.fr
   a percentile bootstrap interval that resamples seeds within each configuration of both studies;
 - the verdict (:func:`.verdict.build_verdict`, each study's own plan) of each study restricted to
   the shared configurations, so both families hold the same comparisons, and the comparisons
-  whose three-way verdict differs.
+  (and trends over log2 g) whose verdict differs.
 
 Accuracies are fractions (0.91), as in the frames; the document formats them.
 """
@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import SpecError
+from ..labels import level_name
 from .inference import Plan, t_interval, welch
 from .pairing import by_seed
 from .summary import CONFIG, config_key, configurations, summarize
@@ -67,9 +68,14 @@ class RankAgreement:
     seed: int
 
 
+TREND = "trend"  # VerdictPair.segments of a group's trend over log2 g
+
+
 @dataclass(frozen=True)
 class VerdictPair:
-    """One verdict comparison (g minus reference within a group) as decided in A and in B."""
+    """One verdict comparison (g minus reference within a group), or a group's trend over log2
+    g (``segments`` :data:`TREND`: verdict rises / falls / no trend detected, diffs are slopes
+    per doubling of g), as decided in A and in B."""
 
     segments: str
     reference: str
@@ -78,6 +84,14 @@ class VerdictPair:
     verdict_b: str
     diff_a: float
     diff_b: float
+
+    @property
+    def label(self) -> str:
+        if self.segments == TREND:
+            return "trend over log2 g (per doubling)"
+        return (
+            f"{level_name('segments', self.segments)} vs {level_name('segments', self.reference)}"
+        )
 
     @property
     def flipped(self) -> bool:
@@ -189,6 +203,13 @@ def _verdict_pairs(shared_a, shared_b, plan_a: Plan | None, plan_b: Plan | None)
             for c in verdict.comparisons
         }
 
+    def trends(verdict):
+        return {
+            (g.order, g.activation, g.residual, g.match): g.trend
+            for g in verdict.groups
+            if g.trend is not None
+        }
+
     in_a, in_b = index(verdict_a), index(verdict_b)
     pairs = []
     for k in (k for k in in_a if k in in_b):
@@ -196,6 +217,13 @@ def _verdict_pairs(shared_a, shared_b, plan_a: Plan | None, plan_b: Plan | None)
         group = {"order": k[2], "activation": k[3], "residual": k[4], "match": k[5]}
         pairs.append(
             VerdictPair(k[0], k[1], group, ca.verdict, cb.verdict, ca.mean_diff, cb.mean_diff)
+        )
+    trend_a, trend_b = trends(verdict_a), trends(verdict_b)
+    for k in (k for k in trend_a if k in trend_b):
+        ta, tb = trend_a[k], trend_b[k]
+        group = dict(zip(("order", "activation", "residual", "match"), k))
+        pairs.append(
+            VerdictPair(TREND, "", group, ta.direction, tb.direction, ta.mean_diff, tb.mean_diff)
         )
     return tuple(pairs), verdict_a.margin_pp / 100.0, verdict_b.margin_pp / 100.0
 
