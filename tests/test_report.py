@@ -675,10 +675,12 @@ def test_trend_over_log2_g_is_one_contrast():
     # Positions 0, 2, 4 and C at 5: about 0.6 pp per doubling.
     assert trend.mean_diff == pytest.approx(0.006, abs=0.001)
     assert "rises with g" in trend.sentence()
+    # decided: it joins the headline
+    assert "over all g, test accuracy rises with g (+0.57 pp per doubling" in rising.summary
     flat = verdict_with(shifted_study({"1": 0.0, "4": 0.0}, noise=0.01, rng_seed=9))
     (none,) = flat.trends
     assert none.verdict == "undecided" and "no trend detected" in none.sentence()
-    assert "per doubling at 6 seeds" in none.sentence()
+    assert "per doubling at 6 seeds" in none.sentence() and "over all g" not in flat.summary
     assert len(verdict_with(shifted_study({"4": 0.0})).trends) == 0  # two g: no trend
 
 

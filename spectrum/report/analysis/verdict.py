@@ -216,6 +216,17 @@ def _against(comps: list[Comparison], reference: str) -> str | None:
     return "; ".join(parts)
 
 
+def _trend_headline(trend: Trend | None) -> str | None:
+    """``over all g, test accuracy rises with g (+0.10 pp per doubling, 95% CI [..])``, when the
+    trend is decided (an undecided one stays in its own section)."""
+    if trend is None or not trend.conclusive:
+        return None
+    return (
+        f"over all g, test accuracy {trend.direction} with g ({fmt.pp(trend.mean_diff)} per "
+        f"doubling, 95% CI {fmt.ci_pp(trend.ci_low, trend.ci_high)})"
+    )
+
+
 def _group_verdict(
     key: dict, label: str, samples: dict, comps: list[Comparison], trend: Trend | None
 ) -> GroupVerdict:
@@ -241,7 +252,8 @@ def _group_verdict(
         advantage = "no"
     else:
         advantage = "undecided"
-    headline = "; ".join(p for p in (_against(comps, "C"), _against(comps, "1")) if p)
+    parts = (_against(comps, "C"), _against(comps, "1"), _trend_headline(trend))
+    headline = "; ".join(p for p in parts if p)
 
     head = (
         f"{label}: best mean test accuracy at {level_name('segments', best)} "
