@@ -692,3 +692,19 @@ def test_margin_flag_rejects_non_positive(tmp_path, capsys):
     assert err.startswith("spectrum: error: --margin must be > 0") and "\n" not in err
     with pytest.raises(SpecError, match="margin"):
         write_report(shifted_study({"4": 0.0}, seeds=3), tmp_path, margin=-0.5)
+
+
+def test_a_later_look_counts_only_once_its_round_is_complete():
+    # Looks at 3 and 6. g = 4 and C have seeds 3-5 already, g = 1 (undecided at 3 seeds) not yet:
+    # the 6-seed look has not happened, so g = 4 vs C is tested on its 3 first seeds, not on 6.
+    attrs = {"seed_schedule": {"start": 3, "step": 3, "max": 6}}
+    study = shifted_study({"1": -0.004, "4": 0.02}, seeds=3, noise=0.002, rng_seed=3, attrs=attrs)
+    for g, shift in (("4", 0.02), ("C", 0.0)):
+        for seed in range(3, 6):
+            attrs_ = record("1", seed, round(0.90 + shift + 0.001 * seed, 5))
+            attrs_["segments"] = g
+            add_complete(study, attrs_)
+    verdict = verdict_with(study)
+    assert vs_c(verdict, "1").verdict == "undecided" and vs_c(verdict, "1").n_pairs == 3
+    four = vs_c(verdict, "4")
+    assert (four.n_pairs, four.waiting) == (3, 3) and four.decided_at in (None, 3)

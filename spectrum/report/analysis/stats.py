@@ -178,6 +178,17 @@ def _as_seen(difference: Difference, seen: np.ndarray) -> Difference:
     )
 
 
+def _round_finished(so_far: Sequence[Decision], diffs, seen, look: int | None) -> bool:
+    """Whether the look at ``look`` seeds is complete: every comparison still undecided before it
+    has all of its ``look`` paired seeds. Until then the round is running (or a trial of it was
+    lost), and testing its first seeds would be an unplanned look."""
+    return all(
+        int(mask.sum()) >= (look or 0)
+        for decision, d, mask in zip(so_far, diffs, seen)
+        if d.size and decision.verdict == "undecided"
+    )
+
+
 def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
     """The tests of one family, decided by :func:`.inference.decide` over the plan's looks.
 
@@ -186,7 +197,8 @@ def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
     known); Holm runs over the family at each look, at ``alpha / looks``. A test without paired
     differences takes no part (its adjusted p-values stay NaN and it stays undecided). Each test
     comes back showing the difference of the last look (its pairs, interval and p), and
-    ``waiting`` counts the paired seeds beyond it, which wait for the next planned look.
+    ``waiting`` counts the paired seeds beyond it, which wait for the next planned look. A later
+    look counts only once its round is complete (:func:`_round_finished`).
     """
     if plan is None:
         plan = Plan(Design(), math.nan, "default")
@@ -195,9 +207,13 @@ def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
     diffs = [np.asarray(t.difference.diffs, dtype=float) for t in tests]
     if not tests:
         return []
-    n = max(d.size for d in diffs)
-    masks = [[_seen_at(t, d, k) for t, d in zip(tests, diffs)] for k in plan.looks_at(n)]
-    by_look = [[d[m] for d, m in zip(diffs, look)] for look in masks]
+    masks, by_look = [], []
+    for look in plan.looks_at(max(d.size for d in diffs)):
+        seen = [_seen_at(t, d, look) for t, d in zip(tests, diffs)]
+        if by_look and not _round_finished(decide(by_look, plan.design), diffs, seen, look):
+            break
+        masks.append(seen)
+        by_look.append([d[m] for d, m in zip(diffs, seen)])
     decisions = decide(by_look, plan.design)
     return [
         replace(
