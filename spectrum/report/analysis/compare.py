@@ -29,7 +29,7 @@ from ...errors import SpecError
 from ..labels import level_name
 from .inference import Plan, t_interval, welch
 from .pairing import by_seed
-from .summary import CONFIG, config_key, configurations, summarize
+from .summary import CONFIG, GROUP, config_key, configurations, summarize
 from .verdict import build_verdict
 
 N_BOOTSTRAP = 2000
@@ -205,7 +205,7 @@ def _verdict_pairs(shared_a, shared_b, plan_a: Plan | None, plan_b: Plan | None)
 
     def trends(verdict):
         return {
-            (g.order, g.activation, g.residual, g.match): g.trend
+            tuple(getattr(g, f) for f in GROUP): g.trend
             for g in verdict.groups
             if g.trend is not None
         }
@@ -221,7 +221,7 @@ def _verdict_pairs(shared_a, shared_b, plan_a: Plan | None, plan_b: Plan | None)
     trend_a, trend_b = trends(verdict_a), trends(verdict_b)
     for k in (k for k in trend_a if k in trend_b):
         ta, tb = trend_a[k], trend_b[k]
-        group = dict(zip(("order", "activation", "residual", "match"), k))
+        group = dict(zip(GROUP, k))
         pairs.append(
             VerdictPair(TREND, "", group, ta.direction, tb.direction, ta.mean_diff, tb.mean_diff)
         )

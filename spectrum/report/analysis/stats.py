@@ -55,6 +55,25 @@ class Difference:
     diffs: tuple[float, ...] = ()
     seeds: tuple = ()
 
+    @classmethod
+    def of_diffs(cls, method: str, diffs, seeds: tuple = (), n_a: int = 0, n_b: int = 0):
+        """The mean of per-seed differences ``diffs`` (paired differences, or slopes) with its
+        Student-t interval and t-test p-value, both from the same values."""
+        diffs = np.asarray(diffs, dtype=float)
+        interval = t_interval(diffs)
+        return cls(
+            method,
+            int(diffs.size),
+            n_a,
+            n_b,
+            interval.mean,
+            interval.ci_low,
+            interval.ci_high,
+            paired_t_p(diffs),
+            tuple(float(v) for v in diffs),
+            tuple(seeds),
+        )
+
     @property
     def excludes_zero(self) -> bool:
         """Whether the 95% interval is defined and lies entirely on one side of zero."""
@@ -165,17 +184,7 @@ def _as_seen(difference: Difference, seen: np.ndarray) -> Difference:
         return difference
     kept = np.asarray(difference.diffs, dtype=float)[seen]
     seeds = tuple(s for s, keep in zip(difference.seeds, seen) if keep)
-    interval = t_interval(kept)
-    return replace(
-        difference,
-        n_pairs=int(kept.size),
-        mean_diff=interval.mean,
-        ci_low=interval.ci_low,
-        ci_high=interval.ci_high,
-        p_value=paired_t_p(kept),
-        diffs=tuple(float(v) for v in kept),
-        seeds=seeds,
-    )
+    return Difference.of_diffs(difference.method, kept, seeds, difference.n_a, difference.n_b)
 
 
 def _round_finished(so_far: Sequence[Decision], diffs, seen, look: int | None) -> bool:
@@ -207,14 +216,14 @@ def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
     diffs = [np.asarray(t.difference.diffs, dtype=float) for t in tests]
     if not tests:
         return []
-    masks, by_look = [], []
+    masks, by_look, decisions = [], [], []
     for look in plan.looks_at(max(d.size for d in diffs)):
         seen = [_seen_at(t, d, look) for t, d in zip(tests, diffs)]
-        if by_look and not _round_finished(decide(by_look, plan.design), diffs, seen, look):
+        if by_look and not _round_finished(decisions, diffs, seen, look):
             break
         masks.append(seen)
         by_look.append([d[m] for d, m in zip(diffs, seen)])
-    decisions = decide(by_look, plan.design)
+        decisions = decide(by_look, plan.design)
     return [
         replace(
             t,
@@ -242,20 +251,8 @@ def compare(a_by_seed: dict, b_by_seed: dict) -> Difference:
     xa, xb = np.array(list(a.values())), np.array(list(b.values()))
     mean_diff = float(xa.mean() - xb.mean()) if xa.size and xb.size else math.nan
     if len(common) >= 2:
-        diffs = np.array([a[k] - b[k] for k in common])
-        interval = t_interval(diffs)
-        return Difference(
-            "paired-t",
-            len(common),
-            xa.size,
-            xb.size,
-            interval.mean,
-            interval.ci_low,
-            interval.ci_high,
-            paired_t_p(diffs),
-            tuple(float(v) for v in diffs),
-            tuple(common),
-        )
+        diffs = [a[k] - b[k] for k in common]
+        return Difference.of_diffs("paired-t", diffs, tuple(common), xa.size, xb.size)
     if xa.size >= 2 and xb.size >= 2:
         diff, low, high, p = welch(xa, xb)
         return Difference("welch", len(common), xa.size, xb.size, diff, low, high, p)

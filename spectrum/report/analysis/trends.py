@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from .. import fmt
 from ..labels import level_name, segment_key, segment_positions
-from .inference import Plan, paired_t_p, per_seed_slopes, t_interval
+from .inference import Plan, per_seed_slopes
 from .stats import Difference, Test, settle
 
 MIN_SEGMENTS = 3
@@ -69,18 +69,7 @@ def slope_trend(what: str, context: str, samples: Mapping[str, Mapping]) -> Tren
     if len(gs) < MIN_SEGMENTS:
         return None
     slopes = per_seed_slopes({positions[g]: samples[g] for g in gs})
-    interval = t_interval(slopes)
-    difference = Difference(
-        "slope",
-        int(slopes.size),
-        len(gs),
-        0,
-        interval.mean,
-        interval.ci_low,
-        interval.ci_high,
-        paired_t_p(slopes),
-        tuple(float(v) for v in slopes),
-    )
+    difference = Difference.of_diffs("slope", slopes, n_a=len(gs))
     names = tuple(level_name("segments", g).removeprefix("g = ") for g in gs)
     return Trend(what=what, context=context, segments=names, difference=difference)
 

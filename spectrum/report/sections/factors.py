@@ -16,8 +16,8 @@ from ..labels import FACTOR_NAMES, level_name
 from .verdict import DECISION_COLUMNS, decision_cells, decision_rule
 
 
-def _method(method: str, n_pairs: str) -> str:
-    return {"paired-t": f"paired ({n_pairs})", "welch": "Welch"}.get(method, "none")
+def _method(method: str, pairs: str) -> str:
+    return {"paired-t": f"paired ({pairs})", "welch": "Welch"}.get(method, "none")
 
 
 def factor_blocks(report: FactorReport) -> list:
