@@ -12,6 +12,7 @@ import sys
 import typer
 
 from spectrum.commands.bench import bench_app
+from spectrum.commands.bounds import bound_numeric_flags
 from spectrum.commands.flags import command_line, invoked_args
 from spectrum.commands.nets import count, train
 from spectrum.commands.reports import compare_command, dashboard, report_command
@@ -54,6 +55,7 @@ app.add_typer(bench_app, name="bench")
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app, turning every user error into one line and exit code 2."""
     command = typer.main.get_command(app)
+    bound_numeric_flags(command)
     try:
         result = command.main(args=argv, prog_name="spectrum", standalone_mode=False)
     except SpectrumError as error:

@@ -11,7 +11,9 @@ Precision: ``float32``, or ``bfloat16`` mixed precision (autocast: float32 weigh
 loss; convolutions and matmuls in bf16). ``auto`` picks bf16 where the hardware computes it
 natively: CUDA GPUs that support it (Ampere and later), and CPUs with AVX512-BF16 or AMX-BF16
 instructions, where oneDNN runs bf16 convolutions at about twice the float32 rate. Elsewhere bf16
-would be emulated and slower, so ``auto`` means float32 there.
+would be emulated and slower, so ``auto`` means float32 there. ``SPECTRUM_DISABLE_BF16=1``
+(documented environment variable) makes ``auto`` resolve as on a CPU without those instructions,
+so a machine of either kind can run what the other kind runs.
 
 Describing the device: its name and thread count for trial records and benchmark reports, the CPU
 model and feature flags (the one reader of /proc/cpuinfo), and the threading environment.
@@ -117,6 +119,8 @@ def native_bf16(device: torch.device) -> bool:
     if device.type == "cuda":
         return torch.cuda.is_bf16_supported(including_emulation=False)
     if device.type == "cpu":
+        if os.environ.get("SPECTRUM_DISABLE_BF16", "") not in ("", "0"):
+            return False
         return any(flag in cpu_flags() for flag in NATIVE_BF16_CPU_FLAGS)
     return False
 

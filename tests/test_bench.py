@@ -248,9 +248,11 @@ def test_float32_engine_has_no_extra_run_and_one_peak():
         (frozenset({"avx2", "avx512f"}), ["spectrum:float32"]),
     ],
 )
+@pytest.mark.numeric
 def test_auto_precision_follows_the_cpu(monkeypatch, flags, expected):
     import spectrum.device as device
 
+    monkeypatch.delenv("SPECTRUM_DISABLE_BF16", raising=False)  # this test sets the CPU's flags
     monkeypatch.setattr(device, "cpu_flags", lambda: flags)
     runs = engine_runs(BenchSettings(), CPU)
     assert [f"{run.name}:{run.precision}" for run in runs] == expected

@@ -95,6 +95,7 @@ def test_bad_order_is_a_spec_error():
         (1, 2, torch.bfloat16),  # a regular convolution: bf16
     ],
 )
+@pytest.mark.numeric
 def test_thin_segments_on_small_maps_stay_float32_under_cpu_bf16(segments, size, expected):
     block = SpectrumConv(BlockSpec(16, 16, segments=segments))
     images = torch.randn(2, 16, size, size)

@@ -146,6 +146,7 @@ def test_train_runs_one_configuration_and_prints_its_numbers(capsys):
     assert "status: complete" in out and "test_acc:" in out and "params: 922426" in out
 
 
+@pytest.mark.numeric
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_precision_flag_reaches_training_and_latency(capsys, precision):
     assert (

@@ -43,12 +43,20 @@ NET = NetConfig.uniform(4, width_multiplier=0.5, middle_repeats=1)
 CONFIG = TrainConfig(
     epochs=2, batch_size=32, lr=0.02, precision="float32", augment=True, train_subset=128
 )
-# 2 ranks vs 1 process, measured on this CPU: epoch losses 2e-7 and 1.0e-4 apart, weights 1.4e-4
-# apart (relative L2), the same val and test accuracy. With each rank's BatchNorm over its own 16
-# images instead of the global batch: 0.031 and 0.077, weights 5.1e-2, accuracies 3-5 images off.
-LOSS_TOLERANCE = 2e-3  # absolute, per epoch's mean training loss
-WEIGHTS_TOLERANCE = 5e-3  # relative L2 distance of the final float state (weights, BN stats)
-ACCURACY_TOLERANCE = 2  # images of the 128 validation and 128 test images
+# The tolerance is a yardstick, not a number: how far two runs that should agree drift apart on
+# this machine. One process at 1 thread against the same process at 2, 3, 4 and 8 threads differs
+# only in the order its sums are reduced, which is all 2 ranks change (gradients all-reduced,
+# BatchNorm statistics summed across ranks); training amplifies that rounding by an amount that
+# depends on the CPU's kernels. The 2 ranks must stay within DRIFT_MULTIPLE times the largest of
+# those drifts (never below FLOOR, for a machine whose thread counts happen to agree exactly).
+# Measured: on AVX-512 (oneDNN's AVX-512 kernels) thread drift up to 1.2e-3 in loss and 3.8e-3
+# in weights, 2 ranks 2.3e-3 and 4.3e-3; with AVX2 kernels (ATEN_CPU_CAPABILITY=avx2
+# ONEDNN_MAX_CPU_ISA=AVX2) drift 3.5e-3 and 4.3e-3, 2 ranks 0 and 2e-7. BatchNorm per rank (each
+# rank normalizing its own 16 images, what the test exists to catch) is 0.062 in loss and 0.050
+# in weights on both, 13x and 3x past the tolerance there.
+THREAD_COUNTS = (2, 3, 4, 8)
+DRIFT_MULTIPLE = 4
+FLOOR = (1e-3, 1e-3, 2.0)  # epoch loss (absolute), weights (relative L2), accuracy (images)
 
 
 def launch(rank: int, world_size: int = 2) -> Launch:
@@ -209,13 +217,22 @@ def run_two_ranks(tmp_path: Path, monkeypatch, local_batchnorm: bool = False):
     return torch.load(out)
 
 
-def one_process():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as each rank
+def one_process(threads: int = 1):
+    """One process at the global batch; at 1 thread, as each rank runs."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
     try:
         return train_once(replace(DeviceData.from_splits(load_dataset(DATA), CPU), hflip=True))
     finally:
-        torch.set_num_threads(threads)
+        torch.set_num_threads(previous)
+
+
+def tolerance(reference) -> tuple[float, float, float]:
+    """(loss, weights, accuracy) tolerances: DRIFT_MULTIPLE x this machine's thread drift."""
+    drifts = [distance(reference, one_process(threads)) for threads in THREAD_COUNTS]
+    largest = [max(drift[i] for drift in drifts) for i in range(3)]  # loss, weights, val images
+    largest[2] = max(largest[2], *(drift[3] for drift in drifts))  # and test images
+    return tuple(max(DRIFT_MULTIPLE * drift, floor) for drift, floor in zip(largest, FLOOR))
 
 
 def distance(first, second) -> tuple[float, float, float, float]:
@@ -225,18 +242,22 @@ def distance(first, second) -> tuple[float, float, float, float]:
     return losses, weights, abs(first[1] - second[1]) * 128, abs(first[2] - second[2]) * 128
 
 
+@pytest.mark.numeric
 def test_two_gloo_ranks_match_one_process_at_the_same_global_batch(tmp_path, monkeypatch):
-    losses, weights, val, test = distance(one_process(), run_two_ranks(tmp_path, monkeypatch))
-    assert losses <= LOSS_TOLERANCE and weights <= WEIGHTS_TOLERANCE
-    assert val <= ACCURACY_TOLERANCE and test <= ACCURACY_TOLERANCE
+    reference = one_process()
+    loss_tolerance, weights_tolerance, accuracy_tolerance = tolerance(reference)
+    losses, weights, val, test = distance(reference, run_two_ranks(tmp_path, monkeypatch))
+    assert losses <= loss_tolerance and weights <= weights_tolerance
+    assert val <= accuracy_tolerance and test <= accuracy_tolerance
 
 
 @pytest.mark.slow
 def test_without_global_batchnorm_two_ranks_miss_the_tolerance(tmp_path, monkeypatch):
     """The tolerance above is tight enough to tell: BatchNorm per rank (the DDP default) fails."""
-    runs = one_process(), run_two_ranks(tmp_path, monkeypatch, local_batchnorm=True)
-    losses, weights, _, _ = distance(*runs)
-    assert losses > LOSS_TOLERANCE and weights > WEIGHTS_TOLERANCE
+    reference = one_process()
+    loss_tolerance, weights_tolerance, _ = tolerance(reference)
+    losses, weights, _, _ = distance(reference, run_two_ranks(tmp_path, monkeypatch, True))
+    assert losses > loss_tolerance and weights > weights_tolerance
 
 
 @pytest.mark.slow

@@ -398,3 +398,44 @@ def test_dead_worker_trial_is_failed_and_requeued(backend, request, tmp_path):
     assert len(final) == 2
     assert final[1].state == TrialState.COMPLETE
     assert final[1].params == trials[0].params
+
+
+CLAIMER = textwrap.dedent(
+    """
+    import sys, time
+    import optuna
+    from spectrum.study.resume import pop_waiting_trial
+    from spectrum.study.storage import open_storage
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    path, start = sys.argv[1], float(sys.argv[2])
+    study = optuna.load_study(study_name="claims", storage=open_storage(path, ".", heartbeat=False))
+    while time.time() < start:
+        time.sleep(0.001)
+    claimed = []
+    while (trial := pop_waiting_trial(study)) is not None:
+        claimed.append(trial.number)
+    print(" ".join(map(str, claimed)))
+    """
+)
+
+
+def test_two_processes_never_claim_the_same_queued_trial_on_sqlite(tmp_path):
+    """SQLite ignores SELECT ... FOR UPDATE: before every transaction took the write lock at
+    BEGIN, two workers popping one queue claimed 7-12 of 200 trials twice."""
+    path = str(tmp_path / "study.db")
+    study = optuna.create_study(
+        study_name="claims", storage=open_storage(path, tmp_path, heartbeat=False)
+    )
+    for x in range(200):
+        study.enqueue_trial({"x": x})
+    start = time.time() + 3.0  # both processes imported and connected by then
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", CLAIMER, path, str(start)], stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    claimed = [set(map(int, worker.communicate(timeout=120)[0].split())) for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers)
+    assert not claimed[0] & claimed[1]
+    assert len(claimed[0] | claimed[1]) == 200

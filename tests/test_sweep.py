@@ -24,6 +24,7 @@ from spectrum.study.sweep import (
     queue_points,
     run_sweep,
 )
+from spectrum.study.trial import TrialEvents
 
 CPU = torch.device("cpu")
 TINY = SweepPlan(
@@ -185,3 +186,28 @@ def test_a_trial_taken_by_a_worker_that_died_before_naming_itself_is_run_again(m
     study.tell(named, state=optuna.trial.TrialState.FAIL)
     finished = run_sweep(plan, "s", storage, CPU)
     assert len(finished_keys(finished)) == 2
+
+
+def test_a_worker_whose_trial_is_ended_elsewhere_drops_it_with_one_line_and_goes_on():
+    # Another worker took this one for gone and failed its running trial (then queued the point
+    # again): training stops at the next write, the trial is dropped with a notice, the sweep
+    # finishes every point, and nothing raises.
+    plan = replace(TINY, latency=LatencySettings(enabled=False))
+    storage = memory_study()
+    study = open_sweep_study(plan, "s", storage)
+    notices, ended = [], []
+
+    def end_elsewhere(point) -> None:
+        if ended:
+            return
+        (running,) = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,))
+        study._storage.set_trial_state_values(running._trial_id, optuna.trial.TrialState.FAIL)
+        study.enqueue_trial(running.params, user_attrs=dict(running.user_attrs))
+        ended.append(running.number)
+
+    events = TrialEvents(epoch=end_elsewhere, notice=notices.append)
+    finished = run_sweep(plan, "s", storage, CPU, events=events)
+    assert len(finished_keys(finished)) == 2
+    assert len(notices) == 1 and f"trial {ended[0]} " in notices[0] and "\n" not in notices[0]
+    dropped = finished.trials[ended[0]]
+    assert dropped.state == optuna.trial.TrialState.FAIL and "val_acc" not in dropped.user_attrs

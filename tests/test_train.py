@@ -72,6 +72,7 @@ def test_no_weight_decay_on_batchnorm_and_bias():
     assert bn_and_bias <= {id(p) for p in no_decay["params"]}
 
 
+@pytest.mark.numeric
 @pytest.mark.parametrize("precision", ["float32", "bfloat16"])
 def test_training_records_curves_and_is_repeatable(data, precision):
     config = TrainConfig(epochs=2, batch_size=64, augment=True, precision=precision)
@@ -128,9 +129,11 @@ def test_other_errors_are_not_swallowed(data):
         train(broken, data, TrainConfig(epochs=1, batch_size=64), CPU)
 
 
+@pytest.mark.numeric
 def test_precision_auto_means_bf16_only_with_native_bf16(monkeypatch):
     import spectrum.device as device
 
+    monkeypatch.delenv("SPECTRUM_DISABLE_BF16", raising=False)
     monkeypatch.setattr(device, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
     assert resolve_precision("auto", CPU) == "bfloat16"
     monkeypatch.setattr(device, "cpu_flags", lambda: frozenset({"avx512f", "avx2"}))
@@ -139,10 +142,17 @@ def test_precision_auto_means_bf16_only_with_native_bf16(monkeypatch):
     assert resolve_precision("float32", CPU) == "float32"
     with pytest.raises(SpecError, match="precision 'fp16' is not one of"):
         resolve_precision("fp16", CPU)
+    monkeypatch.setattr(device, "cpu_flags", lambda: frozenset({"avx512f", "avx512_bf16"}))
+    for value, expected in (("1", "float32"), ("0", "bfloat16"), ("", "bfloat16")):
+        monkeypatch.setenv(
+            "SPECTRUM_DISABLE_BF16", value
+        )  # the switch that runs as on the other kind
+        assert resolve_precision("auto", CPU) == expected
     with pytest.raises(SpecError, match="precision"):
         TrainConfig(precision="half")
 
 
+@pytest.mark.numeric
 def test_bf16_autocast_computes_convolutions_in_bf16_and_float32_does_not():
     conv = nn.Conv2d(2, 4, 3)
     images = torch.randn(1, 2, 5, 5)

@@ -218,6 +218,7 @@ def test_a_sigkilled_workers_trial_is_rerun_by_a_live_worker(tmp_path):
 # Packing
 
 
+@pytest.mark.numeric
 def test_jobs_1_and_jobs_2_give_the_same_results_on_default_sqlite(tmp_path):
     accuracies = {}
     for jobs in ("1", "2"):

@@ -53,7 +53,7 @@ def run_study_command(
     if workers.is_worker():
         with sigterm_as_interrupt(first_only_sigint=True):
             try:
-                study_run.run(TrialEvents())
+                study_run.run(TrialEvents(notice=say))
             except KeyboardInterrupt as stop:  # the parent reports it
                 raise typer.Exit(exit_code(stop)) from None
         return
@@ -64,6 +64,11 @@ def run_study_command(
             run_packed(study_run, count, report=report)
             return
     run_in_process(study_run, report)
+
+
+def say(text: str) -> None:
+    """A notice from the library (not an error): one line on stderr."""
+    typer.echo(f"spectrum: {text}", err=True)
 
 
 def stopped_exit(stop: KeyboardInterrupt, storage_label: str) -> typer.Exit:

@@ -181,8 +181,9 @@ def pop_waiting_trial(study: optuna.Study) -> optuna.Trial | None:
     """Take one WAITING trial for this process (now RUNNING), or None when none is left.
 
     The same atomic step as :meth:`optuna.Study.ask`'s queue (WAITING -> RUNNING succeeds for
-    exactly one process: a row lock on SQL storages, the journal's own lock on journal files),
-    but it never creates a new trial when the queue is empty.
+    exactly one process: a row lock on database servers, the write lock taken at BEGIN on SQLite
+    files opened by :func:`~spectrum.study.storage.open_storage`, the journal's own lock on
+    journal files), but it never creates a new trial when the queue is empty.
     """
     for trial in study.get_trials(deepcopy=False, states=(TrialState.WAITING,)):
         try:

@@ -35,6 +35,7 @@ finished.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import asdict
 from typing import TYPE_CHECKING
@@ -57,6 +58,7 @@ from .resume import (
     worker_id,
 )
 from .trial import (
+    EndTrial,
     TrialEvents,
     TrialSpec,
     interrupted_attrs,
@@ -240,6 +242,22 @@ def run_point(
     device: torch.device,
     dataset: str,
     events: TrialEvents,
+) -> TrialRecord | None:
+    """Train ``point`` on the claimed ``trial`` and store its record; None when the trial was
+    ended by another worker meanwhile (it took this one for gone): the point runs again from the
+    trial that worker queued, and this one is dropped with one line (``events.notice``)."""
+    try:
+        return _train_and_store(study, trial, plan, point, spec, net, data, device, dataset, events)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        events.notice(
+            f"trial {trial.number} ({point.key}) was ended by another worker; "
+            f"this worker drops it and goes on"
+        )
+        return None
+
+
+def _train_and_store(
+    study, trial, plan, point, spec, net, data, device, dataset, events
 ) -> TrialRecord:
     trial.set_user_attr("worker", worker_id())  # first: until then a kill leaves it unnamed
     trial.set_user_attr("alive_at", time.time())
@@ -254,13 +272,15 @@ def run_point(
     def on_step(epoch: int, step: int, steps: int) -> None:
         now = time.time()
         if now - last_sign[0] > ALIVE_EVERY_S:
-            trial.set_user_attr("alive_at", now)
+            with ended_elsewhere_stops_training():
+                trial.set_user_attr("alive_at", now)
             last_sign[0] = now
         events.step(epoch, step, steps)
 
     def on_epoch(point) -> None:
         # Intermediate values: optuna-dashboard draws them as each trial's learning curve.
-        trial.report(point.val_acc, point.epoch)
+        with ended_elsewhere_stops_training():
+            trial.report(point.val_acc, point.epoch)
         events.epoch(point)
 
     try:
@@ -268,13 +288,14 @@ def run_point(
             spec, data, device, dataset=dataset, net=net, on_step=on_step, on_epoch=on_epoch
         )
     except BaseException as error:  # Ctrl-C, or a bug: the trial must not stay RUNNING
-        for name, value in interrupted_attrs(error).items():
-            trial.set_user_attr(name, value)
-        study.tell(trial, state=optuna.trial.TrialState.FAIL)
+        with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+            for name, value in interrupted_attrs(error).items():
+                trial.set_user_attr(name, value)
+            study.tell(trial, state=optuna.trial.TrialState.FAIL)
         raise
+    record["grid_key"] = point.key
     if (owner := owner_elsewhere(study, trial, point.key)) is not None:
         not_run_duplicate(study, trial, owner)  # two trials of one point raced: keep the first
-        record["grid_key"] = point.key
         return record
     for name, value in record.items():
         trial.set_user_attr(name, value)
@@ -282,8 +303,17 @@ def run_point(
         study.tell(trial, record["val_acc"])
     else:
         study.tell(trial, state=optuna.trial.TrialState.FAIL)
-    record["grid_key"] = point.key
     return record
+
+
+@contextlib.contextmanager
+def ended_elsewhere_stops_training():
+    """A write to a trial that another worker ended stops its training (no use finishing it);
+    the final write then finds it ended and :func:`run_point` drops it."""
+    try:
+        yield
+    except optuna.exceptions.UpdateFinishedTrialError:
+        raise EndTrial("failed", "ended by another worker") from None
 
 
 def run_sweep(
@@ -355,4 +385,5 @@ def run_sweep(
         events.trial_started(len(finished_keys(study)), len(points), key)
         spec, net = specs[key]
         record = run_point(study, trial, plan, point, spec, net, data, device, splits.name, events)
-        events.trial_finished(record)
+        if record is not None:
+            events.trial_finished(record)

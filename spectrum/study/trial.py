@@ -57,6 +57,7 @@ class TrialEvents:
     step: Callable[[int, int, int], None] = lambda epoch, step, steps: None
     epoch: Callable[[EpochRecord], None] = lambda record: None
     trial_finished: Callable[[TrialRecord], None] = lambda record: None
+    notice: Callable[[str], None] = lambda text: None  # one line for the user, not an error
 
 
 class EndTrial(Exception):

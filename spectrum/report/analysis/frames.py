@@ -83,7 +83,33 @@ def trial_frame(study) -> pd.DataFrame:
     for column in NUMERIC:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame["train_images_per_s"] = frame["latency_batch"] / frame["train_step_ms"] * 1000.0
-    return frame
+    return mark_duplicates(frame, trials)
+
+
+def mark_duplicates(frame: pd.DataFrame, trials: dict) -> pd.DataFrame:
+    """Status ``duplicate`` (and who owns the point) for the trials that never trained because
+    another trial owns their grid point: marked ``not_run = duplicate`` by the sweep, or, from
+    before that mark existed, failed with no worker, no status and no curve beside a sibling."""
+    keys = {}
+    for number, trial in sorted(trials.items()):
+        if trial.user_attrs.get("grid_key"):
+            keys.setdefault(trial.user_attrs["grid_key"], []).append(number)
+    statuses, errors = list(frame["status"]), list(frame["error"])
+    for i, number in enumerate(frame["trial"]):
+        attrs = trials[int(number)].user_attrs
+        siblings = [n for n in keys.get(attrs.get("grid_key"), []) if n != int(number)]
+        legacy = (
+            frame["state"].iloc[i] == "FAIL"
+            and siblings
+            and not any(attrs.get(k) for k in ("worker", "status", "curve", "error"))
+        )
+        if attrs.get("not_run") == "duplicate" or legacy:
+            owner = attrs.get("duplicate_of", siblings[0] if siblings else None)
+            statuses[i] = "duplicate"
+            errors[i] = "never trained: " + (
+                f"trial {owner} owns this grid point" if owner is not None else "a duplicate"
+            )
+    return frame.assign(status=statuses, error=errors)
 
 
 def usable_sweep(frame: pd.DataFrame) -> pd.DataFrame:
@@ -115,6 +141,26 @@ def usable_search(frame: pd.DataFrame, n_objectives: int) -> pd.DataFrame:
         (frame["state"] == "COMPLETE") & (frame["status"] != "infeasible") & frame["values"].map(ok)
     )
     return frame[mask].reset_index(drop=True)
+
+
+def pending_seeds(study) -> frozenset[int]:
+    """Seeds of the grid points still to finish: a trial queued, running or interrupted, and none
+    finished (complete, failed or diverged). A sequential report's look is complete once no seed
+    below it is pending (:class:`.inference.Plan`); a lost trial is finished, not pending."""
+    from ...study.sweep import is_finished  # the sweep's own rule for a finished point
+
+    finished, open_ = set(), {}
+    for trial in study.get_trials(deepcopy=False):
+        key = trial.user_attrs.get("grid_key")
+        if not key:
+            continue
+        if is_finished(trial):
+            finished.add(key)
+        elif trial.state.name in RUNNING_STATES or trial.user_attrs.get("status") == "interrupted":
+            fixed = trial.system_attrs.get("fixed_params") or {}
+            seed = trial.user_attrs.get("seed", trial.params.get("seed", fixed.get("seed")))
+            open_[key] = int(seed) if isinstance(seed, int | float) else 0
+    return frozenset(seed for key, seed in open_.items() if key not in finished)
 
 
 def status_counts(frame: pd.DataFrame) -> dict[str, int]:

@@ -100,10 +100,13 @@ def precision_text(frame: pd.DataFrame) -> str:
     return f"mixed ({', '.join(used)}): trials trained in different precisions"
 
 
+NOT_COUNTED = {"duplicate": "duplicates (never trained: another trial owns their grid point)"}
+
+
 def counts_text(frame: pd.DataFrame) -> str:
     counts = status_counts(frame)
     parts = [f"{counts[s]} {s}" for s in COUNTED]
-    parts += [f"{n} {s}" for s, n in counts.items() if s not in COUNTED]
+    parts += [f"{n} {NOT_COUNTED.get(s, s)}" for s, n in counts.items() if s not in COUNTED]
     return f"{len(frame)} in total: " + ", ".join(parts) + "."
 
 
@@ -196,8 +199,9 @@ def excluded_blocks(excluded: pd.DataFrame) -> list:
         cells["error"] = fmt.text(reason)
         rows.append(tuple(cells[c] for c in EXCLUDED_COLUMNS))
     caption = (
-        "Trials that are running, queued, failed, diverged, pruned or infeasible; they are "
-        "listed here and left out of every statistic, table and figure above."
+        "Trials that are running, queued, failed, diverged, pruned, infeasible or duplicates "
+        "(never trained); they are listed here and left out of every statistic, table and "
+        "figure above."
     )
     columns = ("trial", "state", "status", "g", "order", "activation", "residual", "seed", "error")
     return blocks + [Table(columns, tuple(rows), caption)]
