@@ -69,7 +69,7 @@ def test_count_matched_params_are_within_two_percent(capsys):
             "not divisible by the world size 2",
         ),
         (["train", "--nproc-per-node", "0", "--dataset", "synthetic"], "--nproc-per-node must be"),
-        (["sweep", "--margin", "0"], "--margin) must be > 0 accuracy points"),
+        (["sweep", "--margin", "0"], "--margin must be > 0 accuracy points"),
         (
             ["sweep", "--seeds", "3", "--until-decided", "--max-seeds", "2"],
             "--max-seeds 2 is below",

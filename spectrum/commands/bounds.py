@@ -4,7 +4,8 @@ A flag name means the same thing in every command that has it (``--batch-size`` 
 images wherever it appears), so its range is stated once here, keyed by name, and
 :func:`bound_numeric_flags` checks it on every command of the app as click parses the command
 line: ``spectrum count --batch-size 0`` ends in one line naming the flag and exit code 2 before
-anything runs. ``tests/test_numeric_flags.py`` fails for a numeric flag missing from the table,
+anything runs (the library checks the same ranges in its configs, for callers of the Python API;
+these messages read like its own). ``tests/test_numeric_flags.py`` fails for a numeric flag missing from the table,
 so a new flag gets its range when it is added.
 """
 
@@ -13,10 +14,7 @@ from __future__ import annotations
 import typing
 from dataclasses import dataclass
 
-try:  # typer >= 0.20 vendors click; older releases use the click package
-    from typer._click import exceptions as click_exceptions
-except ImportError:  # pragma: no cover - depends on the installed typer
-    from click import exceptions as click_exceptions
+from ..errors import SpecError
 
 
 @dataclass(frozen=True)
@@ -26,14 +24,18 @@ class Bound:
     low: float
     open: bool = False
     high: float | None = None
+    unit: str = ""
 
     def admits(self, value: float) -> bool:
         above = value > self.low if self.open else value >= self.low
         return above and (self.high is None or value <= self.high)
 
     def describe(self) -> str:
-        text = f"{'>' if self.open else '>='} {self.low:g}"
-        return text if self.high is None else f"{text} and <= {self.high:g}"
+        if self.high is not None:
+            text = f"in {self.low:g}..{self.high:g}"
+        else:
+            text = f"{'>' if self.open else '>='} {self.low:g}"
+        return f"{text} {self.unit}".rstrip()
 
 
 POSITIVE = Bound(1)  # a count of something that must exist: 1 or more
@@ -54,12 +56,12 @@ NUMERIC_FLAG_BOUNDS: dict[str, Bound] = {
     "--blocks": POSITIVE,
     "--matmul-size": POSITIVE,
     "--repeats": POSITIVE,
-    "--rounds": POSITIVE,
     "--heartbeat-interval": POSITIVE,
     "--grace-period": POSITIVE,
     "--max-params": POSITIVE,
     "--max-flops": POSITIVE,
-    "--port": Bound(1, high=65535),
+    "--rounds": Bound(3),  # a latency interval needs 3 rounds
+    "--port": Bound(0, high=65535),  # 0: any free port
     # 0 means none
     "--seed": NON_NEGATIVE,
     "--val-size": NON_NEGATIVE,
@@ -70,7 +72,7 @@ NUMERIC_FLAG_BOUNDS: dict[str, Bound] = {
     # real quantities
     "--width": ABOVE_ZERO,
     "--lr": ABOVE_ZERO,
-    "--margin": ABOVE_ZERO,
+    "--margin": Bound(0, open=True, unit="accuracy points"),
     "--max-latency-ms": ABOVE_ZERO,
 }
 
@@ -106,9 +108,7 @@ def bound_numeric_flags(command) -> None:
 def _checker(bound: Bound, previous):
     def check(ctx, param, value):
         if value is not None and not bound.admits(value):
-            raise click_exceptions.BadParameter(
-                f"{value} is out of range: give a number {bound.describe()}", ctx=ctx, param=param
-            )
+            raise SpecError(f"{param.opts[0]} must be {bound.describe()} (got {value:g})")
         return previous(ctx, param, value) if previous is not None else value
 
     return check
