@@ -18,13 +18,21 @@ from .errors import SpecError
 
 Order = Literal["depthwise-first", "pointwise-first"]
 Activation = Literal["none", "relu", "elu"]
-Match = Literal["none", "params", "flops"]
+Match = Literal["none", "params", "flops", "live-params", "live-flops"]
 # How a trial ended, as stored in its ``status`` (see spectrum.records).
 Status = Literal["complete", "diverged", "failed", "infeasible", "pruned", "interrupted"]
 
 ORDERS: tuple[str, ...] = ("depthwise-first", "pointwise-first")
 ACTIVATIONS: tuple[str, ...] = ("none", "relu", "elu")
-MATCH_CHOICES: tuple[str, ...] = ("none", "params", "flops")
+# live-*: only the weights / multiply-adds that touch real input (spectrum.cost.live)
+MATCH_CHOICES: tuple[str, ...] = ("none", "params", "flops", "live-params", "live-flops")
+# What a matched budget is called in prose ("matched live parameters").
+MATCH_NAMES: dict[str, str] = {
+    "params": "parameters",
+    "flops": "FLOPs",
+    "live-params": "live parameters",
+    "live-flops": "live FLOPs",
+}
 STATUSES: tuple[str, ...] = (
     "complete",
     "diverged",

@@ -44,12 +44,16 @@ class TrialRecord(TypedDict, total=False):
     activation: str
     residual: bool
     seed: int
-    match: str  # none | params | flops
+    match: str  # none | params | flops | live-params | live-flops
     width_multiplier: float
     train: dict[str, Any]  # the training config (TrainConfig.as_dict())
     net: dict[str, Any]  # the net's summary (preset, flows, widths, rounding, ...)
     params: int
     flops: int  # fvcore: one multiply-add = 1
+    # The parts of params and flops that touch real input, not only padding
+    # (spectrum.cost.live; absent in records made before 2026-12-06).
+    live_params: int
+    live_flops: int
     activations: int  # elements of every conv output, one image (absent in older records)
     latency_ms: float  # median inference latency of one batch (when measured)
     latency_ms_low: float  # its distribution-free 95% interval (order statistics)
@@ -140,6 +144,8 @@ NUMBER_COLUMNS = (
     "width_multiplier",
     "params",
     "flops",
+    "live_params",
+    "live_flops",
     "activations",
     "latency_ms",
     "latency_ms_low",

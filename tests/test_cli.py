@@ -28,7 +28,8 @@ def test_count_prints_one_row_per_g_and_writes_csv(tmp_path, capsys):
     assert rows == ["1", "4", "32", "C"]
     text = csv.read_text().splitlines()
     assert text[0].startswith(
-        "g,order,activation,width_multiplier,params,flops,activations,latency_ms"
+        "g,order,activation,width_multiplier,params,flops,live_params,live_flops,activations,"
+        "latency_ms"
     )
     assert len(text) == 5
 

@@ -22,9 +22,10 @@ def sweep(accuracy: dict, seeds=(0, 1, 2), *, shift=0.0, noise=NOISE, storage=No
     study = optuna.create_study(storage=storage, study_name=name, direction="maximize")
     study.set_user_attr("kind", "sweep")
     study.set_user_attr("dataset", "synthetic")
-    for g, acc in accuracy.items():
-        for seed in seeds:
-            add_complete(study, record(g, seed, acc + shift + noise[seed % len(noise)]))
+    for position, (g, acc) in enumerate(accuracy.items()):
+        for seed in seeds:  # each g its own wobble: equal wobbles make every difference a tie
+            wobble = noise[(seed + position) % len(noise)]
+            add_complete(study, record(g, seed, acc + shift + wobble))
     return study
 
 
@@ -109,7 +110,14 @@ def test_files_written(tmp_path):
     b = sweep({"1": 0.90, "4": 0.88, "C": 0.91}, seeds=(0, 1, 2, 3))
     md = write_compare(a, b, tmp_path / "cmp", label_a="alpha", label_b="beta")
     names = {p.name for p in (tmp_path / "cmp").iterdir()}
-    assert names == {"compare.md", "compare.html", "compare.png", "compare.svg"}
+    assert names == {
+        "compare.md",
+        "compare.html",
+        "compare.png",
+        "compare.svg",
+        "forest.png",
+        "forest.svg",
+    }
     text = md.read_text()
     assert "Kendall tau" in text and "interval is wide" in text
     assert "g = 4 vs g = C: better in A" in text

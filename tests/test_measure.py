@@ -99,7 +99,9 @@ def test_trial_record_and_results_csv_carry_activations():
     study.add_trial(create_trial(value=0.9, user_attrs=old))
     study.add_trial(create_trial(value=0.9, user_attrs={"segments": "4", **record}))
     frame = load_results(study)
-    assert list(frame.columns).index("activations") == list(frame.columns).index("flops") + 1
+    columns = list(frame.columns)  # the live counts sit between the counts they qualify
+    assert columns.index("activations") == columns.index("live_flops") + 1
+    assert columns.index("live_params") == columns.index("flops") + 1
     assert frame["activations"].isna().tolist() == [True, False]
     assert frame["activations"].iloc[1] == record["activations"]
     text = frame.to_csv(index=False).splitlines()

@@ -32,7 +32,8 @@ def test_xception_shapes_through_the_flows():
 
 @pytest.mark.parametrize("g", [1, 2, 4, 8, 16, 32, "C"])
 @pytest.mark.parametrize(
-    "preset, shape", [("proxy-28", (2, 1, 28, 28)), ("proxy-32", (2, 3, 32, 32))]
+    "preset, shape",
+    [("proxy-28", (2, 1, 28, 28)), ("proxy-28s", (2, 1, 28, 28)), ("proxy-32", (2, 3, 32, 32))],
 )
 def test_proxy_builds_at_every_power_of_two_up_to_32(g, preset, shape):
     for order in ("depthwise-first", "pointwise-first"):

@@ -30,6 +30,7 @@ from spectrum.report.sections.verdict import verdict_blocks
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 SWEEP_FIGURES = (
+    "forest",
     "accuracy_vs_segments",
     "pareto_params",
     "pareto_flops",
@@ -339,7 +340,8 @@ def test_verdict_names_the_clear_winner(winner, report_dir):
         assert four_vs_c.mean_diff == pytest.approx(0.05, abs=0.005)
         assert four_vs_c.ci_low > 0 and four_vs_c.conclusive and four_vs_c.verdict == "better"
     md = (report_dir / "report.md").read_text()
-    assert "winner g = 4" in md and "Answer: Yes" in md
+    assert "winner g = 4" in md, md[:3000]
+    assert "**Answer: " in md and "Yes in 2 of 2 groups" in md  # after the shape over g
     assert "fewer than 3 seeds" not in md
 
 

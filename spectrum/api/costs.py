@@ -27,6 +27,9 @@ class Counts:
     ``params``: trainable parameters. ``flops``: fvcore FLOPs for ONE image, where one
     multiply-add counts as one FLOP (MACs); convolutions, linear layers, eval-mode batch norm
     and adaptive average pooling are counted, ReLU, additions and max pooling are not.
+    ``live_params`` / ``live_flops``: the same less the convolution weights that only ever
+    multiply zero padding at this input size and the multiply-adds that read padding
+    (:mod:`spectrum.cost.live`).
     ``latency_ms`` / ``train_step_ms``: median milliseconds of one inference forward pass / one
     training step (forward, backward, SGD update) for a batch of ``latency_batch`` images, in
     ``latency_precision`` on ``device``; ``None`` when latency was not measured.
@@ -34,6 +37,8 @@ class Counts:
 
     params: int
     flops: int
+    live_params: int | None = None
+    live_flops: int | None = None
     latency_ms: float | None = None
     train_step_ms: float | None = None
     latency_batch: int | None = None
@@ -88,6 +93,7 @@ def count(
     from fvcore.nn import FlopCountAnalysis
 
     from ..cost.counts import count_params
+    from ..cost.live import conv_uses
     from ..device import PRECISIONS, resolve_device
 
     shape = _input_shape(model, input_size)
@@ -109,7 +115,15 @@ def count(
                 out = model(sample)
     finally:
         model.train(was_training)
-    result = Counts(params=count_params(model), flops=flops, device=str(torch_device))
+    params = count_params(model)
+    uses = conv_uses(model, shape)
+    result = Counts(
+        params=params,
+        flops=flops,
+        live_params=params - sum(u.weights - u.live_weights for u in uses),
+        live_flops=flops - sum(u.macs - u.live_macs for u in uses),
+        device=str(torch_device),
+    )
     if not latency:
         return result
     # A training step is timed only for classifiers (2-D logits) with something to train.
@@ -187,9 +201,10 @@ def match_width(
 ) -> Matched:
     """The width multiplier at which the net at g = ``segments`` costs what the reference does.
 
-    As ``spectrum count --match params|flops``: the reference is the same net at g =
-    ``reference`` (default ``C``) and ``width``, unless an explicit ``target`` count is given.
-    ``metric`` is ``params`` or ``flops`` (fvcore multiply-adds per image). Channels are rounded
+    As ``spectrum count --match METRIC``: the reference is the same net at g = ``reference``
+    (default ``C``) and ``width``, unless an explicit ``target`` count is given. ``metric`` is
+    ``params``, ``flops`` (fvcore multiply-adds per image), ``live-params`` or ``live-flops``
+    (only the weights / multiply-adds that touch real input, not padding). Channels are rounded
     up to multiples of g so that every layer builds; :meth:`Matched.build` returns the net.
 
     Raises:
@@ -201,7 +216,9 @@ def match_width(
 
     metric = parse_choice(metric, MATCH_CHOICES, "--match")
     if metric == "none":
-        raise SpecError("--match 'none' matches nothing; use params or flops")
+        raise SpecError(
+            "--match 'none' matches nothing; use params, flops, live-params or live-flops"
+        )
 
     def config_at(g: SegmentsArg) -> NetConfig:
         config = net_config(

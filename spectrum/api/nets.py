@@ -9,6 +9,7 @@ from typing import Any
 from torch import nn
 
 from ..errors import SpecError
+from ..net.presets import PRESETS
 from ..net.segments import PER_CHANNEL, Segments, parse_segments
 from ..net.xception import FLOWS, FlowSettings, NetConfig, build_net, check_config
 from ..options import ACTIVATIONS, ORDERS, parse_choice, parse_on_off
@@ -163,17 +164,19 @@ def proxy(
 ) -> nn.Module:
     """A CPU-sized Xception proxy: the same flows and residual structure at widths 16-256.
 
-    ``preset`` is ``proxy-28`` (default: 28x28x1 inputs, e.g. Fashion-MNIST) or ``proxy-32``
-    (32x32x3, CIFAR); ``None`` arguments take the preset's value (10 classes, 2 middle blocks,
-    no dropout). Input ``(N, in_channels, H, W)``, output ``(N, num_classes)`` logits. Widths are
+    ``preset`` is ``proxy-28`` (default: 28x28x1 inputs, e.g. Fashion-MNIST), ``proxy-28s``
+    (28x28x1, middle flow at 4x4 instead of 2x2: docs/proxies.md) or ``proxy-32`` (32x32x3,
+    CIFAR); ``None`` arguments take the preset's value (10 classes, 2 middle blocks, no
+    dropout). Input ``(N, in_channels, H, W)``, output ``(N, num_classes)`` logits. Widths are
     multiples of 32 wherever a spectrum conv sees them, so g in {1, 2, 4, 8, 16, 32, C} all
     build at ``width=1``. Other arguments as in :func:`xception`.
 
     Raises:
         SegmentsError, SpecError: as :func:`xception` (and ``spectrum count --segments ...``).
     """
-    if preset not in ("proxy-28", "proxy-32"):
-        raise SpecError(f"preset {preset!r} is not one of: proxy-28, proxy-32")
+    proxies = [name for name in PRESETS if name.startswith("proxy-")]
+    if preset not in proxies:
+        raise SpecError(f"preset {preset!r} is not one of: {', '.join(proxies)}")
     config = net_config(
         preset,
         segments,

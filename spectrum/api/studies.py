@@ -334,8 +334,8 @@ def load_results(
     the storage holds several.
 
     Raises:
-        SpecError: a directory without study.db. StorageError: an unreachable storage or an
-        unknown study name (the command's messages).
+        SpecError: a directory without study.db.
+        StorageError: an unreachable storage or an unknown study name (the command's messages).
     """
     import pandas as pd
 

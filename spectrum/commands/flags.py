@@ -49,7 +49,8 @@ VAL_SIZE = typer.Option(5000, help="Validation images held out of the training s
 DEVICE = typer.Option("auto", help="auto | cpu | cuda | cuda:N")
 SEGMENTS = typer.Option("1,4,32,C", help="Comma-separated g values; C = one segment per channel.")
 PRESET = typer.Option(
-    "auto", help="auto (proxy-28 for 28px data, else proxy-32) | proxy-28 | proxy-32 | xception"
+    "auto",
+    help="auto (proxy-28 for 28px data, else proxy-32) | proxy-28 | proxy-28s | proxy-32 | xception",
 )
 MARGIN = typer.Option(
     None,

@@ -50,10 +50,14 @@ from .progress import TrialProgress, echo_table
 
 def count(
     segments: str = typer.Option("1,4,32,C", help="Comma-separated g values; C = one per channel."),
-    preset: str = typer.Option("proxy-28", help="xception | proxy-28 | proxy-32"),
+    preset: str = typer.Option("proxy-28", help="xception | proxy-28 | proxy-28s | proxy-32"),
     order: str = typer.Option("depthwise-first", help="depthwise-first | pointwise-first"),
     activation: str = typer.Option("none", help="Intermediate activation: none | relu | elu"),
-    match: str = typer.Option("none", help="Scale widths to the g=C budget: none|params|flops"),
+    match: str = typer.Option(
+        "none",
+        help="Scale widths to the g=C budget: none | params | flops | live-params | live-flops "
+        "(live: only weights and multiply-adds that touch real input, not padding).",
+    ),
     width: float = typer.Option(1.0, help="Width multiplier of the base net."),
     round_to_segments: bool = typer.Option(
         False, "--round-to-segments", help="Round channels up to a multiple of g."

@@ -1,5 +1,5 @@
 """What a running command shows: tables, the trial and step progress bars of one process, the
-bar of a packed run's workers.
+bar of a packed run's workers (with each running trial's epoch, read from the storage).
 """
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import typer
+from optuna.trial import TrialState
 from tqdm import tqdm
 
 from ..study import workers
@@ -75,14 +76,47 @@ class TrialProgress:
         return TrialEvents(self.trial_started, self.step, self.epoch, self.trial_finished)
 
 
+# A packed run's bar counts finished trials plus the finished epochs of the running ones, so
+# that it moves (and its ETA, which tqdm takes from the rate so far, counts them) mid-trial.
+PACKED_BAR_FORMAT = (
+    "{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total_fmt} [{elapsed}<{remaining}]{postfix}"
+)
+
+
+def packed_bar(total: int) -> tqdm:
+    """The bar of a packed run's workers (see :func:`watch_workers`)."""
+    return tqdm(
+        total=total, desc="trials", unit="trial", dynamic_ncols=True, bar_format=PACKED_BAR_FORMAT
+    )
+
+
+def running_epochs(trials, epochs: int) -> tuple[float, list[str]]:
+    """(fraction of a trial done, summed over ``trials``; one label per trial with its epoch).
+
+    A running trial reports each finished epoch to the storage (an Optuna intermediate value),
+    so ``g=4|...|seed=0 epoch 2/4`` names the epoch it is in and 1/4 of it counts as done.
+    """
+    done, labels = 0.0, []
+    for trial in trials:
+        finished = min(len(trial.intermediate_values), epochs)
+        done += finished / epochs if epochs else 0.0
+        now = min(finished + 1, epochs)
+        labels.append(f"{workers.trial_label(trial)} epoch {now}/{epochs}")
+    return done, labels
+
+
 def watch_workers(processes, study_run, bar: tqdm, poll_s: float) -> None:
     """Until every worker has exited, show on ``bar`` the trials finished and running (read from
-    the storage) and one line per trial as it ends."""
+    the storage), each running trial's epoch, and one line per trial as it ends."""
     sweep_run = isinstance(study_run.plan, SweepPlan)
+    epochs = int(study_run.plan.train.epochs)
     shown: set[int] = set()
     while True:
         alive = [p for p in processes if p.poll() is None]
-        done, running, ended = workers.study_progress(study_run.load(), sweep_run)
+        study = study_run.load()
+        done, _, ended = workers.study_progress(study, sweep_run)
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        partly, labels = running_epochs(running, epochs)
         for trial in ended:
             if trial.number not in shown:
                 shown.add(trial.number)
@@ -90,8 +124,8 @@ def watch_workers(processes, study_run, bar: tqdm, poll_s: float) -> None:
                 accuracy = attrs.get("test_acc")
                 result = f"test {accuracy:.4f}" if accuracy is not None else attrs.get("error")
                 bar.write(f"  {workers.trial_label(trial)}: {attrs.get('status')}, {result}")
-        bar.n = min(done, study_run.total)
-        bar.set_postfix_str(f"{len(running)} running: " + " | ".join(running))
+        bar.n = min(done + partly, study_run.total)
+        bar.set_postfix_str(f"{len(running)} running: " + " | ".join(labels))
         bar.refresh()
         if not alive:
             return

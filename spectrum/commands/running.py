@@ -8,7 +8,6 @@ import signal
 from pathlib import Path
 
 import typer
-from tqdm import tqdm
 
 from ..errors import SpectrumError
 from ..stopping import Stopped, exit_code, sigterm_as_interrupt
@@ -20,7 +19,7 @@ from ..study.run import open_study_run, save_results, sweep_summary, write_study
 from ..study.search import best_trials_table
 from ..study.trial import TrialEvents
 from .flags import command_line, invoked_args
-from .progress import TrialProgress, echo_table, watch_workers
+from .progress import TrialProgress, echo_table, packed_bar, watch_workers
 
 
 def run_study_command(
@@ -121,7 +120,7 @@ def run_packed(
     typer.echo(f"{jobs} workers, {threads} CPU thread(s) each, on {study_run.storage_label}")
     argv = invoked_args() if argv is None else argv
     processes = workers.start_workers(argv, jobs, threads)
-    bar = tqdm(total=study_run.total, desc="trials", unit="trial", dynamic_ncols=True)
+    bar = packed_bar(study_run.total)
     with sigterm_as_interrupt():
         try:
             watch_workers(processes, study_run, bar, poll_s)

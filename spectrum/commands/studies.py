@@ -64,7 +64,10 @@ def sweep(
         None, help="With --until-decided: seeds added per round (default: --seeds)."
     ),
     margin: float | None = MARGIN,
-    match: str = typer.Option("none", help="Scale widths to the g=C budget: none|params|flops"),
+    match: str = typer.Option(
+        "none",
+        help="Scale widths to the g=C budget: none | params | flops | live-params | live-flops",
+    ),
     width: float = typer.Option(1.0, help="Width multiplier of the base net."),
     latency: bool = typer.Option(
         True,
@@ -141,9 +144,21 @@ def search(
     sampler: str = typer.Option("tpe", help="tpe | nsga2 | random (NSGA-II population 10)."),
     pruner: str = typer.Option(
         "auto",
-        help="auto | median | hyperband | none. Single "
-        "objective 'accuracy' only (auto: hyperband there, else none); "
-        "reports validation accuracy after every epoch.",
+        help="auto | median | hyperband | front | none. median and hyperband: single "
+        "objective 'accuracy' only (auto: hyperband there, else none); front: several "
+        "objectives, prunes a trial when a finished trial that costs no more was ahead by more "
+        "than --prune-band at the same epoch.",
+    ),
+    prune_band: float = typer.Option(
+        SearchPlan.prune_band,
+        help="The front pruner's seed-noise band (validation accuracy, 0.015 = 1.5 points); "
+        "also screens the candidates of --confirm.",
+    ),
+    confirm: int = typer.Option(
+        0,
+        help="After the search, re-train the configurations near the Pareto front with up to "
+        "this many seeds (3 first, more only where dominance is undecided) and report the "
+        "front within noise. 0: off.",
     ),
     seed: int = typer.Option(
         0,
@@ -254,6 +269,8 @@ def search(
         trials=trials,
         sampler=sampler.strip().lower(),
         pruner=pruner.strip().lower(),
+        prune_band=prune_band,
+        confirm=confirm,
         seed=seed,
         train=train_config_from_flags(
             epochs,

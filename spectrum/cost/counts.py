@@ -143,9 +143,15 @@ def shape_flops(model: nn.Module, config: NetConfig) -> int:
 
 @functools.lru_cache(maxsize=1024)
 def count(config: NetConfig, metric: str) -> int:
-    """``params``, ``flops`` or ``activations`` of a config, from a net built on the meta device
-    (no memory). Cached: a config's counts never change, and a sweep counts each config once
-    per seed and budget matching counts many candidate widths."""
+    """``params``, ``flops``, ``activations``, ``live-params`` or ``live-flops``
+    (:mod:`spectrum.cost.live`) of a config, from a net built on the meta device (no memory).
+    Cached: a config's counts never change, and a sweep counts each config once per seed and
+    budget matching counts many candidate widths."""
+    if metric in ("live-params", "live-flops"):
+        from .live import live_config_counts  # live builds on this module's counters
+
+        live = live_config_counts(config)
+        return live.live_params if metric == "live-params" else live.live_flops
     if metric == "params":
         return count_params(build_net(config, "meta"))
     if metric == "flops":

@@ -1,8 +1,9 @@
 """Complexity matching: the width multiplier that gives a network a reference budget.
 
 To compare points of the spectrum at equal cost (the ResNeXt approach), each g gets the width
-multiplier whose params (or FLOPs) come closest to the reference model's, with channel counts
-rounded up to a multiple of g so that every layer still builds. Counts are monotone in the
+multiplier whose params or FLOPs (or their live parts, :mod:`spectrum.cost.live`) come closest to
+the reference model's, with channel counts rounded up to a multiple of g so that every layer
+still builds. Counts are monotone in the
 multiplier, so a bisection on the multiplier finds the two achievable counts that bracket the
 target; the closer one wins. Where rounding to g makes the steps coarser than the tolerance (small
 widths with large g), single widths are then nudged by one multiple of g at a time, greedily, and
@@ -18,7 +19,7 @@ from ..errors import SpecError
 from ..net.xception import NetConfig, resolve_widths, width_divisors
 from .counts import count
 
-METRICS = ("params", "flops")
+METRICS = ("params", "flops", "live-params", "live-flops")
 LOWEST_MULTIPLIER = 1 / 64
 HIGHEST_MULTIPLIER = 16.0
 

@@ -2,8 +2,10 @@
 (:func:`measure` counts and times one net, :func:`count_table` makes the rows).
 
 Columns: ``params`` (trainable), ``flops`` (fvcore multiply-adds for one image: 1 multiply-add =
-1 FLOP; convolutions, linear layers, batch norm, adaptive pooling), ``activations`` (elements of
-every convolution's output for one image, RegNet's measure), then the measured latencies.
+1 FLOP; convolutions, linear layers, batch norm, adaptive pooling), ``live_params`` and
+``live_flops`` (the parts of both that touch real input, not only padding: :mod:`spectrum.cost.
+live`), ``activations`` (elements of every convolution's output for one image, RegNet's
+measure), then the measured latencies.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from .counts import (
     params_by_flow,
 )
 from .latency import LatencySettings, measure_latency
+from .live import live_counts
 from .matching import match_width, matched_config
 
 
@@ -37,6 +40,8 @@ class Complexity:
     config: NetConfig
     params: int
     flops: int
+    live_params: int | None = None
+    live_flops: int | None = None
     activations: int | None = None
     latency_ms: float | None = None
     latency_ms_low: float | None = None
@@ -60,10 +65,13 @@ def measure(
     """Count and (if ``latency`` is given) time one network."""
     device = device or torch.device("cpu")
     model = build_net(config, "cpu")
+    live = live_counts(model, config)
     result = Complexity(
         config=config,
         params=count_params(model),
         flops=count_flops(model, config),
+        live_params=live.live_params,
+        live_flops=live.live_flops,
         activations=count_activations(model, config),
         device=str(device),
         summary=model.summary(),
@@ -119,6 +127,8 @@ def count_table(
             "width_multiplier": config.width_multiplier,
             "params": result.params,
             "flops": result.flops,
+            "live_params": result.live_params,
+            "live_flops": result.live_flops,
             "activations": result.activations,
             "latency_ms": result.latency_ms,
             "latency_ms_low": result.latency_ms_low,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..options import MATCH_NAMES
 from ..report import fmt
 from .bench_report import env_text, load_text, write_files
 from .machine_load import QUIET_LOAD
@@ -56,7 +57,7 @@ def latency_rows(bench: LatencyBench) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(LATENCY_COLUMNS))
 
 
-MATCHED = {"params": "parameters", "flops": "FLOPs"}
+MATCHED = MATCH_NAMES
 TREND_WORDS = {"rises": "rises", "falls": "falls", "undecided": "shows no decided trend"}
 
 
@@ -72,8 +73,8 @@ def latency_markdown(bench: LatencyBench) -> str:
     ref = settings.reference
     found = {c.g: c for c in comparisons(bench)}
     slope = trend(bench)
-    budget = {"none": "one width", "params": "matched params", "flops": "matched FLOPs"}
-    title = f"# Inference latency across the spectrum at {budget[settings.match]} ({bench.device})"
+    budget = "one width" if settings.match == "none" else f"matched {MATCHED[settings.match]}"
+    title = f"# Inference latency across the spectrum at {budget} ({bench.device})"
     lines = [title, ""]
     if slope is not None:
         lines += [

@@ -1,6 +1,7 @@
 """The network families a :class:`~spectrum.net.xception.NetConfig` names: Xception's shape
-(Figure 5: 299x299x3, 1,000 classes, 8 middle blocks) and the CPU-sized ``proxy-28`` and
-``proxy-32``, each as input size, stem and the named widths of every stage."""
+(Figure 5: 299x299x3, 1,000 classes, 8 middle blocks) and the CPU-sized ``proxy-28``,
+``proxy-28s`` and ``proxy-32``, each as input size, stem, the named widths of every stage and
+which entry-flow blocks down-sample. docs/proxies.md compares their spatial extents."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ class Preset:
     widths: dict[str, int]
     middle_repeats: int
     dropout: float
+    # Whether each of the three entry-flow blocks down-samples (max pool, stride-2 shortcut).
+    entry_pooling: tuple[bool, bool, bool] = (True, True, True)
 
 
 XCEPTION_WIDTHS = {
@@ -51,6 +54,23 @@ PROXY_WIDTHS = {
     "tail2": 256,
 }
 
+# proxy-28s ("spatial"): proxy-28 without the third entry-flow down-sampling, so that the middle
+# flow runs at 4x4 and the exit tail at 2x2 (proxy-28: 2x2 and 1x1, where a 3x3 kernel's outer
+# taps only ever see padding). Four times the pixels from the middle flow on, so the widths from
+# entry3 on are narrower: about proxy-28's FLOPs at every g. Multiples of 32 where a spatial
+# convolution of the spectrum sees them, as in PROXY_WIDTHS.
+SPATIAL_PROXY_WIDTHS = {
+    "stem1": 16,
+    "stem2": 32,
+    "entry1": 32,
+    "entry2": 64,
+    "entry3": 64,
+    "exit1": 64,
+    "exit2": 128,
+    "tail1": 128,
+    "tail2": 256,
+}
+
 PRESETS: dict[str, Preset] = {
     "xception": Preset(
         "xception",
@@ -73,6 +93,18 @@ PRESETS: dict[str, Preset] = {
         widths=PROXY_WIDTHS,
         middle_repeats=2,
         dropout=0.0,
+    ),
+    "proxy-28s": Preset(
+        "proxy-28s",
+        28,
+        1,
+        10,
+        stem_stride=2,
+        stem_padding=1,
+        widths=SPATIAL_PROXY_WIDTHS,
+        middle_repeats=2,
+        dropout=0.0,
+        entry_pooling=(True, True, False),
     ),
     "proxy-32": Preset(
         "proxy-32",

@@ -1,7 +1,7 @@
 """Xception (Chollet 2017, Figure 5) and its small proxies, built from spectrum blocks.
 
 The network is the paper's: a stem of two regular convolutions, an entry flow of three
-down-sampling residual blocks, a middle flow of repeated identity-residual blocks and an exit flow
+down-sampling residual blocks (a preset may keep a block at its input size: ``proxy-28s``), a middle flow of repeated identity-residual blocks and an exit flow
 with one down-sampling block and two more separable convolutions before global average pooling.
 BatchNorm follows every convolution; ReLUs sit where the Keras reference implementation puts them.
 
@@ -268,10 +268,10 @@ class Xception(nn.Module):
             )
             return SeparableUnit(spec, name, leading_relu)
 
-        def projection(in_key: str, out_key: str) -> nn.Module | None:
+        def projection(in_key: str, out_key: str, stride: int = 2) -> nn.Module | None:
             if not config.residual:
                 return None
-            return nn.Sequential(*conv_bn(widths[in_key], widths[out_key], 1, stride=2))
+            return nn.Sequential(*conv_bn(widths[in_key], widths[out_key], 1, stride=stride))
 
         def identity() -> nn.Module | None:
             return nn.Identity() if config.residual else None
@@ -287,7 +287,9 @@ class Xception(nn.Module):
             prefix = f"entry_flow.block{i}"
             # The stem ends in a ReLU, so the first entry block starts without one.
             units = [unit(f"{prefix}.sep1", leading_relu=i > 1), unit(f"{prefix}.sep2")]
-            entry.append(ResidualBlock(units, projection(in_key, f"entry{i}"), pool=True))
+            pool = shape.entry_pooling[i - 1]
+            shortcut = projection(in_key, f"entry{i}", stride=2 if pool else 1)
+            entry.append(ResidualBlock(units, shortcut, pool=pool))
         self.entry_flow = nn.Sequential(*entry)
         self.middle_flow = nn.Sequential(
             *[

@@ -1,9 +1,10 @@
 """``spectrum compare``: the document comparing two sweep studies, and the files it writes.
 
 Checks both studies (sweeps with usable trials), runs :func:`.analysis.compare.compare_studies`,
-draws :mod:`.figures.compare` and lays out what each study is (dataset, budget, precision,
-seeds), the per-configuration differences (B minus A), the rank agreement and the verdicts that
-flip. Writes compare.md, compare.html and compare.png/svg into the output folder; raises
+draws :mod:`.figures.compare` and the two verdicts side by side (:func:`.figures.forest.draw_pair`,
+each study restricted to the shared configurations, as the flips are), and lays out what each
+study is (dataset, budget, precision, seeds), the side-by-side verdicts, the per-configuration
+differences (B minus A), the rank agreement and the verdicts that flip. Writes compare.md, compare.html and compare.png/svg into the output folder; raises
 :class:`~spectrum.errors.SpecError` before writing anything when a study cannot be compared.
 """
 
@@ -12,14 +13,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
+import pandas as pd
 
 from ..errors import SpecError
 from . import fmt
 from .analysis.compare import StudyComparison, compare_studies
-from .analysis.frames import study_fact, study_kind, trial_frame, usable_sweep
-from .analysis.inference import plan_of
+from .analysis.frames import pending_seeds, study_fact, study_kind, trial_frame, usable_sweep
+from .analysis.inference import Plan, plan_of
+from .analysis.summary import CONFIG, configurations, summarize
+from .analysis.verdict import Verdict, build_verdict
 from .document import Bullets, Document, Heading, Paragraph, Table, figure_blocks
 from .figures import compare as compare_figure
+from .figures import forest
 from .labels import level_name
 from .render_html import render_html
 from .render_md import render_markdown
@@ -180,17 +185,29 @@ def _verdict_blocks(result: StudyComparison) -> list:
     return blocks
 
 
+def shared_verdict(usable: pd.DataFrame, result: StudyComparison, plan: Plan) -> Verdict:
+    """A study's verdict over the configurations both studies share (the flips' family)."""
+    shared = {tuple(d.key[f] for f in CONFIG) for d in result.differences}
+    trials = [t for key, t in configurations(usable) if tuple(key[f] for f in CONFIG) in shared]
+    restricted = pd.concat(trials, ignore_index=True)
+    return build_verdict(restricted, summarize(restricted), plan=plan)
+
+
 def build_document(study_a, study_b, label_a: str, label_b: str, out_dir: Path):
-    """The comparison's document, its result and its figure; draws into ``out_dir``."""
+    """The comparison's document, its result and its figures; draws into ``out_dir``."""
     frame_a, usable_a = _usable(study_a, "A")
     frame_b, usable_b = _usable(study_b, "B")
-    result = compare_studies(
-        usable_a,
-        usable_b,
-        plan_a=plan_of(study_a.user_attrs),
-        plan_b=plan_of(study_b.user_attrs),
-    )
+    plan_a = plan_of(study_a.user_attrs, pending=pending_seeds(study_a))
+    plan_b = plan_of(study_b.user_attrs, pending=pending_seeds(study_b))
+    result = compare_studies(usable_a, usable_b, plan_a=plan_a, plan_b=plan_b)
     out_dir.mkdir(parents=True, exist_ok=True)
+    sides = forest.draw_pair(
+        shared_verdict(usable_a, result, plan_a),
+        shared_verdict(usable_b, result, plan_b),
+        label_a,
+        label_b,
+        out_dir,
+    )
     plot = compare_figure.draw(result, label_a, label_b, out_dir)
     doc = Document(f"Spectrum comparison: {label_a} vs {label_b}")
     doc.add(
@@ -208,6 +225,7 @@ def build_document(study_a, study_b, label_a: str, label_b: str, out_dir: Path):
             + (f"; {len(result.only_b)} only in B" if result.only_b else "")
             + ". Differences are B minus A."
         ),
+        *figure_blocks(sides),
         Heading("Per-configuration differences"),
         _differences_table(result),
         Heading("Rank agreement"),
@@ -219,7 +237,7 @@ def build_document(study_a, study_b, label_a: str, label_b: str, out_dir: Path):
 
 
 def write_compare(study_a, study_b, out_dir: Path, *, label_a: str, label_b: str) -> Path:
-    """Write compare.md, compare.html and the figure into ``out_dir``; return compare.md."""
+    """Write compare.md, compare.html and the figures into ``out_dir``; return compare.md."""
     out_dir = Path(out_dir)
     doc, _ = build_document(study_a, study_b, label_a, label_b, out_dir)
     md = out_dir / "compare.md"

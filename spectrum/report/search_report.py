@@ -1,4 +1,5 @@
-"""The search report: Pareto front, best trials, importances and history, in reading order.
+"""The search report: Pareto front (and, after ``--confirm``, the front within seed noise), best
+trials, importances and history, in reading order.
 
 Sweep-only sections (summary.csv, verdict, accuracy vs g, curves, EDF, speed) are not part of
 it. Infeasible trials are listed with the other excluded trials and kept off the front.
@@ -20,10 +21,12 @@ from .analysis.search_study import (
     front_mask,
     importances,
     objectives,
+    statistical_front,
 )
 from .document import Document, Heading, Paragraph, Table, figure_blocks
 from .figures import search
 from .figures.style import Plot
+from .sections.front import front_blocks
 from .sections.provenance import excluded_blocks, provenance_blocks
 
 
@@ -41,6 +44,8 @@ def build(
     objs = objectives(study)
     front = search.draw_front(usable, objs, out_dir)
     hist = search.draw_history(usable, objs, out_dir)
+    confirmed = statistical_front(study, usable, objs)
+    noise = search.draw_statistical_front(confirmed, usable, objs, out_dir)
     best, replaced = best_trials(study, frame, usable, objs)
     imp = importances(study, usable, objs)
 
@@ -71,6 +76,8 @@ def build(
                 "The non-dominated feasible trials drawn as the front above.",
             )
         )
+    if confirmed:
+        doc.add(*front_blocks(study.user_attrs["front_confirm"], confirmed, objs, noise))
     doc.add(Heading("Best trials"))
     if best:
         columns, rows = best_trials_rows(best, objs)
@@ -117,7 +124,9 @@ def build(
         Heading("Files"),
         Paragraph(
             "results.csv (one row per trial), report.md, report.html (self-contained), and each "
-            "figure as PNG and SVG: " + ", ".join(p.name for p in (front, hist) if p.drawn) + "."
+            "figure as PNG and SVG: "
+            + ", ".join(p.name for p in (front, hist, noise) if p.drawn)
+            + "."
         ),
     )
-    return SearchReport(doc, [front, hist], imp, [t.number for t in best])
+    return SearchReport(doc, [front, hist, noise], imp, [t.number for t in best])

@@ -1,9 +1,11 @@
 """The sweep report: statistics, figures and the document, in reading order.
 
 Computes summary.csv's table, the verdict and the factor comparisons from the usable trials,
-draws the sweep figures into the report folder, and lays out provenance, verdict, factor
-comparisons, summary table, figures (accuracy vs g, three Pareto fronts, curves, EDF, speed,
-latency against FLOPs and activations with their rank correlations) and the excluded trials.
+draws the sweep figures into the report folder, and lays out the first screen (the answer in
+one sentence with its scope, then the forest figure of every verdict comparison), provenance,
+verdict, factor comparisons, summary table, figures (accuracy vs g, three Pareto fronts,
+curves, EDF, speed, latency against FLOPs and activations with their rank correlations) and the
+excluded trials.
 Writing the CSVs and rendering the document belong to :mod:`.writer`.
 """
 
@@ -18,15 +20,16 @@ from ..records import curves_frame
 from . import fmt
 from .analysis.design import Design, design_of
 from .analysis.factors import FactorReport, build_factors
-from .analysis.frames import excluded_trials, grid_match
+from .analysis.frames import excluded_trials, grid_match, pending_seeds
 from .analysis.inference import plan_of
 from .analysis.latency import LatencyCosts, cost_correlations
 from .analysis.summary import summarize, with_verdicts
 from .analysis.verdict import Verdict, build_verdict
 from .document import Document, Heading, Paragraph, Table, figure_blocks
-from .figures import accuracy, curves, edf, latency_costs, pareto, speed
+from .figures import accuracy, curves, edf, forest, latency_costs, pareto, speed
 from .figures.style import Plot
 from .labels import FACTOR_NAMES
+from .sections.answer import answer_blocks
 from .sections.factors import factor_blocks
 from .sections.provenance import excluded_blocks, provenance_blocks
 from .sections.verdict import verdict_blocks
@@ -113,11 +116,12 @@ def build(
     margin: float | None = None,
 ) -> SweepReport:
     design = design_of(usable)
-    plan = plan_of(study.user_attrs, margin)
+    plan = plan_of(study.user_attrs, margin, pending_seeds(study))
     summary = summarize(usable)
     verdict = build_verdict(usable, summary, match=grid_match(study, usable), plan=plan)
     summary = with_verdicts(summary, verdict)
     factors = build_factors(usable, plan=plan)
+    first = forest.draw(verdict, out_dir)
     plots = [accuracy.draw(usable, summary, design, out_dir)]
     plots += [
         pareto.draw(summary, design, cost, out_dir) for cost in ("params", "flops", "latency")
@@ -129,6 +133,7 @@ def build(
     plots.append(latency_costs.draw(costs, design, out_dir))
 
     doc = Document(f"Spectrum sweep report: {study.study_name}")
+    doc.add(*answer_blocks(study, usable, summary, verdict), *figure_blocks(first, level=2))
     doc.add(*provenance_blocks(study, frame, usable, storage_label))
     varied = ", ".join(f"{FACTOR_NAMES[f]} ({len(design.levels[f])} levels)" for f in design.varied)
     doc.add(Paragraph("Factors varied in the usable trials: " + (varied or "none") + "."))
@@ -145,8 +150,8 @@ def build(
             "results.csv (one row per trial), summary.csv (one row per configuration), "
             "factors.csv (one row per factor comparison or interaction contrast), report.md, "
             "report.html (self-contained), and each figure as PNG and SVG: "
-            + ", ".join(p.name for p in plots if p.drawn)
+            + ", ".join(p.name for p in (first, *plots) if p.drawn)
             + "."
         ),
     )
-    return SweepReport(doc, summary, verdict, plots, factors, costs)
+    return SweepReport(doc, summary, verdict, [first, *plots], factors, costs)

@@ -7,8 +7,9 @@ once, when made, from the command line or from a study file's ``[search]`` table
 
 Objectives (:data:`OBJECTIVES`): ``accuracy`` (validation, maximised), ``params``, ``flops`` and
 ``latency`` (minimised). One objective may be pruned (median or Hyperband, fed the validation
-accuracy after every epoch); several may not (Optuna has no multi-objective pruning; asking for
-one is a :class:`SpecError`).
+accuracy after every epoch). Several objectives may be pruned by ``front``
+(:mod:`spectrum.study.front_pruner`: a finished trial that costs no more was ahead by more than
+``prune_band`` at the same epoch); Optuna's own pruners refuse several objectives.
 
 Constraints (:class:`Constraints`: max params, FLOPs, latency) are checked from the counts BEFORE
 training; an infeasible trial is not trained (see :mod:`spectrum.study.search`).
@@ -25,6 +26,7 @@ from ..data import DataConfig
 from ..engine.train import TrainConfig
 from ..errors import SpecError
 from ..options import items, number
+from .front_pruner import DEFAULT_PRUNE_BAND
 from .space import SPACE_KEYS, SearchSpace
 
 OBJECTIVES: dict[str, str] = {
@@ -41,12 +43,14 @@ OBJECTIVE_KEYS = {
     "latency": "latency_ms",
 }
 SAMPLERS = ("tpe", "nsga2", "random")
-PRUNERS = ("auto", "median", "hyperband", "none")
+PRUNERS = ("auto", "median", "hyperband", "front", "none")
 PLAN_KEYS = (
     "objectives",
     "trials",
     "sampler",
     "pruner",
+    "prune_band",
+    "confirm",
     "seed",
     "max_params",
     "max_flops",
@@ -104,6 +108,8 @@ class SearchPlan:
     trials: int = 20
     sampler: str = "tpe"
     pruner: str = "auto"
+    prune_band: float = DEFAULT_PRUNE_BAND  # accuracy (fraction); the front pruner only
+    confirm: int = 0  # seeds per front candidate after the search (0: none); not fingerprinted
     seed: int = 0
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -124,17 +130,35 @@ class SearchPlan:
             raise SpecError(f"--sampler {self.sampler!r} is not one of: {', '.join(SAMPLERS)}")
         if self.pruner not in PRUNERS:
             raise SpecError(f"--pruner {self.pruner!r} is not one of: {', '.join(PRUNERS)}")
-        if self.pruner not in ("auto", "none"):
+        if self.pruner == "front":
+            if "accuracy" not in objectives or len(objectives) < 2:
+                raise SpecError(
+                    "--pruner front compares validation accuracy among trials that cost no "
+                    "more: give --objectives accuracy and at least one of params, flops, latency"
+                )
+            if not 0 <= self.prune_band < 1:
+                raise SpecError(
+                    f"--prune-band is an accuracy difference in [0, 1), got {self.prune_band}"
+                )
+        elif self.pruner not in ("auto", "none"):
             if len(objectives) > 1:
                 raise SpecError(
                     f"--pruner {self.pruner}: pruning is not available for "
                     f"multi-objective studies in Optuna (objectives: "
-                    f"{', '.join(objectives)}); use --pruner none"
+                    f"{', '.join(objectives)}); use --pruner front or none"
                 )
             if objectives != ("accuracy",):
                 raise SpecError(
                     f"--pruner {self.pruner}: pruning compares validation accuracy "
                     f"per epoch, so it needs --objectives accuracy"
+                )
+        if self.confirm:
+            if self.confirm < 3:
+                raise SpecError(f"--confirm must be 0 (off) or >= 3 seeds, got {self.confirm}")
+            if "accuracy" not in objectives or len(objectives) < 2 or "latency" in objectives:
+                raise SpecError(
+                    "--confirm decides a Pareto front from exact cost counts: give --objectives "
+                    "accuracy and params and/or flops (not latency)"
                 )
         needs_latency = "latency" in objectives or self.constraints.max_latency_ms is not None
         if needs_latency and self.latency is None:
@@ -184,6 +208,8 @@ class SearchPlan:
             for key, kind in (
                 ("trials", int),
                 ("seed", int),
+                ("prune_band", float),
+                ("confirm", int),
                 ("max_params", int),
                 ("max_flops", int),
                 ("max_latency_ms", float),
@@ -202,6 +228,8 @@ class SearchPlan:
                 sampler=str(table.get("sampler", cls.sampler)).strip().lower(),
                 pruner=str(table.get("pruner", cls.pruner)).strip().lower(),
                 seed=numbers.get("seed", cls.seed),
+                prune_band=numbers.get("prune_band", cls.prune_band),
+                confirm=numbers.get("confirm", cls.confirm),
                 train=train or TrainConfig(),
                 data=data or DataConfig(),
                 latency=latency,
@@ -228,6 +256,7 @@ class SearchPlan:
             "constraints": asdict(self.constraints),
             "sampler": self.sampler,
             "pruner": self.pruner_name,
+            **({"prune_band": self.prune_band} if self.pruner_name == "front" else {}),
             "seed": self.seed,
             "train": self.train.as_dict(),
             "dataset": self.data.name,

@@ -38,6 +38,8 @@ SUMMARY_COLUMNS = (
     "test_acc_std",
     "params_mean",
     "flops_mean",
+    "live_params_mean",
+    "live_flops_mean",
     "latency_ms_mean",
 )
 

@@ -4,7 +4,8 @@ Every trial's sampler is seeded from (``seed``, trial number) by :class:`TrialSe
 single-worker search is reproducible and workers started with the same ``--seed`` never draw the
 same random startup points. :func:`random_point` draws the untried point that replaces a
 duplicate. One objective: TPE (or NSGA-II / random) with a pruner (median or
-Hyperband); several objectives: NSGA-II or TPE, no pruner.
+Hyperband); several objectives: NSGA-II or TPE, and no Optuna pruner (the ``front`` pruner is not
+an Optuna pruner: :mod:`spectrum.study.search` asks :mod:`spectrum.study.front_pruner` itself).
 """
 
 from __future__ import annotations

@@ -3,8 +3,10 @@
 A search trial samples a point of the space (:mod:`spectrum.study.space`), then trains it through
 :func:`spectrum.study.trial.run_trial`, the trial path sweeps share, with two hooks: before
 training, the plan's constraints (:mod:`spectrum.study.plan`) are checked from the counts, and
-after every epoch the pruner is asked (one objective only). Pruned trials end PRUNED with status
-``pruned`` and the epochs they ran in their curve.
+after every epoch the pruner is asked: Optuna's (one objective) through ``trial.report``, or the
+front pruner (several objectives, :mod:`spectrum.study.front_pruner`), which reads the finished
+trials' costs and curves from the storage. Pruned trials end PRUNED with status ``pruned`` and
+the epochs they ran in their curve.
 
 An infeasible trial is not trained: it ends COMPLETE in Optuna with its constraint violations
 recorded by ``Trial.set_constraint`` (so samplers steer away from it and ``study.best_trials``
@@ -47,6 +49,7 @@ from ..errors import SpecError
 from ..net.xception import FLOWS, choose_preset
 from ..options import Status
 from ..records import TrialRecord
+from .front_pruner import FrontPruner
 from .plan import OBJECTIVE_KEYS, SearchPlan
 from .resume import changed_settings, recover_stale_trials, retry_of, worker_id
 from .samplers import make_pruner, make_sampler, random_point, sample_point
@@ -236,7 +239,10 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
     ctx.events.trial_started(state_counts(study)["finished"], plan.trials, _label(params))
     _set_attrs(trial, trial_coordinates(spec, net))
 
+    counted: dict[str, Any] = {}
+
     def check_constraints(record: TrialRecord) -> None:
+        counted.update(record)
         _set_attrs(trial, record)  # the counts, before the (possibly long) training
         violations = plan.constraints.violations(record)
         already = trial.constraints  # a re-queued copy carries its original's constraints
@@ -247,6 +253,7 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
             raise EndTrial("infeasible", plan.constraints.explain(record))
 
     reporting = plan.objectives == ("accuracy",)  # Optuna reports single objectives only
+    front = FrontPruner(plan.objectives, plan.prune_band) if plan.pruner_name == "front" else None
     curve: list[EpochRecord] = []  # kept here too, for a trial that Ctrl-C or a bug ends
 
     def report_epoch(point: EpochRecord) -> None:
@@ -260,6 +267,16 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
                     "pruned",
                     f"pruned after epoch {point.epoch} of {config.epochs} "
                     f"(val {point.val_acc:.4f})",
+                )
+        elif front is not None and point.epoch < config.epochs:
+            ahead = front.outrun_by(study, counted, point.epoch, point.val_acc)
+            if ahead is not None:
+                trial.set_user_attr("pruned_by", ahead)
+                raise EndTrial(
+                    "pruned",
+                    f"pruned after epoch {point.epoch} of {config.epochs} "
+                    f"(val {point.val_acc:.4f}): trial {ahead} costs no more and was ahead "
+                    f"by more than {plan.prune_band:g} at that epoch",
                 )
 
     try:
@@ -328,6 +345,7 @@ def run_search(
         "constraints": plan.constraints.bounds(),
         "sampler": plan.sampler,
         "pruner": plan.pruner_name,
+        **({"prune_band": plan.prune_band} if plan.pruner_name == "front" else {}),
         "seed": plan.seed,
         "trials": plan.trials,
         "data": {**asdict(plan.data), "sizes": splits.sizes, "source": splits.source},
@@ -347,6 +365,10 @@ def run_search(
             study.optimize(objective, n_trials=1, catch=(TrialFailed,), gc_after_trial=False)
             continue
         time.sleep(poll_s)  # the last trials run elsewhere; wait in case one dies
+    if plan.confirm:
+        from .confirm import confirm_front  # loads the report's statistics: only when asked
+
+        confirm_front(study, plan, ctx, plan.confirm)
     return study
 
 

@@ -13,7 +13,10 @@ The set of grid points is a pure function of the stored trials (:func:`scheduled
 rounds are replayed from the results every time, so a sweep resumes after ``kill -9`` and any
 number of workers agree on the next round. A worker computes it only once the current round is
 finished (no trial queued or running); two workers that do so at once queue the same points,
-and the sweep's ownership rule runs each point once.
+and the sweep's ownership rule runs each point once. A round is finished when each of its points
+is: a trial that failed or diverged is finished but unusable, and the look tests the pairs
+present (the report states the seeds lost), so one lost trial never holds the study at an
+earlier look.
 """
 
 from __future__ import annotations
@@ -33,10 +36,12 @@ def finished_seed_frame(study: optuna.Study):
 
 
 def study_plan(study: optuna.Study):
-    """The report's :class:`~spectrum.report.analysis.inference.Plan` of this study."""
+    """The report's :class:`~spectrum.report.analysis.inference.Plan` of this study, as the
+    sweep's looks see it: every round up to the look is finished (nothing pending below it), so
+    a look over a lost trial tests the pairs present, as the report replays it."""
     from ..report.analysis.inference import plan_of
 
-    return plan_of(study.user_attrs)
+    return plan_of(study.user_attrs, pending=frozenset())
 
 
 def scheduled_points(plan: SweepPlan, study: optuna.Study) -> list[GridPoint]:

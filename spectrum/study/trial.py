@@ -167,12 +167,14 @@ def count_record(
     latency: LatencySettings | None,
     precision: str = "auto",
 ) -> TrialRecord:
-    """Params, FLOPs, activations, the net's summary and (if enabled) latency at the training
-    ``precision``."""
+    """Params, FLOPs, their live parts (:mod:`spectrum.cost.live`), activations, the net's
+    summary and (if enabled) latency at the training ``precision``."""
     # Same number as fvcore's FlopCountAnalysis (tests check), without tracing the model.
     record = {
         "params": count_params(model),
         "flops": count(net, "flops"),
+        "live_params": count(net, "live-params"),
+        "live_flops": count(net, "live-flops"),
         "activations": count(net, "activations"),
         "net": model.summary(),
     }

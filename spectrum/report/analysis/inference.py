@@ -11,14 +11,19 @@ Owns the statistics a verdict rests on, as pure functions of per-seed numbers:
   equivalence alike, at a level split evenly over the planned looks of a sequential design
   (Bonferroni over looks), so adding seeds after looking does not inflate the error rates;
 - the minimum detectable effect at the current n and the seeds that would decide a comparison at
-  its observed variance;
+  its observed variance (:mod:`.power`);
+- ties: accuracies move in steps of 1 / test-set size, so paired differences whose standard
+  deviation is at or below that resolution carry no evidence of a difference (or of
+  equivalence): such a test has no p-value and its interval no bounds, and it stays undecided;
 - per-seed contrasts (a slope over log2 g) that pool the seeds of every g into one test;
 - the Holm correction and Welch's interval for unpaired samples (each rule lives here once;
   :mod:`.stats` applies them to seed-keyed samples);
 - :func:`plan_of`: a study's :class:`Plan` (equivalence margin and planned looks) from its user
   attributes "margin" and "seed_schedule".
 
-Accuracies are in the unit the caller passes (reports pass percentage points).
+One unit end to end: accuracies and their differences are fractions (0.005 = 0.5 pp), and so are
+:class:`Design`'s margin and resolution; :class:`Design` refuses a margin that can only be a
+percentage-point value, and :func:`decide` refuses differences beyond +-1.
 """
 
 from __future__ import annotations
@@ -34,10 +39,14 @@ from scipy import stats
 
 from ...errors import SpecError
 from ...records import DEFAULT_MARGIN_PP, SeedSchedule
+from .power import (
+    TIE_TOLERANCE,
+    minimum_detectable_effect,
+    seeds_to_decide,
+)
 
 ALPHA = 0.05
-POWER = 0.8
-MAX_SEEDS_REPORTED = 1000  # beyond this "seeds to decide" is reported as "> 1000"
+MAX_MARGIN = 0.2  # accuracy fraction (20 pp): a larger margin is a pp value passed by mistake
 
 Verdict = Literal["better", "worse", "equivalent", "undecided"]
 
@@ -81,7 +90,17 @@ class MeanInterval:
     ci_high: float
 
 
-def t_interval(values, level: float = 1 - ALPHA) -> MeanInterval:
+def no_evidence(sd: float, resolution: float = 0.0) -> bool:
+    """Whether a standard deviation is at or below the accuracy resolution (a tie, in effect).
+
+    Accuracies on a grid of 1 / test-set size tie often at 2-3 seeds; a t statistic over a zero
+    (or grid-sized) standard deviation is unbounded and would decide anything.
+    """
+    return sd <= max(resolution, TIE_TOLERANCE)
+
+
+def t_interval(values, level: float = 1 - ALPHA, resolution: float = 0.0) -> MeanInterval:
+    """Student-t interval of the mean; NaN bounds below 2 values or at :func:`no_evidence`."""
     x = _finite(values)
     if x.size == 0:
         return MeanInterval(0, math.nan, math.nan, math.nan, math.nan)
@@ -89,6 +108,8 @@ def t_interval(values, level: float = 1 - ALPHA) -> MeanInterval:
     if x.size < 2:
         return MeanInterval(1, mean, math.nan, math.nan, math.nan)
     sd = float(x.std(ddof=1))
+    if no_evidence(sd, resolution):
+        return MeanInterval(int(x.size), mean, sd, math.nan, math.nan)
     half = float(stats.t.ppf(0.5 + level / 2, x.size - 1)) * sd / math.sqrt(x.size)
     return MeanInterval(int(x.size), mean, sd, mean - half, mean + half)
 
@@ -114,55 +135,32 @@ def welch(a, b, level: float = 1 - ALPHA) -> tuple[float, float, float, float]:
     return (diff, diff - half, diff + half, p)
 
 
-def paired_t_p(diffs) -> float:
-    """Two-sided p-value of the paired t-test that the mean difference is 0."""
+def paired_t_p(diffs, resolution: float = 0.0) -> float:
+    """Two-sided p-value of the paired t-test that the mean difference is 0 (NaN at a tie)."""
     x = _finite(diffs)
     if x.size < 2:
         return math.nan
     sd = float(x.std(ddof=1))
-    if sd == 0.0:
-        return math.nan if x.mean() == 0 else 0.0
+    if no_evidence(sd, resolution):
+        return math.nan
     t = float(x.mean()) / (sd / math.sqrt(x.size))
     return float(2 * stats.t.sf(abs(t), x.size - 1))
 
 
-def tost_p(diffs, margin: float) -> float:
-    """p-value of equivalence within (-margin, +margin): the larger of the two one-sided tests."""
+def tost_p(diffs, margin: float, resolution: float = 0.0) -> float:
+    """p-value of equivalence within (-margin, +margin): the larger of the two one-sided tests.
+
+    NaN below 2 values and at :func:`no_evidence`."""
     x = _finite(diffs)
     if x.size < 2:
         return math.nan
     mean, sd = float(x.mean()), float(x.std(ddof=1))
-    if sd == 0.0:
-        return 0.0 if abs(mean) < margin else 1.0
+    if no_evidence(sd, resolution):
+        return math.nan
     se = sd / math.sqrt(x.size)
     lower = stats.t.sf((mean + margin) / se, x.size - 1)  # H0: mean <= -margin
     upper = stats.t.cdf((mean - margin) / se, x.size - 1)  # H0: mean >= +margin
     return float(max(lower, upper))
-
-
-def minimum_detectable_effect(sd: float, n: int, alpha: float, power: float = POWER) -> float:
-    """Smallest true |difference| a two-sided paired t-test at ``alpha`` detects with ``power``."""
-    if n < 2 or not math.isfinite(sd):
-        return math.nan
-    df = n - 1
-    return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * sd / math.sqrt(n))
-
-
-def seeds_to_decide(mean: float, sd: float, n: int, alpha: float, margin: float) -> int | None:
-    """Seeds at which the observed mean and sd would decide (superiority or equivalence).
-
-    ``None`` when even :data:`MAX_SEEDS_REPORTED` seeds would not (|mean| at the margin).
-    """
-    if not (math.isfinite(mean) and math.isfinite(sd)) or n < 2:
-        return None
-    if sd == 0:
-        return n
-    m = np.arange(max(n, 2), MAX_SEEDS_REPORTED + 1)
-    se = sd / np.sqrt(m)
-    superior = abs(mean) / se >= stats.t.ppf(1 - alpha / 2, m - 1)
-    equivalent = (margin - abs(mean)) / se >= stats.t.ppf(1 - alpha, m - 1)
-    hits = np.flatnonzero(superior | equivalent)
-    return int(m[hits[0]]) if hits.size else None
 
 
 @dataclass(frozen=True)
@@ -183,11 +181,23 @@ class Decision:
 
 @dataclass(frozen=True)
 class Design:
-    """The error budget of a family: level, margin, and the planned looks (1 = fixed n)."""
+    """The error budget of a family: level, margin, the planned looks (1 = fixed n), and the
+    accuracy resolution (1 / test-set size; 0 when unknown). Margin and resolution are accuracy
+    fractions, like the differences decided."""
 
     alpha: float = ALPHA
-    margin: float = DEFAULT_MARGIN_PP
+    margin: float = DEFAULT_MARGIN_PP / 100.0
     looks: int = 1
+    resolution: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.margin < MAX_MARGIN:
+            raise ValueError(
+                f"Design.margin is an accuracy fraction in [0, {MAX_MARGIN}) (0.005 = 0.5 pp), "
+                f"got {self.margin!r}: a percentage-point value?"
+            )
+        if not 0.0 <= self.resolution < MAX_MARGIN:
+            raise ValueError(f"Design.resolution is an accuracy fraction, got {self.resolution!r}")
 
     @property
     def alpha_per_look(self) -> float:
@@ -195,9 +205,20 @@ class Design:
 
 
 def _one_look(diffs: Sequence[np.ndarray], design: Design):
-    p = [paired_t_p(d) for d in diffs]
-    p_eq = [tost_p(d, design.margin) for d in diffs]
+    p = [paired_t_p(d, design.resolution) for d in diffs]
+    p_eq = [tost_p(d, design.margin, design.resolution) for d in diffs]
     return p, holm(p), p_eq, holm(p_eq)
+
+
+def _check_fractions(diffs_by_look) -> None:
+    for diffs in diffs_by_look:
+        for d in diffs:
+            x = _finite(d)
+            if x.size and float(np.abs(x).max()) > 1.0:
+                raise ValueError(
+                    "paired differences of accuracies are fractions within [-1, 1], got "
+                    f"{float(np.abs(x).max())!r}: percentage points?"
+                )
 
 
 def decide(
@@ -212,6 +233,7 @@ def decide(
     """
     if not diffs_by_look:
         return []
+    _check_fractions(diffs_by_look)
     level = design.alpha_per_look
     m = len(diffs_by_look[-1])
     decided: list[tuple[Verdict, bool, int] | None] = [None] * m
@@ -231,12 +253,17 @@ def decide(
     per_comparison = level / max(m, 1)  # Bonferroni bound on Holm's first step: conservative
     out = []
     for j, d in enumerate(diffs_by_look[-1]):
-        interval = t_interval(d)
+        interval = t_interval(d, resolution=design.resolution)
         verdict, within, at = decided[j] if decided[j] else ("undecided", False, None)
         needed = None
         if verdict == "undecided":
             needed = seeds_to_decide(
-                interval.mean, interval.sd, interval.n, per_comparison, design.margin
+                interval.mean,
+                interval.sd,
+                interval.n,
+                per_comparison,
+                design.margin,
+                design.resolution,
             )
         out.append(
             Decision(
@@ -264,6 +291,17 @@ def paired(a_by_seed: Mapping, b_by_seed: Mapping, seeds: Sequence | None = None
     return np.array([float(a_by_seed[k]) - float(b_by_seed[k]) for k in common], dtype=float)
 
 
+def slope_seeds(values_by_x: Mapping[float, Mapping], seeds: Sequence | None = None) -> list:
+    """The seeds present at every x (restricted to ``seeds`` when given), in seed order: the
+    seeds of :func:`per_seed_slopes`' slopes."""
+    if len(values_by_x) < 2:
+        return []
+    common = set.intersection(*(set(v) for v in values_by_x.values()))
+    if seeds is not None:
+        common &= set(seeds)
+    return sorted(common, key=seed_order)
+
+
 def per_seed_slopes(values_by_x: Mapping[float, Mapping], seeds: Sequence | None = None):
     """For each seed present at every x, the least-squares slope of value on x.
 
@@ -273,15 +311,12 @@ def per_seed_slopes(values_by_x: Mapping[float, Mapping], seeds: Sequence | None
     xs = sorted(values_by_x)
     if len(xs) < 2:
         return np.array([], dtype=float)
-    common = set.intersection(*(set(values_by_x[x]) for x in xs))
-    if seeds is not None:
-        common &= set(seeds)
     x = np.array(xs, dtype=float)
     x_centred = x - x.mean()
     slopes = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for seed in sorted(common, key=seed_order):
+        for seed in slope_seeds(values_by_x, seeds):
             y = np.array([float(values_by_x[v][seed]) for v in xs])
             slopes.append(float((x_centred * (y - y.mean())).sum() / (x_centred**2).sum()))
     return np.array(slopes, dtype=float)
@@ -293,36 +328,57 @@ class Plan:
 
     ``schedule`` holds the seed counts n_1 < n_2 < ... of the planned looks (empty: one look at
     whatever n the study has). ``margin_pp`` is the equivalence margin in accuracy points and
-    ``design.margin`` the same margin in the reports' unit (accuracies as fractions).
+    ``design.margin`` the same margin as an accuracy fraction. ``pending`` holds the seeds of
+    grid points still to finish (queued, running, or interrupted and not yet re-run): a look is
+    complete once no seed below it is pending, whatever trials were lost. None when the caller
+    does not know (no study): then a look counts only once every comparison still undecided has
+    all its pairs, which a lost trial never lets happen.
     """
 
     design: Design
     margin_pp: float
     margin_source: str  # "default" | "study" | "--margin"
     schedule: tuple[int, ...] = ()
+    pending: frozenset[int] | None = None
 
-    def looks_at(self, n: int) -> list[int | None]:
-        """Seed counts of the looks replayed when comparisons have up to n seeds.
+    def looks_at(self, top: int) -> list[int | None]:
+        """Seed counts of the looks replayed when the family's seeds run below ``top``.
 
-        None means one look at all seeds: the only look without a schedule, and the look before
-        the schedule's first. With a schedule only planned looks count: seeds beyond the last
-        completed look (a round still running) wait for their look.
+        [None] without a schedule: one look at all seeds. With a schedule only planned looks
+        count, and only complete ones (no pending seed below them, when that is known): seeds
+        beyond the last complete look wait for it, and before the first there is no look.
         """
-        done = [k for k in self.schedule if k <= n]
-        return done or [None]
+        if not self.schedule:
+            return [None]
+        looks = [k for k in self.schedule if k <= top]
+        if self.pending is not None:
+            looks = [k for k in looks if not any(s < k for s in self.pending)]
+        return looks
 
 
 def _positive(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
-def plan_of(user_attrs: Mapping, margin_pp: float | None = None) -> Plan:
+def accuracy_resolution(user_attrs: Mapping) -> float:
+    """1 / test-set size from the study attribute "data" (its "sizes"), 0 when not recorded."""
+    data = user_attrs.get("data")
+    sizes = data.get("sizes") if isinstance(data, Mapping) else None
+    test = sizes.get("test") if isinstance(sizes, Mapping) else None
+    return 1.0 / test if _positive(test) else 0.0
+
+
+def plan_of(
+    user_attrs: Mapping, margin_pp: float | None = None, pending: frozenset[int] | None = None
+) -> Plan:
     """The :class:`Plan` of a study from its user attributes; ``margin_pp`` overrides "margin".
 
     "margin" (accuracy points, > 0) sets the equivalence margin, :data:`DEFAULT_MARGIN_PP`
     otherwise. "seed_schedule" = {"start": n0, "step": s, "max": m} plans looks at n0, n0 + s,
-    ..., m, and the level is split evenly over them. Raises :class:`~spectrum.errors.SpecError`
-    on a bad margin or schedule.
+    ..., m, and the level is split evenly over them. "data" gives the accuracy resolution
+    (:func:`accuracy_resolution`). ``pending``: the study's seeds still to finish
+    (:func:`.frames.pending_seeds`). Raises :class:`~spectrum.errors.SpecError` on a bad margin
+    or schedule.
     """
     source = "--margin"
     if margin_pp is None:
@@ -337,5 +393,10 @@ def plan_of(user_attrs: Mapping, margin_pp: float | None = None) -> Plan:
         raise SpecError(f"the equivalence margin must be > 0 accuracy points, got {margin_pp!r}")
     raw = user_attrs.get("seed_schedule")
     schedule = () if raw is None else SeedSchedule.from_attr(raw).looks
-    design = Design(ALPHA, float(margin_pp) / 100.0, max(len(schedule), 1))
-    return Plan(design, float(margin_pp), source, schedule)
+    if margin_pp >= MAX_MARGIN * 100:
+        raise SpecError(
+            f"the equivalence margin must be < {MAX_MARGIN * 100:g} pp, got {margin_pp!r}"
+        )
+    resolution = accuracy_resolution(user_attrs)
+    design = Design(ALPHA, float(margin_pp) / 100.0, max(len(schedule), 1), resolution)
+    return Plan(design, float(margin_pp), source, schedule, pending)

@@ -7,7 +7,9 @@ Owns: the objectives (names from ``study.user_attrs["objectives"]``, directions 
 study), how each objective's values are shown, the Pareto front of the feasible complete trials,
 the table of ``study.best_trials`` (infeasible ones left out), parameter importances per
 objective (PED-ANOVA, with the target negated for maximised objectives since the evaluator
-treats lower as better; skipped below :data:`MIN_IMPORTANCE_TRIALS`), and the best-so-far history.
+treats lower as better; skipped below :data:`MIN_IMPORTANCE_TRIALS`), the best-so-far history, and
+the statistical front of ``--confirm`` (:func:`statistical_front`, read from the study attribute
+``front_confirm``; the decisions are made by :mod:`.front`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pandas as pd
 from optuna.study import StudyDirection
 
 from .. import fmt
+from .inference import t_interval
 from .pareto import non_dominated
 
 MIN_IMPORTANCE_TRIALS = 10
@@ -189,3 +192,58 @@ def history(usable: pd.DataFrame, o: Objective) -> pd.DataFrame:
     values = np.array([v[o.index] for v in rows["values"]], dtype=float)
     best = np.maximum.accumulate(values) if o.maximize else np.minimum.accumulate(values)
     return pd.DataFrame({"trial": rows["trial"].to_numpy(), "value": values, "best": best})
+
+
+@dataclass(frozen=True)
+class FrontRow:
+    """One candidate of the statistical front: its seeds' accuracies (pp) and verdict."""
+
+    trial: int
+    segments: str
+    costs: dict  # cost objective name -> exact count
+    accuracies: tuple[float, ...]
+    mean: float
+    ci_low: float
+    ci_high: float
+    status: str
+    dominated_by: tuple[int, ...]
+    undecided_with: tuple[int, ...]
+
+
+def statistical_front(study, usable: pd.DataFrame, objs: list[Objective]) -> list[FrontRow]:
+    """The ``--confirm`` candidates with their seeds, intervals and decisions (empty without)."""
+    stored = study.user_attrs.get("front_confirm") or {}
+    decision = stored.get("decision")
+    if not decision:
+        return []
+    by_trial = {int(r["trial"]): r for _, r in usable.iterrows()}
+    runs = stored.get("runs", {})
+    rows = []
+    for number in stored.get("candidates", []):
+        row = by_trial.get(int(number))
+        if row is None:
+            continue
+        seeds = runs.get(str(number), {})
+        accs = (100.0 * row["values"][_index(objs, "accuracy")],) + tuple(
+            100.0 * seeds[s]["val_acc"] for s in sorted(seeds, key=int)
+        )
+        interval = t_interval(accs)
+        rows.append(
+            FrontRow(
+                int(number),
+                fmt.text(row["segments"]),
+                {o.name: row["values"][o.index] for o in objs if o.name != "accuracy"},
+                accs,
+                interval.mean,
+                interval.ci_low,
+                interval.ci_high,
+                decision["status"][str(number)],
+                tuple(decision["dominated_by"].get(str(number), ())),
+                tuple(decision["undecided_with"].get(str(number), ())),
+            )
+        )
+    return rows
+
+
+def _index(objs: list[Objective], name: str) -> int:
+    return next(o.index for o in objs if o.name == name)

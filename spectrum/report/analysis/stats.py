@@ -21,7 +21,6 @@ import numpy as np
 from .. import fmt
 from .inference import (
     ALPHA,
-    MAX_SEEDS_REPORTED,
     Decision,
     Design,
     Plan,
@@ -32,6 +31,7 @@ from .inference import (
     t_interval,
     welch,
 )
+from .power import MAX_SEEDS_REPORTED
 
 __all__ = ["ALPHA", "Difference", "Plan", "Test", "compare", "holm", "seed_order", "settle"]
 
@@ -42,6 +42,8 @@ class Difference:
 
     ``diffs`` holds the per-seed paired differences in seed order (empty unless paired) and
     ``seeds`` their seeds: the family's decision is made from them, at each planned look.
+    ``unpaired`` holds the integer seeds only one side has (a trial lost on the other side, or a
+    configuration that stopped earlier in a sequential sweep).
     """
 
     method: str  # "paired-t" | "welch" | "slope" | "none"
@@ -54,13 +56,25 @@ class Difference:
     p_value: float
     diffs: tuple[float, ...] = ()
     seeds: tuple = ()
+    unpaired: tuple[int, ...] = ()
 
     @classmethod
-    def of_diffs(cls, method: str, diffs, seeds: tuple = (), n_a: int = 0, n_b: int = 0):
+    def of_diffs(
+        cls,
+        method: str,
+        diffs,
+        seeds: tuple = (),
+        n_a: int = 0,
+        n_b: int = 0,
+        *,
+        unpaired: tuple[int, ...] = (),
+        resolution: float = 0.0,
+    ):
         """The mean of per-seed differences ``diffs`` (paired differences, or slopes) with its
-        Student-t interval and t-test p-value, both from the same values."""
+        Student-t interval and t-test p-value, both from the same values (neither at a tie:
+        :func:`.inference.no_evidence`)."""
         diffs = np.asarray(diffs, dtype=float)
-        interval = t_interval(diffs)
+        interval = t_interval(diffs, resolution=resolution)
         return cls(
             method,
             int(diffs.size),
@@ -69,9 +83,10 @@ class Difference:
             interval.mean,
             interval.ci_low,
             interval.ci_high,
-            paired_t_p(diffs),
+            paired_t_p(diffs, resolution),
             tuple(float(v) for v in diffs),
             tuple(seeds),
+            tuple(unpaired),
         )
 
     @property
@@ -106,6 +121,8 @@ class Test:
     decision: Decision | None = None
     margin: float = math.nan  # the family's equivalence margin (0: superiority only)
     waiting: int = 0  # paired seeds beyond the deciding look (a round still running)
+    lost: int = 0  # seeds below the deciding look that only one side has (a trial lost)
+    look: int | None = None  # seeds of the family's last complete look (None: all seeds)
 
     method = property(lambda self: self.difference.method)
     n_pairs = property(lambda self: self.difference.n_pairs)
@@ -132,10 +149,11 @@ class Test:
         return self.verdict in ("better", "worse")
 
     def pairs_text(self, unit: str = "") -> str:
-        """The pairs the decision tested, and any waiting for the next look: ``3 seeds (+2
-        waiting)`` for ``unit=" seeds"``."""
-        waiting = f" (+{self.waiting} waiting)" if self.waiting else ""
-        return f"{self.n_pairs}{unit}{waiting}"
+        """The pairs the decision tested, any lost below its look and any waiting for the next
+        look: ``5 seeds (1 lost, +2 waiting)`` for ``unit=" seeds"``."""
+        notes = [f"{self.lost} lost"] if self.lost else []
+        notes += [f"+{self.waiting} waiting"] if self.waiting else []
+        return f"{self.n_pairs}{unit}" + (f" ({', '.join(notes)})" if notes else "")
 
     def margin_text(self) -> str:
         """``±0.50 pp``: the family's equivalence margin."""
@@ -143,6 +161,8 @@ class Test:
 
     def mde_note(self, per: str = "", what: str = "decide it") -> str:
         """``MDE 1.20 pp at 5 seeds; about 14 seeds would decide it at the observed variance``."""
+        if self.decision is None and self.waiting:
+            return "waiting for the first planned look"
         if self.decision is None or not math.isfinite(self.mde):
             return "too few paired seeds for an MDE"
         head = f"MDE {fmt.pp(self.mde).lstrip('+')}{per} at {self.decision.interval.n} seeds"
@@ -169,32 +189,63 @@ def _seen_at(test: Test, diffs: np.ndarray, look: int | None) -> np.ndarray:
     if look is None:
         return np.ones(diffs.size, dtype=bool)
     seeds = test.difference.seeds
-    if len(seeds) == diffs.size and all(isinstance(s, int | float | np.number) for s in seeds):
+    if len(seeds) == diffs.size and all(_is_seed(s) for s in seeds):
         return np.asarray(seeds, dtype=float) < look
     return np.arange(diffs.size) < look
 
 
-def _as_seen(difference: Difference, seen: np.ndarray) -> Difference:
+def _is_seed(key) -> bool:
+    return isinstance(key, int | float | np.number) and not isinstance(key, bool)
+
+
+def _top(test: Test, diffs: np.ndarray) -> int:
+    """One past the highest seed either side of a comparison has (its pairs when seeds are not
+    known): how far the study got, lost trials included."""
+    seeds = [s for s in (*test.difference.seeds, *test.difference.unpaired) if _is_seed(s)]
+    if len(test.difference.seeds) == diffs.size and seeds:
+        return int(max(seeds)) + 1
+    return int(diffs.size)
+
+
+def _as_seen(difference: Difference, seen: np.ndarray, resolution: float) -> Difference:
     """``difference`` restricted to the paired seeds the deciding look saw (``seen``, a mask).
 
     The interval, p-value and pairs a report shows must be those its verdict was decided on: a
-    round still running has seeds the last completed look did not test.
+    round still running has seeds the last completed look did not test; and at a tie (a
+    standard deviation at or below the ``resolution``) there is neither interval nor p.
     """
-    if seen.all():
+    if not difference.diffs or (seen.all() and resolution <= 0):
         return difference
     kept = np.asarray(difference.diffs, dtype=float)[seen]
     seeds = tuple(s for s, keep in zip(difference.seeds, seen) if keep)
-    return Difference.of_diffs(difference.method, kept, seeds, difference.n_a, difference.n_b)
+    return Difference.of_diffs(
+        difference.method,
+        kept,
+        seeds,
+        difference.n_a,
+        difference.n_b,
+        unpaired=difference.unpaired,
+        resolution=resolution,
+    )
 
 
-def _round_finished(so_far: Sequence[Decision], diffs, seen, look: int | None) -> bool:
-    """Whether the look at ``look`` seeds is complete: every comparison still undecided before it
-    has all of its ``look`` paired seeds. Until then the round is running (or a trial of it was
-    lost), and testing its first seeds would be an unplanned look."""
+def _round_finished(so_far, diffs, seen, look: int | None) -> bool:
+    """Without knowing the study's pending trials: whether every comparison still undecided
+    (``so_far[j]`` None or undecided) has all of its ``look`` paired seeds. Until then the round
+    may be running, and testing its first seeds would be an unplanned look."""
     return all(
         int(mask.sum()) >= (look or 0)
         for decision, d, mask in zip(so_far, diffs, seen)
-        if d.size and decision.verdict == "undecided"
+        if d.size and (decision is None or decision.verdict == "undecided")
+    )
+
+
+def _lost(test: Test, look: int | None, pending: frozenset | None) -> int:
+    """Seeds below ``look`` that only one side of ``test`` has and that no trial will still fill."""
+    return sum(
+        1
+        for s in test.difference.unpaired
+        if (look is None or s < look) and (pending is None or s not in pending)
     )
 
 
@@ -203,37 +254,65 @@ def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
 
     Look k uses each comparison's paired differences of the seeds below n_k (the seeds a
     sequential sweep had trained at that look; the first n_k differences when the seeds are not
-    known); Holm runs over the family at each look, at ``alpha / looks``. A test without paired
-    differences takes no part (its adjusted p-values stay NaN and it stays undecided). Each test
-    comes back showing the difference of the last look (its pairs, interval and p), and
-    ``waiting`` counts the paired seeds beyond it, which wait for the next planned look. A later
-    look counts only once its round is complete (:func:`_round_finished`).
+    known); Holm runs over the family at each look, at ``alpha / looks``. A look counts once it
+    is complete (:meth:`.inference.Plan.looks_at`; without the study's pending seeds, once every
+    comparison still undecided has all its pairs): a look over a lost trial tests the pairs
+    present, and each test states the seeds it lost below its deciding look (``lost``). A test
+    without paired differences takes no part (its adjusted p-values stay NaN and it stays
+    undecided). Each test comes back showing the difference of the last look (its pairs,
+    interval and p), and ``waiting`` counts the paired seeds beyond it. Before the first planned
+    look nothing is tested.
     """
     if plan is None:
-        plan = Plan(Design(), math.nan, "default")
+        plan = Plan(Design(), Design().margin * 100.0, "default")
     elif isinstance(plan, Design):
         plan = Plan(plan, plan.margin * 100.0, "default")
-    diffs = [np.asarray(t.difference.diffs, dtype=float) for t in tests]
     if not tests:
         return []
-    masks, by_look, decisions = [], [], []
-    for look in plan.looks_at(max(d.size for d in diffs)):
+    diffs = [np.asarray(t.difference.diffs, dtype=float) for t in tests]
+    top = max(_top(t, d) for t, d in zip(tests, diffs))
+    resolution = plan.design.resolution
+    masks, by_look, looks = [], [], []
+    decisions: list = [None] * len(tests)
+    deciding: list[int | None] = [None] * len(tests)
+    for look in plan.looks_at(top):
         seen = [_seen_at(t, d, look) for t, d in zip(tests, diffs)]
-        if by_look and not _round_finished(decisions, diffs, seen, look):
+        if plan.pending is None and not _round_finished(decisions, diffs, seen, look):
             break
         masks.append(seen)
+        looks.append(look)
         by_look.append([d[m] for d, m in zip(diffs, seen)])
         decisions = decide(by_look, plan.design)
-    return [
-        replace(
-            t,
-            difference=_as_seen(t.difference, seen),
-            decision=dec,
-            margin=plan.design.margin,
-            waiting=int((~seen).sum()),
+        for j, decision in enumerate(decisions):
+            if deciding[j] is None and decision.verdict != "undecided":
+                deciding[j] = len(looks) - 1
+    if not masks:  # before the first planned look: nothing tested, every pair waits
+        seen = [np.zeros(d.size, dtype=bool) for d in diffs]
+        return [
+            replace(
+                t,
+                difference=_as_seen(t.difference, m, resolution),
+                margin=plan.design.margin,
+                waiting=int(d.size),
+            )
+            for t, d, m in zip(tests, diffs, seen)
+        ]
+    out = []
+    for j, t in enumerate(tests):
+        seen = masks[-1][j]
+        look = looks[-1 if deciding[j] is None else deciding[j]]
+        out.append(
+            replace(
+                t,
+                difference=_as_seen(t.difference, seen, resolution),
+                decision=decisions[j],
+                margin=plan.design.margin,
+                waiting=int((~seen).sum()),
+                lost=_lost(t, look, plan.pending),
+                look=looks[-1],
+            )
         )
-        for t, dec, seen in zip(tests, decisions, masks[-1])
-    ]
+    return out
 
 
 def compare(a_by_seed: dict, b_by_seed: dict) -> Difference:
@@ -242,8 +321,7 @@ def compare(a_by_seed: dict, b_by_seed: dict) -> Difference:
     With at least two common seeds the samples are paired by seed (paired t-test and Student-t
     interval of the mean paired difference); otherwise, with at least two values on each side,
     Welch's t-test and interval; otherwise only the difference of means is given. NaN values are
-    dropped first; a degenerate test (zero variance) gives a NaN p-value unless the differences
-    are constant and non-zero.
+    dropped first; tied differences (zero variance) give neither interval nor p-value.
     """
     a = {k: float(v) for k, v in a_by_seed.items() if v is not None and math.isfinite(float(v))}
     b = {k: float(v) for k, v in b_by_seed.items() if v is not None and math.isfinite(float(v))}
@@ -252,7 +330,10 @@ def compare(a_by_seed: dict, b_by_seed: dict) -> Difference:
     mean_diff = float(xa.mean() - xb.mean()) if xa.size and xb.size else math.nan
     if len(common) >= 2:
         diffs = [a[k] - b[k] for k in common]
-        return Difference.of_diffs("paired-t", diffs, tuple(common), xa.size, xb.size)
+        unpaired = tuple(sorted(int(k) for k in set(a) ^ set(b) if _is_seed(k)))
+        return Difference.of_diffs(
+            "paired-t", diffs, tuple(common), xa.size, xb.size, unpaired=unpaired
+        )
     if xa.size >= 2 and xb.size >= 2:
         diff, low, high, p = welch(xa, xb)
         return Difference("welch", len(common), xa.size, xb.size, diff, low, high, p)

@@ -2,8 +2,9 @@
 
 A configuration is (segments, order, activation, residual, match); only usable (complete)
 trials enter. Columns: n_seeds, test accuracy mean / std / 95% Student-t CI, mean
-validation accuracy, and the mean width multiplier, params, FLOPs, activations (NaN where the
-trials predate the count), latency and training throughput. Rows come in canonical order
+validation accuracy, and the mean width multiplier, params, FLOPs, live params and live FLOPs
+(:mod:`spectrum.cost.live`), activations (NaN where the trials predate the count), latency and
+training throughput. Rows come in canonical order
 (order, activation, residual, match, then g). :func:`with_verdicts` appends each row's verdict
 against g = C.
 """
@@ -35,6 +36,8 @@ SUMMARY_COLUMNS = [
     "width_multiplier_mean",
     "params_mean",
     "flops_mean",
+    "live_params_mean",
+    "live_flops_mean",
     "activations_mean",
     "latency_ms_mean",
     "latency_ms_low_mean",
@@ -48,6 +51,8 @@ MEANS = {
     "width_multiplier_mean": "width_multiplier",
     "params_mean": "params",
     "flops_mean": "flops",
+    "live_params_mean": "live_params",
+    "live_flops_mean": "live_flops",
     "activations_mean": "activations",
     "latency_ms_mean": "latency_ms",
     "latency_ms_low_mean": "latency_ms_low",

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 
 from .. import fmt
 from ..labels import level_name, segment_key, segment_positions
-from .inference import Plan, per_seed_slopes
+from .inference import Plan, per_seed_slopes, slope_seeds
 from .stats import Difference, Test, settle
 
 MIN_SEGMENTS = 3
@@ -68,8 +68,9 @@ def slope_trend(what: str, context: str, samples: Mapping[str, Mapping]) -> Tren
     gs = sorted((g for g in samples if g in positions), key=segment_key)
     if len(gs) < MIN_SEGMENTS:
         return None
-    slopes = per_seed_slopes({positions[g]: samples[g] for g in gs})
-    difference = Difference.of_diffs("slope", slopes, n_a=len(gs))
+    by_x = {positions[g]: samples[g] for g in gs}
+    slopes = per_seed_slopes(by_x)
+    difference = Difference.of_diffs("slope", slopes, tuple(slope_seeds(by_x)), n_a=len(gs))
     names = tuple(level_name("segments", g).removeprefix("g = ") for g in gs)
     return Trend(what=what, context=context, segments=names, difference=difference)
 

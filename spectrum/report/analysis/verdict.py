@@ -10,7 +10,9 @@ t-test and TOST, Holm over all comparisons of the report together, the level spl
 study's planned looks); an undecided one carries its MDE and the seeds that would decide it. A
 group's winner is named only when its best g is better than every g it is compared with. Groups
 with at least three g also get the trend of accuracy over log2 g as one contrast
-(:mod:`.trends`, its own Holm family). Also owns the fewer-than-3-seeds warning and
+(:mod:`.trends`, its own Holm family), and every group its shape over g: the plateau (the
+smallest g from which every larger g is equivalent to C, by step-down equivalence) and the rise
+(:mod:`.plateau`); the answer's first sentence states the shape. Also owns the fewer-than-3-seeds warning and
 the matched-budget note; the latency-versus-FLOPs notes come from :mod:`.latency`. Results are
 plain frozen dataclasses (``Verdict.to_dict()`` gives nested dicts); each comparison is a
 :class:`.stats.Test`. Sentences are ready to print.
@@ -24,11 +26,13 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
+from ...options import MATCH_NAMES
 from .. import fmt
 from ..labels import level_name, segment_key
 from .inference import Plan, plan_of
 from .latency import LatencyNote, latency_measured, latency_notes
 from .pairing import by_seed
+from .plateau import Plateau, plateau_of, shape_sentence
 from .stats import Test, compare, settle
 from .summary import GROUP, configurations
 from .trends import Trend, settle_trends, slope_trend
@@ -104,6 +108,8 @@ class GroupVerdict:
     intermediate_better: tuple[str, ...]
     comparisons: tuple[Comparison, ...]
     trend: Trend | None
+    plateau: Plateau | None  # step-down equivalence of the integer g with C
+    shape: str | None  # the curve's shape: the rise and the plateau (:mod:`.plateau`)
     headline: str  # the group's answer: which g are better, worse, equivalent, undecided
     sentence: str
 
@@ -228,7 +234,12 @@ def _trend_headline(trend: Trend | None) -> str | None:
 
 
 def _group_verdict(
-    key: dict, label: str, samples: dict, comps: list[Comparison], trend: Trend | None
+    key: dict,
+    label: str,
+    samples: dict,
+    comps: list[Comparison],
+    trend: Trend | None,
+    plan: Plan,
 ) -> GroupVerdict:
     labels = sorted(samples, key=segment_key)
     means = {g: float(np.mean(list(samples[g].values()))) for g in labels}
@@ -254,6 +265,9 @@ def _group_verdict(
         advantage = "undecided"
     parts = (_against(comps, "C"), _against(comps, "1"), _trend_headline(trend))
     headline = "; ".join(p for p in parts if p)
+    vs_reference = [c for c in comps if c.reference == "C"]
+    plateau = plateau_of(vs_reference, plan)
+    shape = shape_sentence(plateau, vs_reference)
 
     head = (
         f"{label}: best mean test accuracy at {level_name('segments', best)} "
@@ -284,6 +298,8 @@ def _group_verdict(
         intermediate_better=better,
         comparisons=tuple(comps),
         trend=trend,
+        plateau=plateau,
+        shape=shape,
         headline=headline,
         sentence=f"{head}; {tail}",
     )
@@ -329,7 +345,9 @@ def build_verdict(
     for index, (key, samples) in enumerate(raw):
         comps = [c for i, c in comparisons if i == index]
         groups.append(
-            _group_verdict(key, group_label(key, show_match), samples, comps, trend_of.get(index))
+            _group_verdict(
+                key, group_label(key, show_match), samples, comps, trend_of.get(index), plan
+            )
         )
 
     few = []
@@ -354,7 +372,7 @@ def build_verdict(
         )
     matched_note = None
     if match not in ("none", None, ""):
-        what = {"params": "parameters", "flops": "FLOPs"}.get(match, match)
+        what = MATCH_NAMES.get(match, match)
         matched_note = (
             f"Budgets were matched ({match}): every g was widened or narrowed to the "
             f"same number of {what}, so the results compare g at matched {what}."
@@ -396,6 +414,7 @@ def _answer(groups: list[GroupVerdict]) -> tuple[str, str]:
     detail = " ".join(
         (f"{g.label}: " if many else "In short: ") + g.headline + "." for g in groups if g.headline
     )
+    shapes = " ".join((f"{g.label}: " if many else "") + g.shape + "." for g in groups if g.shape)
     if yes:
         word = "yes"
         text = (
@@ -415,4 +434,4 @@ def _answer(groups: list[GroupVerdict]) -> tuple[str, str]:
             "decided better than g = C, and not every one is decided worse or equivalent; more "
             "seeds would decide (see the MDE and seeds to decide)."
         )
-    return word, f"{text} {detail}"
+    return word, " ".join(part for part in (shapes, text, detail) if part)

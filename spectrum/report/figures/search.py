@@ -1,4 +1,5 @@
-"""Search figures: ``pareto_front`` (objective pairs, front highlighted) and ``history``.
+"""Search figures: ``pareto_front`` (objective pairs, front highlighted), ``history``, and
+``statistical_front`` (after ``--confirm``: accuracy intervals over seeds against each cost).
 
 Only feasible complete trials are drawn. With two objectives one panel shows the front joined
 as a staircase; with more, one panel per pair of objectives shows the front over all of them.
@@ -15,10 +16,10 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
-from ..analysis.search_study import Objective, front_mask, history, values_matrix
+from ..analysis.search_study import FrontRow, Objective, front_mask, history, values_matrix
 from .style import Plot, color, legend_below, log_axis, new_figure, save, style
 
-FRONT, HISTORY = "pareto_front", "history"
+FRONT, HISTORY, STAT_FRONT = "pareto_front", "history", "statistical_front"
 
 
 def _axes_pair(a: Objective, b: Objective) -> tuple[Objective, Objective]:
@@ -140,3 +141,66 @@ def draw_history(usable: pd.DataFrame, objs: list[Objective], out_dir: Path) -> 
         fig.suptitle("Search: best value so far per objective")
         save(fig, out_dir, HISTORY)
     return Plot(HISTORY, "Optimisation history", caption, True)
+
+
+STATUS_COLORS = {"non-dominated": 1, "undecided": 3, "dominated": 0}
+
+
+def draw_statistical_front(
+    rows: list[FrontRow], usable: pd.DataFrame, objs: list[Objective], out_dir: Path
+) -> Plot:
+    """Each candidate's mean accuracy with its 95% t interval over seeds against each cost."""
+    title = "Accuracy intervals against cost"
+    if not rows:
+        return Plot(STAT_FRONT, title, "", False, "Not drawn: no --confirm run.")
+    costs = [o for o in objs if o.name != "accuracy"]
+    acc = next(o for o in objs if o.name == "accuracy")
+    others = usable[~usable["trial"].isin({r.trial for r in rows})]
+    caption = (
+        f"The {len(rows)} candidates near the front: mean validation accuracy over their seeds "
+        "with its 95% t interval, coloured by the decision; grey: the trials screened out "
+        "(one seed each)."
+    )
+    with style():
+        fig = new_figure(4.6 * len(costs) + 0.6, 4.0)
+        axes = np.atleast_1d(fig.subplots(1, len(costs), squeeze=False)).ravel()
+        for ax, cost in zip(axes, costs):
+            ax.scatter(
+                [v[cost.index] for v in others["values"]],
+                [acc.shown(v[acc.index]) for v in others["values"]],
+                s=14,
+                color="#9a9a9a",
+                alpha=0.6,
+                linewidths=0,
+            )
+            for r in rows:
+                x = r.costs[cost.name]
+                shade = color(STATUS_COLORS.get(r.status, 2))
+                ax.errorbar(
+                    [x],
+                    [r.mean],
+                    yerr=[[r.mean - r.ci_low], [r.ci_high - r.mean]],
+                    fmt="o",
+                    color=shade,
+                    markeredgecolor="black",
+                    markersize=5,
+                    capsize=2,
+                    zorder=3,
+                )
+                ax.annotate(
+                    str(r.trial), (x, r.mean), xytext=(4, 3), textcoords="offset points", fontsize=7
+                )
+            xs = [r.costs[cost.name] for r in rows] + [v[cost.index] for v in others["values"]]
+            if cost.log and all(x > 0 for x in xs):
+                log_axis(ax, "x", xs, 4.0)
+            ax.set_xlabel(f"{cost.axis_label}, lower is better")
+            ax.set_ylabel("validation accuracy (%), mean over seeds")
+            ax.set_title(f"accuracy vs {cost.name}")
+        handles = [
+            Line2D([], [], linestyle="none", marker="o", color=color(i), label=status)
+            for status, i in STATUS_COLORS.items()
+        ] + [Line2D([], [], linestyle="none", marker="o", color="#9a9a9a", label="screened out")]
+        legend_below(fig, handles, 4.6 * len(costs) + 0.6)
+        fig.suptitle("Search: the front within seed noise (trial numbers labelled)")
+        save(fig, out_dir, STAT_FRONT)
+    return Plot(STAT_FRONT, title, caption, True)

@@ -3,7 +3,8 @@
 Turns a :class:`~spectrum.report.analysis.verdict.Verdict` into: the question and its answer,
 the matched-budget note, warnings, how the verdict decides (level, margin, looks), one sentence
 per group, the table of every comparison (three-way verdict, raw and Holm-adjusted p-values,
-TOST p, MDE, seeds to decide), the trends over log2 g, and the latency-versus-FLOPs notes.
+TOST p, MDE, seeds to decide), the shape over g (the plateau by step-down equivalence and the
+rise), the trends over log2 g, and the latency-versus-FLOPs notes.
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def decision_rule(alpha: float, margin_pp: float, source: str, schedule, family:
         f"sequential sweep adds seeds only to configurations still in an undecided comparison); "
         f"each look is replayed on the seeds below its count and tested at alpha / "
         f"{len(schedule)} = {alpha / len(schedule):.4g}, and a decision once made stands; seeds "
-        f"beyond the last completed look wait for their look."
+        f"beyond the last completed look wait for their look, and none is tested before the "
+        f"first. A look is complete once no trial below it is still to finish; a trial lost "
+        f"(failed or diverged) leaves the pairs present, and the pairs column states the loss."
         if schedule
         else "One look: all seeds at once."
     )
@@ -68,8 +71,10 @@ def decision_rule(alpha: float, margin_pp: float, source: str, schedule, family:
         f"Holm runs over the {family}, for superiority and for equivalence alike, at "
         f"alpha = {alpha:g}. A comparison is better or worse when its Holm p is below the level, "
         f"equivalent when its Holm TOST p is, and undecided otherwise; an undecided one states "
-        f"its minimum detectable effect (MDE, 80% power) at the current seeds and the seeds "
-        f"that would decide it at the observed variance. {looks}"
+        f"its minimum detectable effect (MDE, 80% power on the noncentral t) at the current "
+        f"seeds and the seeds that would decide it at the observed variance. Differences whose "
+        f"standard deviation is at or below the accuracy resolution (1 / test-set size) tie: "
+        f"they carry no evidence and stay undecided. {looks}"
     )
 
 
@@ -153,6 +158,23 @@ def verdict_blocks(verdict: Verdict) -> list:
                 "verdict, and for an undecided one the seeds that would decide it "
                 "('–': more than 1000).",
             )
+        )
+    shapes = [g for g in verdict.groups if g.shape]
+    if shapes:
+        blocks.append(Heading("Shape over g", level=3))
+        blocks.append(
+            Paragraph(
+                "Where the curve is flat: the integer g are tested for equivalence with C within "
+                "the margin in a fixed order, largest g first (TOST at the per-look level), and "
+                "the walk stops at the first g that fails; the plateau starts at the smallest g "
+                "reached, every larger g equivalent to C (a fixed-sequence procedure: its "
+                "family-wise error stays at alpha). The rise: the g below the plateau decided "
+                "worse than C in the table above. Its own family, like the trends."
+            )
+        )
+        many = len(verdict.groups) > 1
+        blocks.append(
+            Bullets(tuple((f"{g.label}: " if many else "") + g.shape + "." for g in shapes))
         )
     if verdict.trends:
         blocks.append(Heading("Trend over g", level=3))

@@ -1,0 +1,186 @@
+"""Compare multi-objective searches run with and without the front pruner, seed by seed.
+
+For each search seed, reads the two studies (``DIR/none-seedS`` and ``DIR/front-seedS``, each
+with its study.db) and prints, as a markdown table: trials complete / pruned, epochs trained,
+the study's span (first trial start to last trial end) and the sum of trial times, the
+hypervolume of the accuracy/FLOPs front, and how many of the unpruned run's front
+configurations the pruned run also sampled, has on its front, trained to the end, or pruned. Then the
+ratio of epochs and the paired difference of hypervolume over seeds with its 95% t interval.
+
+Hypervolume is taken in (validation accuracy in points, log10 FLOPs), so every decade of cost
+weighs the same, against one reference for all runs: 1 point below the lowest final accuracy
+and 0.1 decade above the largest FLOPs of any complete trial.
+
+Run: python tools/compare_fronts.py reports/search-front-pruning --seeds 0 1 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+import optuna
+from optuna.trial import TrialState
+
+from spectrum.report.analysis.front import hypervolume
+from spectrum.report.analysis.inference import t_interval
+from spectrum.report.analysis.pareto import non_dominated
+from spectrum.study.front_pruner import DEFAULT_PRUNE_BAND, Finished, outrun_by
+
+
+def load(folder: Path) -> optuna.Study:
+    storage = f"sqlite:///{folder / 'study.db'}"
+    (name,) = optuna.get_all_study_names(storage)
+    return optuna.load_study(study_name=name, storage=storage)
+
+
+def summary(study: optuna.Study) -> dict:
+    trials = study.get_trials(deepcopy=False)
+    complete = [
+        t
+        for t in trials
+        if t.state == TrialState.COMPLETE and t.user_attrs.get("status") == "complete"
+    ]
+    acc = np.array([100.0 * t.user_attrs["val_acc"] for t in complete])
+    flops = np.array([float(t.user_attrs["flops"]) for t in complete])
+    front = non_dominated(np.column_stack([acc, flops]), [True, False])
+    started = [t.datetime_start for t in trials if t.datetime_start]
+    ended = [t.datetime_complete for t in trials if t.datetime_complete]
+    return {
+        "complete": len(complete),
+        "pruned": sum(t.state == TrialState.PRUNED for t in trials),
+        "epochs": sum(len(t.user_attrs.get("curve") or []) for t in trials),
+        "span_s": (max(ended) - min(started)).total_seconds(),
+        "trial_s": sum(float(t.user_attrs.get("wall_time_s") or 0.0) for t in trials),
+        "acc": acc,
+        "flops": flops,
+        "front": [complete[i].params for i in np.flatnonzero(front)],
+        "trained": [t.params for t in complete],
+        "pruned_params": [t.params for t in trials if t.state == TrialState.PRUNED],
+    }
+
+
+def replay(study: optuna.Study, band: float = DEFAULT_PRUNE_BAND) -> dict:
+    """The front pruner's rule replayed on an unpruned run's curves, in the order it ran: which
+    trials it would have cut (and after which epoch), its epochs, and its front's configurations.
+
+    Same points and same seeds as the unpruned run, so it isolates the pruning from what the
+    sampler draws after a pruned trial (which differs in a real pruned run).
+    """
+    trials = sorted(
+        (
+            t
+            for t in study.get_trials(deepcopy=False)
+            if t.state == TrialState.COMPLETE and t.user_attrs.get("status") == "complete"
+        ),
+        key=lambda t: t.datetime_start,
+    )
+    finished: list[tuple[object, Finished]] = []
+    epochs, kept = 0, []
+    for t in trials:
+        curve = {int(p["epoch"]): float(p["val_acc"]) for p in t.user_attrs["curve"]}
+        last = max(curve)
+        before = [f for end, f in finished if end < t.datetime_start]
+        cut = next(
+            (
+                e
+                for e in range(1, last)
+                if outrun_by((float(t.user_attrs["flops"]),), curve[e], e, before, band) is not None
+            ),
+            None,
+        )
+        epochs += cut or last
+        if cut is None:
+            kept.append(t)
+            finished.append(
+                (t.datetime_complete, Finished(t.number, (float(t.user_attrs["flops"]),), curve))
+            )
+    acc = np.array([100.0 * t.user_attrs["val_acc"] for t in kept])
+    flops = np.array([float(t.user_attrs["flops"]) for t in kept])
+    front = non_dominated(np.column_stack([acc, flops]), [True, False])
+    return {
+        "epochs": epochs,
+        "acc": acc,
+        "flops": flops,
+        "front": [kept[i].params for i in np.flatnonzero(front)],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(
+        "--bands", type=float, nargs="+", default=[DEFAULT_PRUNE_BAND], help="replayed bands"
+    )
+    parser.add_argument(
+        "--replay-seeds", type=int, nargs="*", help="unpruned runs to replay (default: --seeds)"
+    )
+    args = parser.parse_args()
+    runs = {
+        (pruner, seed): summary(load(args.folder / f"{pruner}-seed{seed}"))
+        for seed in args.seeds
+        for pruner in ("none", "front")
+    }
+    ref_acc = min(r["acc"].min() for r in runs.values()) - 1.0
+    ref_cost = math.log10(max(r["flops"].max() for r in runs.values())) + 0.1
+    for r in runs.values():
+        r["hv"] = hypervolume(r["acc"], np.log10(r["flops"]), ref_acc, ref_cost)
+    print(
+        "| seed | pruner | complete | pruned | epochs | study span (s) | sum of trial times (s) "
+        "| hypervolume | unpruned front's configurations: sampled / on front / trained / pruned |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for seed in args.seeds:
+        base = runs[("none", seed)]["front"]
+        for pruner in ("none", "front"):
+            r = runs[(pruner, seed)]
+            sampled = r["trained"] + r["pruned_params"]
+            found = (
+                f"{sum(p in sampled for p in base)} / {sum(p in r['front'] for p in base)} / "
+                f"{sum(p in r['trained'] for p in base)} / "
+                f"{sum(p in r['pruned_params'] for p in base)} of {len(base)}"
+            )
+            print(
+                f"| {seed} | {pruner} | {r['complete']} | {r['pruned']} | {r['epochs']} | "
+                f"{r['span_s']:.0f} | {r['trial_s']:.0f} | {r['hv']:.3f} | {found} |"
+            )
+    epochs = {p: sum(runs[(p, s)]["epochs"] for s in args.seeds) for p in ("none", "front")}
+    span = {p: sum(runs[(p, s)]["span_s"] for s in args.seeds) for p in ("none", "front")}
+    diffs = [runs[("front", s)]["hv"] - runs[("none", s)]["hv"] for s in args.seeds]
+    hv_none = t_interval([runs[("none", s)]["hv"] for s in args.seeds])
+    hv_front = t_interval([runs[("front", s)]["hv"] for s in args.seeds])
+    d = t_interval(diffs)
+    print()
+    print("Replay of the rule on each unpruned run (same points, same seeds):")
+    for band in args.bands:
+        for seed in args.seeds if args.replay_seeds is None else args.replay_seeds:
+            base = runs.get(("none", seed)) or summary(load(args.folder / f"none-seed{seed}"))
+            base["hv"] = hypervolume(base["acc"], np.log10(base["flops"]), ref_acc, ref_cost)
+            r = replay(load(args.folder / f"none-seed{seed}"), band)
+            hv = hypervolume(r["acc"], np.log10(r["flops"]), ref_acc, ref_cost)
+            print(
+                f"  band {band:g}, seed {seed}: {r['epochs']} of {base['epochs']} epochs "
+                f"({base['epochs'] / r['epochs']:.2f}x fewer), {len(r['acc'])} of "
+                f"{base['complete']} trained to the end, front "
+                f"{sum(p in r['front'] for p in base['front'])} of {len(base['front'])} kept, "
+                f"hypervolume {hv:.3f} vs {base['hv']:.3f}"
+            )
+    print(
+        f"Epochs trained, all seeds: none {epochs['none']}, front {epochs['front']} "
+        f"({epochs['none'] / epochs['front']:.2f}x fewer). Study spans: none {span['none']:.0f} s, "
+        f"front {span['front']:.0f} s ({span['none'] / span['front']:.2f}x)."
+    )
+    print(
+        f"Hypervolume (reference: {ref_acc:.2f} points, 10^{ref_cost:.2f} FLOPs): none "
+        f"{hv_none.mean:.3f} [{hv_none.ci_low:.3f}, {hv_none.ci_high:.3f}], front "
+        f"{hv_front.mean:.3f} [{hv_front.ci_low:.3f}, {hv_front.ci_high:.3f}] (95% t over "
+        f"{len(args.seeds)} seeds); paired difference front - none {d.mean:+.3f} "
+        f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}] ({100 * d.mean / hv_none.mean:+.1f}% of none)."
+    )
+
+
+if __name__ == "__main__":
+    main()
