@@ -17,8 +17,6 @@ from ..analysis.verdict import Verdict, is_intermediate
 from ..document import Paragraph
 from ..labels import level_name
 
-MATCHED = MATCH_NAMES
-
 
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'s' if n != 1 else ''}"
@@ -29,7 +27,7 @@ def _net(study, verdict: Verdict) -> str:
     grid = study.user_attrs.get("grid") or {}
     preset = (net or {}).get("preset") if isinstance(net, dict) else None
     preset = preset or (grid.get("preset") if isinstance(grid, dict) else None) or "net"
-    matched = MATCHED.get(verdict.match)
+    matched = MATCH_NAMES.get(verdict.match)
     return f"{preset} at matched {matched}" if matched else str(preset)
 
 
