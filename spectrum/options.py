@@ -1,7 +1,9 @@
 """The vocabularies of the toolkit and the one set of parsers for choices and lists.
 
 This module owns the words a user (or a stored study) may write for an op order, an intermediate
-activation, a width-matching target, a trial status and an on/off switch, and the functions that
+activation, a width-matching target, a trial status, an on/off switch and a search objective
+(:data:`SEARCH_OBJECTIVES`: the one table of what differs between objectives, read by the search
+and by its report), and the functions that
 turn command-line strings and study-file values into them. Every parser raises a one-line
 :class:`~spectrum.errors.SpecError` that names where the value came from (a flag such as
 ``--orders`` or a key such as ``search space entry.orders``). Torch-free, so that the report
@@ -11,9 +13,11 @@ stage and the command line's start-up can use it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
+from . import fmt
 from .errors import SpecError
 
 Order = Literal["depthwise-first", "pointwise-first"]
@@ -42,6 +46,37 @@ STATUSES: tuple[str, ...] = (
     "interrupted",
 )
 ON_OFF: tuple[str, ...] = ("on", "off")
+
+
+@dataclass(frozen=True)
+class SearchObjective:
+    """One objective ``--objectives`` may name: everything that differs between objectives."""
+
+    name: str
+    direction: str  # maximize | minimize
+    key: str  # where its value lives in a trial record
+    axis: str  # a plot's axis label
+    text: Callable[[Any], str]  # a value as tables and sentences show it
+    log: bool = False  # plotted on a log scale
+    scale: float = 1.0  # a plot axis shows value * scale (accuracy in percent)
+
+
+SEARCH_OBJECTIVES: dict[str, SearchObjective] = {
+    objective.name: objective
+    for objective in (
+        SearchObjective("accuracy", "maximize", "val_acc", "accuracy (%)", fmt.pct, scale=100.0),
+        SearchObjective(
+            "params", "minimize", "params", "parameters (count, log scale)", fmt.count, log=True
+        ),
+        SearchObjective(
+            "flops", "minimize", "flops", "FLOPs (multiply-adds, log scale)", fmt.count, log=True
+        ),
+        SearchObjective(
+            "latency", "minimize", "latency_ms", "latency (ms per batch, log scale)", fmt.ms,
+            log=True,
+        ),
+    )
+}  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -138,3 +173,41 @@ def choice(item: Any, allowed: tuple[str, ...], where: str) -> str:
 def choices(value: Any, allowed: tuple[str, ...], where: str) -> tuple[str, ...]:
     """A list (or comma-separated string) of distinct values of ``allowed``."""
     return unique([choice(item, allowed, where) for item in items(value, where)], where)
+
+
+# --------------------------------------------------------------------------------------------
+# Either: a flag's text (``where`` a flag such as ``--orders``) or plain data (a key)
+
+
+def listed(allowed: tuple[str, ...]):
+    """A parser for a list of ``allowed`` values: a flag's comma-separated text, or a list."""
+
+    def parse(value: Any, where: str) -> tuple[str, ...]:
+        if isinstance(value, str):
+            return parse_list(value, allowed, where)
+        return tuple(choice(str(item).lower(), allowed, where) for item in items(value, where))
+
+    return parse
+
+
+def one_of(allowed: tuple[str, ...]):
+    """A parser for one of ``allowed``, with the flag's message or the key's."""
+
+    def parse(value: Any, where: str) -> str:
+        if where.startswith("--"):
+            return parse_choice(value, allowed, where)
+        return choice(value, allowed, where)
+
+    return parse
+
+
+def switches(value: Any, where: str) -> tuple[bool, ...]:
+    """On/off values: a flag's ``on,off`` text, a bool, or a list of bools and on/off."""
+    if isinstance(value, str):
+        return parse_on_off(value, where)
+    out = []
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        if item not in (True, False, "on", "off"):
+            raise SpecError(f"{where}: {item!r} is not one of: true, false, on, off")
+        out.append(item in (True, "on"))
+    return tuple(out)

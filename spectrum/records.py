@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypedDict
 
 import pandas as pd
+from optuna.trial import FrozenTrial, TrialState
 
 from .errors import SpecError
 from .options import STATUSES, Status  # noqa: F401  (re-exported: the record's vocabulary)
@@ -20,6 +21,8 @@ from .options import STATUSES, Status  # noqa: F401  (re-exported: the record's 
 # In a record's ``versions``: a digest of the spectrum sources that trained it (records made
 # before 2026-12-01 have none). See spectrum.study.trial.code_digest.
 CODE_KEY = "spectrum_code"
+# The statuses that end a grid point for good: training them again would end the same way.
+FINISHED_STATUSES: tuple[Status, ...] = ("diverged", "failed")
 
 
 class EpochPoint(TypedDict):
@@ -90,6 +93,10 @@ class TrialRecord(TypedDict, total=False):
 # The study attribute "margin" when a study sets none: the equivalence margin in accuracy points.
 # Below it, a proxy-scale difference is not a finding.
 DEFAULT_MARGIN_PP = 0.5
+MARGIN_HELP = (
+    "Equivalence margin in accuracy points (default 0.5), stored on the study: within it a "
+    "difference is 'equivalent'; a sequential sweep stops on it."
+)
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,17 @@ ROW_COLUMNS = [
     "dataset",
     "error",
 ]
+
+
+def is_finished(trial: FrozenTrial) -> bool:
+    """Whether this trial ended its grid point: completed, or ended deterministically."""
+    if trial.state == TrialState.COMPLETE:
+        return True
+    return (
+        trial.state == TrialState.FAIL
+        and trial.user_attrs.get("status") in FINISHED_STATUSES
+        and not trial.user_attrs.get("not_run")
+    )
 
 
 def trial_row(trial) -> dict:

@@ -19,7 +19,7 @@ def synthetic_sweep_command(out, study: str, epochs: int, segments: str, *extra:
     """``spectrum sweep`` on synthetic data into ``out`` (no report, no latency timing), as a
     subprocess command."""
     return [
-        *(sys.executable, "-m", "cli", "sweep", "--dataset", "synthetic", "--no-latency"),
+        *(sys.executable, "-m", "spectrum", "sweep", "--dataset", "synthetic", "--no-latency"),
         *("--epochs", str(epochs), "--segments", segments, *extra),
         *("--study", study, "--out", str(out), "--no-report"),
     ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import spectrum
-from cli import main
+from spectrum.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY = dict(

@@ -11,23 +11,17 @@ import pandas as pd
 import pytest
 import torch
 
-from spectrum.data import DataConfig
-from spectrum.engine.bench import (
-    BenchSettings,
-    EngineRun,
-    bench_train,
-    engine_runs,
-    load_bench_data,
-    parse_bench_segments,
-)
-from spectrum.engine.bench_report import (
+from spectrum.bench.reference import matmul_peak_gflops
+from spectrum.bench.settings import BenchSettings, EngineRun, engine_runs
+from spectrum.bench.train import bench_train, load_bench_data, parse_bench_segments
+from spectrum.bench.train_report import (
     COLUMNS,
     COMPILED_COLUMNS,
     FLOAT32_COLUMNS,
     markdown,
     write_bench,
 )
-from spectrum.engine.reference import matmul_peak_gflops
+from spectrum.data import DataConfig
 from spectrum.errors import DataError, SpecError
 
 # bf16 is asked for explicitly so that every machine measures the same runs (bf16, then float32);
@@ -121,7 +115,7 @@ def test_writes_csv_and_markdown(measured, tmp_path):
 def test_compiled_engine_is_measured_separately_when_asked(monkeypatch):
     # torch.compile itself is too slow for a unit test: the engine runs uncompiled here and only
     # the bookkeeping of the second, compiled run is checked.
-    import spectrum.engine.bench as bench
+    import spectrum.bench.train as bench
 
     real_train, seen = bench.train, []
 
@@ -142,9 +136,9 @@ def test_blocks_interleave_engine_and_reference():
     torch.manual_seed(0)
     settings = replace(TINY, segments=("C",), warmup=2, steps=3, blocks=4)
     splits, _ = load_bench_data(DataConfig(name="synthetic"), settings.images_per_run)
-    from spectrum.engine.bench import net_for, run_interleaved
-    from spectrum.engine.reference import reference_loader
-    from spectrum.engine.train import DeviceData
+    from spectrum.bench.reference import reference_loader
+    from spectrum.bench.train import net_for, run_interleaved
+    from spectrum.engine.device_data import DeviceData
     from spectrum.net.xception import build_net
 
     model = build_net(net_for("C", splits, "auto"))
@@ -191,7 +185,7 @@ def test_settings_and_segments_are_validated():
 
 
 def test_cli_writes_the_report_and_rejects_bad_flags(tmp_path, monkeypatch, capsys):
-    from cli import main
+    from spectrum.cli import main
 
     monkeypatch.setenv("SPECTRUM_THREADS", "1")
     out = tmp_path / "bench"

@@ -10,15 +10,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import cli
-from spectrum.engine.bench_latency import (
+from spectrum import cli
+from spectrum.bench.latency import (
     LatencyBench,
     LatencyBenchSettings,
     TimedNet,
     comparisons,
     trend,
 )
-from spectrum.engine.bench_latency_report import (
+from spectrum.bench.latency_report import (
     LATENCY_COLUMNS,
     latency_markdown,
     write_latency_bench,

@@ -14,17 +14,17 @@ import pandas as pd
 import pytest
 import torch
 
-import cli
 import spectrum.commands.studies
-from spectrum.engine.bench_sweep import (
+from spectrum import cli
+from spectrum.bench.machine_load import QUIET_LOAD, machine_cpu_s, own_cpu_s
+from spectrum.bench.sweep import (
     SweepBench,
     SweepBenchSettings,
     SweepRun,
     packed_jobs,
     trial_threads,
 )
-from spectrum.engine.bench_sweep_report import SWEEP_COLUMNS, sweep_markdown, write_sweep_bench
-from spectrum.engine.machine_load import QUIET_LOAD, machine_cpu_s, own_cpu_s
+from spectrum.bench.sweep_report import SWEEP_COLUMNS, sweep_markdown, write_sweep_bench
 from spectrum.errors import SpecError
 from spectrum.study import workers
 

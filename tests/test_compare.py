@@ -6,11 +6,11 @@ import optuna
 import pytest
 from test_report import add_complete, record
 
-from cli import main
+from spectrum.cli import main
 from spectrum.errors import SpecError
 from spectrum.report.analysis.compare import compare_studies
-from spectrum.report.analysis.frames import trial_frame, usable_sweep
 from spectrum.report.compare_report import write_compare
+from spectrum.stats.frames import trial_frame, usable_sweep
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -165,3 +165,47 @@ def test_cli_compare_and_errors(tmp_path, capsys):
     study.set_user_attr("kind", "search")
     err = _one_line_error(capsys, ["compare", str(a), str(search)])
     assert "search study" in err
+
+
+def matched_sweep(accuracy: dict, match: str, *, name="s", storage=None):
+    """A 3-seed sweep whose trials were matched on ``match``."""
+    study = optuna.create_study(storage=storage, study_name=name, direction="maximize")
+    study.set_user_attr("kind", "sweep")
+    for position, (g, acc) in enumerate(accuracy.items()):
+        for seed in (0, 1, 2):
+            add_complete(study, record(g, seed, acc + NOISE[(seed + position) % 3], match=match))
+    return study
+
+
+def test_across_match_pairs_studies_matched_on_different_budgets(tmp_path, capsys):
+    # proxy-28 at matched params against proxy-28s at matched live params: no configuration is
+    # shared unless the pairing is told to look across match, and the document says so.
+    accuracy = {"1": 0.90, "4": 0.91, "C": 0.91}
+    folders = []
+    for name, match in (("params", "params"), ("live", "live-params")):
+        folder = tmp_path / name
+        folder.mkdir()
+        matched_sweep(accuracy, match, name=name, storage=f"sqlite:///{folder / 'study.db'}")
+        folders.append(str(folder))
+    err = _one_line_error(capsys, ["compare", *folders, "--out", str(tmp_path / "x")])
+    assert "share no configuration" in err
+    out = tmp_path / "across"
+    assert main(["compare", *folders, "--across-match", "--out", str(out)]) == 0
+    text = (out / "compare.md").read_text()
+    assert "3 shared configurations" in text
+    assert "B's match live-params paired with A's params by --across-match" in text
+    assert "match live-params" in text and "match params" in text  # each study's facts
+
+
+def test_across_match_needs_one_match_per_study(tmp_path):
+    mixed = matched_sweep({"1": 0.9, "C": 0.91}, "params")
+    add_complete(mixed, record("4", 0, 0.9, match="flops"))
+    with pytest.raises(SpecError, match="study A has flops, params"):
+        write_compare(
+            mixed,
+            matched_sweep({"1": 0.9, "C": 0.91}, "live-params", name="b"),
+            tmp_path / "out",
+            label_a="a",
+            label_b="b",
+            across_match=True,
+        )

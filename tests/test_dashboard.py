@@ -13,7 +13,7 @@ import urllib.request
 import optuna
 import pytest
 
-from cli import main
+from spectrum.cli import main
 
 
 def _free_port() -> int:
@@ -69,7 +69,7 @@ def test_dashboard_serves_the_study_list_over_http(sweep_dir):
     # Started as a background job is (SIGINT ignored), and stopped as a service manager stops
     # it: SIGTERM, which spectrum handles as Ctrl-C whatever SIGINT's disposition.
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "dashboard", str(sweep_dir), "--port", str(port)],
+        [sys.executable, "-m", "spectrum", "dashboard", str(sweep_dir), "--port", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -581,3 +581,26 @@ def test_val_size_out_of_range_names_the_option(val_size):
 def test_val_size_up_to_train_minus_one_is_honoured():
     splits = load_dataset(DataConfig(name="synthetic", synthetic_train=100, val_size=99))
     assert splits.sizes["train"] == 1 and splits.sizes["val"] == 99
+
+
+def test_the_registry_holds_one_entry_per_dataset_module_in_the_choices_order():
+    from spectrum.data import dataset_choices, datasets, image_size_of
+    from spectrum.data.registry import dataset_of
+
+    assert dataset_choices() == (
+        "fashion-mnist",
+        "cifar10",
+        "cifar100",
+        "imagefolder:PATH",
+        "synthetic",
+    )
+    assert {d.load.__module__ for d in datasets()} == {
+        f"spectrum.data.{m}" for m in ("fashion_mnist", "cifar", "imagefolder", "synthetic")
+    }
+    assert dataset_of("imagefolder:/data/flowers").name == "imagefolder:"
+    assert image_size_of(DataConfig(name="cifar100")) == 32
+    assert image_size_of(DataConfig(name="imagefolder:/x", image_size=48)) == 48
+    config = DataConfig(name="synthetic", synthetic_shape=(3, 12, 12), synthetic_train=64)
+    assert image_size_of(config) == load_dataset(config).image_size == 12
+    with pytest.raises(SpecError, match="image_size applies to imagefolder:PATH datasets only"):
+        load_dataset(DataConfig(name="synthetic", image_size=8))

@@ -22,16 +22,16 @@ from torch import nn
 
 from spectrum.data import DataConfig, load_dataset
 from spectrum.engine import distributed
+from spectrum.engine.device_data import DeviceData, device_data
 from spectrum.engine.distributed import (
     CrossRankBatchNorm2d,
     Launch,
     Ranks,
     check_batch,
-    device_data,
     global_batchnorm,
     launch_from_environment,
 )
-from spectrum.engine.train import DeviceData, TrainConfig, random_crop, random_flip, train
+from spectrum.engine.train import TrainConfig, random_crop, random_flip, train
 from spectrum.errors import SpecError
 from spectrum.net.xception import NetConfig, build_net
 
@@ -108,7 +108,7 @@ def test_a_world_size_that_does_not_divide_the_batch_is_an_error_naming_both():
 def test_the_batch_check_under_torchrun_is_one_line_and_exit_2(monkeypatch, capsys, rank):
     for name, value in torchrun_environment(rank, 3, 1).items():
         monkeypatch.setenv(name, value)
-    from cli import main  # here: spawned ranks import this module, and need no CLI
+    from spectrum.cli import main  # here: spawned ranks import this module, and need no CLI
 
     argv = ["train", "--dataset", "synthetic", "--batch-size", "64", "--device", "cpu"]
     assert main(argv) == 2  # before any process group or data: nothing listens on port 1
@@ -283,7 +283,7 @@ def test_train_nproc_per_node_launches_torchrun_itself():
     env = os.environ | {"OMP_NUM_THREADS": "1", "SPECTRUM_THREADS": "1", "GLOO_SOCKET_IFNAME": "lo"}
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     command = [
-        sys.executable, "-m", "cli", "train", "--nproc-per-node", "2", "--segments", "4",
+        sys.executable, "-m", "spectrum", "train", "--nproc-per-node", "2", "--segments", "4",
         "--width", "0.5", "--dataset", "synthetic", "--epochs", "1", "--train-subset", "128",
         "--batch-size", "32", "--device", "cpu",
     ]  # fmt: skip

@@ -7,8 +7,8 @@ import optuna
 from optuna.trial import TrialState, create_trial
 from synthetic_study import synthetic_sweep
 
-from spectrum.report.analysis.frames import excluded_trials, trial_frame, usable_sweep
 from spectrum.report.sections.provenance import counts_text, excluded_blocks
+from spectrum.stats.frames import excluded_trials, trial_frame, usable_sweep
 
 KEY = "g=4|depthwise-first|act=none|residual=on|seed=0"
 

@@ -10,13 +10,13 @@ from test_compare import BASE, sweep
 from test_report import shifted_study
 
 from spectrum.report import write_report
-from spectrum.report.analysis.frames import trial_frame, usable_sweep
-from spectrum.report.analysis.inference import plan_of
-from spectrum.report.analysis.summary import summarize
-from spectrum.report.analysis.verdict import build_verdict
 from spectrum.report.compare_report import write_compare
 from spectrum.report.figures import forest
 from spectrum.report.sections.answer import answer_text, scope_text
+from spectrum.stats.frames import trial_frame, usable_sweep
+from spectrum.stats.inference import plan_of
+from spectrum.stats.summary import summarize
+from spectrum.stats.verdict import build_verdict
 
 SCHEDULE = {"start": 3, "step": 3, "max": 6}
 SHIFTS = {"1": -0.02, "4": 0.02}  # g = 1 two points below g = C, g = 4 two points above
@@ -89,3 +89,21 @@ def test_compare_draws_both_verdicts_side_by_side(tmp_path):
     assert "A and B side by side" in md
     image = matplotlib.image.imread(tmp_path / "forest.png")
     assert image.shape[1] > 1.5 * image.shape[0]  # two panels next to each other
+
+
+def test_a_sweep_with_no_g_to_compare_answers_its_factor_first(tmp_path):
+    # Residual connections at g = C alone (as studies/fig9-residual.toml): no verdict over g, so
+    # the first sentence and the forest answer the factor's question instead.
+    from test_report_factors import DW
+    from test_report_factors import sweep as factor_sweep
+
+    study = factor_sweep({("C", "none", True, DW): 0.90, ("C", "none", False, DW): 0.85})
+    md = write_report(study, tmp_path).read_text()
+    first = md.splitlines()[2]
+    assert first.startswith("**Residual connections: agrees with the paper (no residual vs ")
+    assert "residual at g = C: -4.96 [-5.51, -4.40] pp, worse)" in first
+    assert "g is not compared here (only g = C was trained); scope: " in first
+    assert "## Each factor level against the paper's choice" in md
+    assert re.findall(r"\]\(([a-z_]+)\.png\)", md)[0] == "forest"
+    image = matplotlib.image.imread(tmp_path / "forest.png")
+    assert image.shape[0] > 150 and image.shape[1] > 600

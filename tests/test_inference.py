@@ -14,7 +14,9 @@ import math
 import numpy as np
 import pytest
 
-from spectrum.report.analysis.inference import (
+from spectrum.stats.difference import Test as Settled
+from spectrum.stats.difference import compare, settle
+from spectrum.stats.inference import (
     Design,
     Plan,
     decide,
@@ -25,9 +27,7 @@ from spectrum.report.analysis.inference import (
     t_interval,
     tost_p,
 )
-from spectrum.report.analysis.plateau import Plateau, step_down
-from spectrum.report.analysis.stats import Test as Settled
-from spectrum.report.analysis.stats import compare, settle
+from spectrum.stats.plateau import Plateau, step_down
 
 SEGMENTS = ("1", "2", "4", "8", "16", "32", "C")  # the matched-budget studies' g
 
@@ -111,7 +111,7 @@ def test_t_interval_coverage_many_studies(dist, n):
 
 def test_interval_and_test_agree():
     rng = np.random.default_rng(0)
-    from spectrum.report.analysis.inference import paired_t_p
+    from spectrum.stats.inference import paired_t_p
 
     for _ in range(200):
         x = rng.normal(0.3, 1.0, size=rng.integers(2, 12))
@@ -353,7 +353,7 @@ def test_nothing_is_tested_before_the_first_look():
 def test_power_at_the_mde_is_the_power_stated(n):
     # The MDE at 80% power: the paired t-test at that true effect rejects 80% of the time
     # (66-79% with the central-t shortcut).
-    from spectrum.report.analysis.inference import paired_t_p
+    from spectrum.stats.inference import paired_t_p
 
     alpha, draws = 0.05 / 4 / 6, 4000
     effect = minimum_detectable_effect(1.0, n, alpha)

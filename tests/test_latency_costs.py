@@ -15,8 +15,8 @@ from synthetic_study import sweep_record, synthetic_sweep
 
 from spectrum.report import summarize, trial_frame, usable_sweep, write_report
 from spectrum.report.analysis.design import design_of
-from spectrum.report.analysis.latency import cost_correlations, rank_correlation
 from spectrum.report.figures import latency_costs
+from spectrum.stats.latency import cost_correlations, rank_correlation
 
 # FLOPs fall with g (18 M, 6 M, 2 M) but latency does not: g = 4 is fastest, g = 1 slowest.
 # Activations follow latency exactly, so they rank it perfectly and FLOPs only partly.

@@ -7,11 +7,11 @@ import torch
 from torch import nn
 from typer.testing import CliRunner
 
-from cli import app, main
 from spectrum.api import match_width as api_match_width
-from spectrum.cost.counts import count
+from spectrum.cli import app, main
 from spectrum.cost.live import axis_use, conv_use, conv_uses, live_config_counts
 from spectrum.cost.matching import match_width, matched_config
+from spectrum.cost.metrics import count
 from spectrum.net.xception import NetConfig, build_net
 from spectrum.study.trial import count_record
 

@@ -1,7 +1,7 @@
 import pytest
 
-from spectrum.cost.counts import count
 from spectrum.cost.matching import match_width, matched_config
+from spectrum.cost.metrics import count
 from spectrum.errors import SpecError
 from spectrum.net.xception import NetConfig, check_config, resolve_widths, width_divisors
 

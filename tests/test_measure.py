@@ -7,11 +7,11 @@ import torch
 from torch import nn
 
 from spectrum.cost.counts import (
-    count,
     count_activations,
     fvcore_by_operator,
     torch_macs,
 )
+from spectrum.cost.metrics import count
 from spectrum.net.xception import NetConfig, build_net
 
 SEGMENTS = (1, 2, 4, 8, 16, 32, "C")
@@ -110,7 +110,7 @@ def test_trial_record_and_results_csv_carry_activations():
 
 
 def test_count_command_prints_activations(capsys):
-    from cli import main
+    from spectrum.cli import main
 
     assert main(["count", "--segments", "1,C", "--no-latency"]) == 0
     lines = capsys.readouterr().out.splitlines()

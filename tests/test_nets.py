@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from spectrum.cost.counts import count, count_params
+from spectrum.cost.counts import count_params
+from spectrum.cost.metrics import count
 from spectrum.cost.table import measure
 from spectrum.errors import SegmentsError
 from spectrum.net.xception import FlowSettings, NetConfig, build_net, check_config

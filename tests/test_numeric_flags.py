@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import typer
 
-import cli
+from spectrum import cli
 from spectrum.commands.bounds import NUMERIC_FLAG_BOUNDS, Bound, numeric_params, numeric_type
 
 COMMAND = typer.main.get_command(cli.app)

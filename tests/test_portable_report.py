@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from synthetic_study import synthetic_sweep
 
-from cli import main
+from spectrum.cli import main
 from spectrum.report.sections.provenance import portable_storage
 
 

@@ -12,7 +12,7 @@ import optuna
 import pytest
 import sqlalchemy
 
-from cli import main
+from spectrum.cli import main
 
 
 def test_the_default_postgresql_driver_is_installed():

@@ -44,3 +44,21 @@ def test_a_running_trials_epoch_reaches_the_bar():
     watch_workers([Exited()], run, bar, poll_s=0.0)
     assert bar.n == 0.5 and bar.postfix.endswith("epoch 3/4")
     bar.close()
+
+
+def test_a_queued_round_grows_the_bars_total():
+    """A sequential sweep's look queues a round: the bar counts it (it stayed at 21/21 before)."""
+    study = optuna.create_study(direction="maximize")
+    finished = study.ask()
+    finished.set_user_attr("grid_key", KEY)
+    finished.set_user_attr("status", "complete")
+    study.tell(finished, 0.9)
+    for seed in (1, 2):  # the next round, queued by the look
+        study.enqueue_trial({}, user_attrs={"grid_key": KEY.replace("seed=0", f"seed={seed}")})
+    run = SimpleNamespace(plan=SweepPlan(train=TrainConfig(epochs=4)), total=1, load=lambda: study)
+    bar = packed_bar(run.total)
+    bar.fp = io.StringIO()
+    watch_workers([Exited()], run, bar, poll_s=0.0)
+    assert bar.total == 3 and bar.n == 1
+    assert "| 1/3 [" in str(bar)  # a whole count prints whole
+    bar.close()

@@ -7,18 +7,30 @@ ahead at the epoch it was pruned.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import optuna
 import pytest
 import torch
-from optuna.trial import TrialState
+from optuna.distributions import CategoricalDistribution
+from optuna.trial import TrialState, create_trial
+from scipy import stats
 
-import cli
+from spectrum import cli
 from spectrum.data import DataConfig
 from spectrum.engine.train import TrainConfig
 from spectrum.errors import SpecError
-from spectrum.study.front_pruner import Finished, FrontPruner, outrun_by
+from spectrum.stats.front import curve_noise
+from spectrum.study.front_pruner import (
+    DEFAULT_PRUNE_BAND,
+    MIN_DF,
+    Finished,
+    FrontPruner,
+    PruneBand,
+    measured_sd,
+    outrun_by,
+)
 from spectrum.study.plan import SearchPlan
 from spectrum.study.search import run_search
 from spectrum.study.space import SearchSpace
@@ -55,11 +67,97 @@ def test_a_trial_is_outrun_by_a_finished_trial_that_costs_no_more_and_is_ahead()
     assert outrun_by(own, 0.10, 1, [mixed], band=0.0) is None
 
 
+def test_the_band_is_the_final_band_at_the_end_and_widens_toward_early_epochs():
+    band = PruneBand()
+    assert band.at(4, 4) == DEFAULT_PRUNE_BAND  # the last epoch: one comparison, --prune-band
+    # Before it, a trial has 3 looks: z at 0.05 / 3, and the seed SD grows as (E / k) ** 2.2.
+    z = stats.norm.ppf(1 - 0.05 / 3) / stats.norm.ppf(0.95)
+    for k in (1, 2, 3):
+        assert band.at(k, 4) == pytest.approx(DEFAULT_PRUNE_BAND * z * (4 / k) ** 2.2)
+    assert band.at(1, 4) > band.at(2, 4) > band.at(3, 4) > band.at(4, 4)
+    # Two epochs: one look before the end, no split of the level.
+    assert band.at(1, 2) == pytest.approx(DEFAULT_PRUNE_BAND * 2**2.2)
+    # The same fraction of training at a longer budget is split over more looks: wider.
+    assert band.at(2, 8) > band.at(1, 4)
+    assert PruneBand(0.0).at(1, 4) == 0.0
+    with pytest.raises(ValueError):
+        band.at(5, 4)
+
+
+def test_a_measured_seed_sd_replaces_the_default_widening():
+    z = stats.norm.ppf(1 - 0.05 / 3)
+    assert PruneBand().at(2, 4, measured_sd=0.02) == pytest.approx(z * math.sqrt(2) * 0.02)
+    assert PruneBand().at(4, 4, measured_sd=0.02) == pytest.approx(
+        1.6449 * math.sqrt(2) * 0.02, rel=1e-4
+    )
+
+
+def test_curve_noise_pools_per_epoch_and_ragged_curves():
+    groups = [
+        [[0.1, 0.5], [0.3, 0.7]],  # epoch 1: 0.1, 0.3; epoch 2: 0.5, 0.7
+        [[0.2, 0.6, 0.8], [0.2, 0.9]],  # epoch 3 has one run: no degree of freedom
+        [[0.4]],
+    ]
+    noise = curve_noise(groups)
+    assert sorted(noise) == [1, 2]
+    assert noise[1] == pytest.approx((math.sqrt(0.02 / 2), 2))
+    assert noise[2] == pytest.approx((math.sqrt((0.02 + 0.045) / 2), 2))
+
+
+def _cheap_finished_study(confirm_runs: dict | None = None) -> optuna.Study:
+    """One complete trial: 100 FLOPs, validation 0.689 after epoch 2 of 4 (seed 3's trial 7)."""
+    study = optuna.create_study(directions=["maximize", "minimize"])
+    curve = [{"epoch": e, "val_acc": a} for e, a in enumerate([0.286, 0.689, 0.759, 0.789], 1)]
+    study.add_trial(
+        create_trial(
+            values=[0.789, 100.0],
+            params={"middle": "0"},
+            distributions={"middle": CategoricalDistribution(["0", "1"])},
+            user_attrs={"status": "complete", "flops": 100, "curve": curve, "val_acc": 0.789},
+        )
+    )
+    if confirm_runs is not None:
+        study.set_user_attr("front_confirm", {"runs": {"0": confirm_runs}})
+    return study
+
+
+def test_a_slow_starter_is_not_cut_at_epoch_2_by_the_final_band():
+    # Seed 3's trial 8 of reports/search-front-pruning: 7.0 points behind a cheaper trial after
+    # epoch 2 of 4, it ended 3.6 points above it. A band sized for the final accuracy (the flat
+    # band before) cut it; the band at epoch 2 does not. Far behind, it is still cut.
+    study = _cheap_finished_study()
+    pruner = FrontPruner(("accuracy", "flops"), PruneBand(), 4)
+    assert pruner.outrun_by(study, {"flops": 200}, 2, 0.619) is None
+    assert 0.689 - 0.619 > DEFAULT_PRUNE_BAND
+    assert pruner.outrun_by(study, {"flops": 200}, 2, 0.40) == (0, PruneBand().at(2, 4))
+
+
+def test_the_pruner_uses_the_seed_sd_the_studys_repeats_measured():
+    # Twelve more seeds of trial 0, validation 0.689 +- 0.002 after epoch 2: 12 degrees of
+    # freedom at every epoch, and a narrow measured band.
+    offsets = [-0.002, 0.002] * 6
+    runs = {
+        str(seed): {"val_curve": [0.286, 0.689 + offsets[seed - 1], 0.759, 0.789]}
+        for seed in range(1, 13)
+    }
+    study = _cheap_finished_study(runs)
+    sd = measured_sd(study)
+    assert sorted(sd) == [1, 2, 3, 4] and sd[1] == 0.0
+    pruner = FrontPruner(("accuracy", "flops"), PruneBand(), 4)
+    by, band = pruner.outrun_by(study, {"flops": 200}, 2, 0.619)
+    assert by == 0 and band == pytest.approx(PruneBand().at(2, 4, sd[2]))
+    assert band < PruneBand().at(2, 4)
+    # Too few repeats (MIN_DF - 1 degrees of freedom): the default band.
+    few = _cheap_finished_study({str(s): runs[str(s)] for s in range(1, MIN_DF)})
+    assert measured_sd(few) == {}
+    assert pruner.outrun_by(few, {"flops": 200}, 2, 0.619) is None
+
+
 def test_front_pruner_needs_accuracy_and_a_cost():
     with pytest.raises(ValueError):
-        FrontPruner(("accuracy",), 0.01)
+        FrontPruner(("accuracy",), PruneBand(0.01), 4)
     with pytest.raises(ValueError):
-        FrontPruner(("params", "flops"), 0.01)
+        FrontPruner(("params", "flops"), PruneBand(0.01), 4)
     with pytest.raises(SpecError, match="--pruner front"):
         SearchPlan(objectives=("accuracy",), pruner="front")
     with pytest.raises(SpecError, match="--prune-band"):

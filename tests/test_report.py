@@ -18,14 +18,14 @@ from spectrum.errors import SpecError
 from spectrum.net.xception import PROXY_WIDTHS
 from spectrum.report import build_verdict, holm, summarize, trial_frame, usable_sweep, write_report
 from spectrum.report.analysis.edf import complexity_weights, edf_at, edf_steps
-from spectrum.report.analysis.frames import usable_search
-from spectrum.report.analysis.inference import t_interval
 from spectrum.report.analysis.pareto import non_dominated
 from spectrum.report.analysis.search_study import importances, objectives
 from spectrum.report.document import Document
 from spectrum.report.render_md import render_markdown
 from spectrum.report.sections.provenance import code_text, counts_text, precision_text
 from spectrum.report.sections.verdict import verdict_blocks
+from spectrum.stats.frames import usable_search
+from spectrum.stats.inference import t_interval
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -589,7 +589,7 @@ def shifted_study(shifts, seeds=6, noise=0.001, rng_seed=1, attrs=None):
 
 
 def verdict_with(study, margin=None):
-    from spectrum.report.analysis.inference import plan_of
+    from spectrum.stats.inference import plan_of
 
     usable = usable_sweep(trial_frame(study))
     return build_verdict(usable, summarize(usable), plan=plan_of(study.user_attrs, margin))
@@ -687,7 +687,7 @@ def test_trend_over_log2_g_is_one_contrast():
 
 
 def test_margin_flag_rejects_non_positive(tmp_path, capsys):
-    import cli
+    from spectrum import cli
 
     assert cli.main(["report", str(tmp_path), "--margin", "0"]) == 2
     err = capsys.readouterr().err.strip()

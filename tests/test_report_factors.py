@@ -1,4 +1,4 @@
-"""Tests of the factor comparisons (spectrum.report.analysis.factors) on small synthetic sweeps."""
+"""Tests of the factor comparisons (spectrum.stats.factors) on small synthetic sweeps."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import pytest
 from test_report import add_complete, new_sweep, record
 
 from spectrum.report import build_factors, holm, trial_frame, usable_sweep, write_report
-from spectrum.report.analysis.factors import CSV_COLUMNS
-from spectrum.report.analysis.inference import plan_of
 from spectrum.report.document import Document
 from spectrum.report.render_md import render_markdown
 from spectrum.report.sections.factors import factor_blocks
+from spectrum.stats.factors import CSV_COLUMNS
+from spectrum.stats.inference import plan_of
 
 SEED_EFFECT = [0.004, -0.003, 0.001, -0.002, 0.0]
 

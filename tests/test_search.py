@@ -1,7 +1,7 @@
 """spectrum.study.search and ``spectrum search``: the space, constraints, pruning, workers, storage.
 
 Trials train the smallest proxies on the synthetic dataset for one or a few tiny epochs. The
-PostgreSQL tests start real worker processes (``python -m cli search``) against one study.
+PostgreSQL tests start real worker processes (``python -m spectrum search``) against one study.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ import pytest
 import torch
 from optuna.trial import TrialState
 
-import cli
-from spectrum.cost.counts import count
+from spectrum import cli
+from spectrum.cost.metrics import count
 from spectrum.data import DataConfig
 from spectrum.engine.train import TrainConfig
 from spectrum.errors import SpecError
@@ -332,7 +332,8 @@ def test_search_records_and_study_attributes(tmp_path):
     assert user["kind"] == "search" and user["objectives"] == ["accuracy", "params"]
     assert [d.name for d in study.directions] == ["MAXIMIZE", "MINIMIZE"]
     assert user["command"] == "spectrum x" and user["dataset"] == "synthetic"
-    assert SearchSpace.from_dict(user["space"]) == plan.space
+    # auto is stored resolved: 28 px synthetic images build proxy-28s
+    assert SearchSpace.from_dict(user["space"]) == replace(plan.space, preset="proxy-28s")
     for key in ("train", "device", "versions"):
         assert user[key]
     # Resuming with other settings is refused; with the same ones it has nothing left to do.
@@ -674,7 +675,7 @@ def worker(url: str, study: str, out: Path, trials: int, *extra: str) -> subproc
         [
             sys.executable,
             "-m",
-            "cli",
+            "spectrum",
             "search",
             *CLI_TINY,
             "--trials",
@@ -694,7 +695,7 @@ def worker(url: str, study: str, out: Path, trials: int, *extra: str) -> subproc
             "none",
             *extra,
         ],
-        cwd=Path(cli.__file__).parent,
+        cwd=Path(cli.__file__).parent.parent,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

@@ -13,7 +13,7 @@ import optuna
 import pytest
 import torch
 
-import cli
+from spectrum import cli
 from spectrum.errors import SpecError
 from spectrum.study.storage import open_storage
 from spectrum.study.workers import resolve_jobs, worker_command, worker_threads
@@ -39,7 +39,7 @@ def sweep_command(study: str, storage: str, out: Path, *extra: str) -> list[str]
     return [
         sys.executable,
         "-m",
-        "cli",
+        "spectrum",
         "sweep",
         *TINY,
         *GRID,
@@ -223,7 +223,7 @@ def test_jobs_1_and_jobs_2_give_the_same_results_on_default_sqlite(tmp_path):
     accuracies = {}
     for jobs in ("1", "2"):
         out = tmp_path / f"jobs{jobs}"
-        command = [sys.executable, "-m", "cli", "sweep", *TINY, "--segments", "1,4,C"]
+        command = [sys.executable, "-m", "spectrum", "sweep", *TINY, "--segments", "1,4,C"]
         command += ["--study", "packed", "--out", str(out), "--no-report", "--jobs", jobs]
         result = subprocess.run(command, env=worker_env(), capture_output=True, text=True)
         assert result.returncode == 0, result.stderr[-2000:]

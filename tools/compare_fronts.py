@@ -2,16 +2,20 @@
 
 For each search seed, reads the two studies (``DIR/none-seedS`` and ``DIR/front-seedS``, each
 with its study.db) and prints, as a markdown table: trials complete / pruned, epochs trained,
-the study's span (first trial start to last trial end) and the sum of trial times, the
-hypervolume of the accuracy/FLOPs front, and how many of the unpruned run's front
-configurations the pruned run also sampled, has on its front, trained to the end, or pruned. Then the
-ratio of epochs and the paired difference of hypervolume over seeds with its 95% t interval.
+the study's span (first trial start to last trial end) and the sum of trial times, the hypervolume
+of the accuracy/FLOPs front, and how many of the unpruned run's front configurations the pruned run
+also sampled, has on its front, trained to the end, or pruned. Then the ratio of epochs and the
+paired difference of hypervolume over seeds with its 95% t interval.
 
 Hypervolume is taken in (validation accuracy in points, log10 FLOPs), so every decade of cost
 weighs the same, against one reference for all runs: 1 point below the lowest final accuracy
 and 0.1 decade above the largest FLOPs of any complete trial.
 
-Run: python tools/compare_fronts.py reports/search-front-pruning --seeds 0 1 2
+Then the rule replayed on each unpruned run's curves (same points, same seeds) for each final
+band (``--bands``) and widening toward early epochs (``--powers``), and with the seed SD per epoch
+that a study's ``--confirm`` seeds measured (``--measured-from``).
+
+Run: python tools/compare_fronts.py reports/search-front-pruning --seeds 0 1 2 3 4
 """
 
 from __future__ import annotations
@@ -24,10 +28,17 @@ import numpy as np
 import optuna
 from optuna.trial import TrialState
 
-from spectrum.report.analysis.front import hypervolume
-from spectrum.report.analysis.inference import t_interval
 from spectrum.report.analysis.pareto import non_dominated
-from spectrum.study.front_pruner import DEFAULT_PRUNE_BAND, Finished, outrun_by
+from spectrum.stats.front import hypervolume
+from spectrum.stats.inference import t_interval
+from spectrum.study.front_pruner import (
+    BAND_POWER,
+    DEFAULT_PRUNE_BAND,
+    Finished,
+    PruneBand,
+    measured_sd,
+    outrun_by,
+)
 
 
 def load(folder: Path) -> optuna.Study:
@@ -62,12 +73,13 @@ def summary(study: optuna.Study) -> dict:
     }
 
 
-def replay(study: optuna.Study, band: float = DEFAULT_PRUNE_BAND) -> dict:
+def replay(study: optuna.Study, band: PruneBand = PruneBand(), sd: dict | None = None) -> dict:
     """The front pruner's rule replayed on an unpruned run's curves, in the order it ran: which
     trials it would have cut (and after which epoch), its epochs, and its front's configurations.
 
     Same points and same seeds as the unpruned run, so it isolates the pruning from what the
-    sampler draws after a pruned trial (which differs in a real pruned run).
+    sampler draws after a pruned trial (which differs in a real pruned run). ``sd``: a measured
+    seed SD per epoch to use instead of the band's default widening.
     """
     trials = sorted(
         (
@@ -87,7 +99,14 @@ def replay(study: optuna.Study, band: float = DEFAULT_PRUNE_BAND) -> dict:
             (
                 e
                 for e in range(1, last)
-                if outrun_by((float(t.user_attrs["flops"]),), curve[e], e, before, band) is not None
+                if outrun_by(
+                    (float(t.user_attrs["flops"]),),
+                    curve[e],
+                    e,
+                    before,
+                    band.at(e, last, (sd or {}).get(e)),
+                )
+                is not None
             ),
             None,
         )
@@ -113,7 +132,23 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument(
-        "--bands", type=float, nargs="+", default=[DEFAULT_PRUNE_BAND], help="replayed bands"
+        "--bands",
+        type=float,
+        nargs="+",
+        default=[DEFAULT_PRUNE_BAND],
+        help="replayed final-epoch bands (--prune-band)",
+    )
+    parser.add_argument(
+        "--powers",
+        type=float,
+        nargs="+",
+        default=[BAND_POWER],
+        help="replayed widenings toward early epochs, (E / k) ** power (0: the same band)",
+    )
+    parser.add_argument(
+        "--measured-from",
+        type=Path,
+        help="also replay with the seed SD per epoch measured by this study's --confirm seeds",
     )
     parser.add_argument(
         "--replay-seeds", type=int, nargs="*", help="unpruned runs to replay (default: --seeds)"
@@ -155,14 +190,21 @@ def main() -> None:
     d = t_interval(diffs)
     print()
     print("Replay of the rule on each unpruned run (same points, same seeds):")
-    for band in args.bands:
+    rules = [
+        (f"band {b:g}, power {p:g}", PruneBand(b, p), None) for b in args.bands for p in args.powers
+    ]
+    if args.measured_from is not None:
+        sd = measured_sd(load(args.measured_from))
+        label = ", ".join(f"{k}: {100 * v:.2f}" for k, v in sorted(sd.items()))
+        rules.append((f"measured seed SD (pp, epoch: SD) {label}", PruneBand(), sd))
+    for name, band, sd in rules:
         for seed in args.seeds if args.replay_seeds is None else args.replay_seeds:
             base = runs.get(("none", seed)) or summary(load(args.folder / f"none-seed{seed}"))
             base["hv"] = hypervolume(base["acc"], np.log10(base["flops"]), ref_acc, ref_cost)
-            r = replay(load(args.folder / f"none-seed{seed}"), band)
+            r = replay(load(args.folder / f"none-seed{seed}"), band, sd)
             hv = hypervolume(r["acc"], np.log10(r["flops"]), ref_acc, ref_cost)
             print(
-                f"  band {band:g}, seed {seed}: {r['epochs']} of {base['epochs']} epochs "
+                f"  {name}, seed {seed}: {r['epochs']} of {base['epochs']} epochs "
                 f"({base['epochs'] / r['epochs']:.2f}x fewer), {len(r['acc'])} of "
                 f"{base['complete']} trained to the end, front "
                 f"{sum(p in r['front'] for p in base['front'])} of {len(base['front'])} kept, "

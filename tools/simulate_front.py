@@ -6,7 +6,7 @@ known gap (0.25 and 0.5 points: within the 0.5-point margin; 0.75, 1.0, 1.5 and 
 Every training run is the mean plus normal seed noise of SD ``sd``. Each simulated study does
 what ``--confirm`` does: one seed per configuration (the search), the screen with the band
 (:func:`spectrum.study.front_pruner.outrun_by`), then
-:func:`spectrum.report.analysis.front.sequential_front` on the candidates (3 seeds first, 2 more
+:func:`spectrum.stats.front.sequential_front` on the candidates (3 seeds first, 2 more
 at a time where undecided, up to K). Screened-out configurations count as called dominated.
 
 Printed, per seed SD: how often a configuration dominated by more than the margin is called
@@ -21,8 +21,8 @@ import argparse
 
 import numpy as np
 
-from spectrum.report.analysis.front import DOMINATED, NON_DOMINATED, FrontRule, sequential_front
 from spectrum.report.analysis.pareto import non_dominated
+from spectrum.stats.front import DOMINATED, NON_DOMINATED, FrontRule, sequential_front
 from spectrum.study.front_pruner import DEFAULT_PRUNE_BAND, Finished, outrun_by
 
 FRONT = {1: 78.0, 3: 79.5, 5: 80.5, 7: 81.2, 9: 81.7, 11: 82.0}

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from test_inference import coverage, family_rates, family_study, simulate  # noqa: E402
 
-from spectrum.report.analysis.inference import (  # noqa: E402
+from spectrum.stats.inference import (  # noqa: E402
     minimum_detectable_effect,
     paired_t_p,
 )
@@ -139,7 +139,7 @@ def measured_skewness() -> None:
     from scipy import stats
 
     from spectrum.report import build_verdict, summarize
-    from spectrum.report.analysis.frames import trial_frame, usable_sweep
+    from spectrum.stats.frames import trial_frame, usable_sweep
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     pooled, each = [], []

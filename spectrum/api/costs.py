@@ -210,9 +210,9 @@ def match_width(
     Raises:
         SpecError: a bad metric, or no width within ``tolerance`` (relative) of the target.
     """
-    from ..cost.counts import count as count_metric
     from ..cost.matching import match_width as match
     from ..cost.matching import matched_config
+    from ..cost.metrics import count as count_metric
 
     metric = parse_choice(metric, MATCH_CHOICES, "--match")
     if metric == "none":

@@ -8,39 +8,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
-from ..net.segments import Segments, parse_segments_list
 from ..net.xception import FLOWS
-from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, parse_choice, parse_list, parse_on_off
 
 if TYPE_CHECKING:
     import optuna
     import pandas as pd
 
-from .nets import Progress, SegmentsArg
+from .nets import Progress
 
 # --------------------------------------------------------------------------------------------
 # Studies: sweep, search, results
-
-
-def _segments_list(value: SegmentsArg | Sequence[SegmentsArg], flag: str) -> tuple[Segments, ...]:
-    text = value if isinstance(value, str) else ",".join(str(v) for v in _as_list(value))
-    return tuple(parse_segments_list(str(text)))
-
-
-def _as_list(value: Any) -> list:
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    return [value]
-
-
-def _choices(value: str | Sequence[str], choices: tuple[str, ...], flag: str) -> tuple[str, ...]:
-    text = value if isinstance(value, str) else ",".join(str(v) for v in value)
-    return parse_list(text, choices, flag)
-
-
-def _on_off(value: bool | str | Sequence[bool | str], flag: str) -> tuple[bool, ...]:
-    items = [("on" if v else "off") if isinstance(v, bool) else str(v) for v in _as_list(value)]
-    return parse_on_off(",".join(items), flag)
 
 
 def _events(progress: Progress | None):
@@ -60,30 +37,6 @@ def _events(progress: Progress | None):
     )
 
 
-def _train_and_data(
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    schedule: str,
-    augment: bool,
-    compile: bool,
-    train_subset: int | None,
-    precision: str,
-    dataset: str,
-    data_dir: str | Path | None,
-    val_size: int,
-):
-    from ..data import data_config_from_flags
-    from ..engine.train import train_config_from_flags
-
-    train = train_config_from_flags(
-        epochs, batch_size, lr, weight_decay, schedule, augment, compile, train_subset, precision
-    )
-    data = data_config_from_flags(dataset, data_dir, val_size)
-    return train, data
-
-
 def _run_study(
     plan: Any,
     study: str,
@@ -93,10 +46,21 @@ def _run_study(
     report: bool,
     progress: Progress | None,
     storage_options: dict | None = None,
+    *,
+    jobs: int | str = 1,
+    reuse: str | None = None,
+    reuse_study: str | None = None,
+    argv: list[str] | None = None,
 ) -> pd.DataFrame:
+    """Open, run (in this process, or ``jobs`` worker processes running ``argv``), save."""
     from ..records import load_results as results_frame
-    from ..study.run import open_study_run, save_results, write_study_report
+    from ..report.writer import write_study_report
+    from ..study import workers
+    from ..study.reuse import ReuseSource
+    from ..study.run import open_study_run, save_results
 
+    if reuse is None and reuse_study is not None:
+        raise SpecError("--reuse-study needs --reuse (where the study to reuse is stored)")
     study_run = open_study_run(
         plan,
         study,
@@ -105,63 +69,83 @@ def _run_study(
         device,
         command="spectrum python api",
         storage_options=storage_options,
+        reuse=ReuseSource(reuse, reuse_study) if reuse is not None else None,
     )
-    finished = study_run.run(_events(progress))
+    count = 1
+    if str(jobs).strip() != "1" and argv is not None and not workers.is_worker():
+        count = workers.resolve_jobs(str(jobs), study_run.device, study_run.prepare())
+    if count > 1:
+        finished = _run_workers(study_run, count, argv or [], progress)
+    else:
+        finished = study_run.run(_events(progress))
     save_results(finished, study_run.out_dir)
     if report:
         write_study_report(finished, study_run.out_dir, study_run.storage_label)
     return results_frame(finished)
 
 
+def _run_workers(study_run, count: int, argv: list[str], progress: Progress | None):
+    """``count`` worker processes of the study (``python -m spectrum ARGV --jobs 1``); returns
+    the study once every worker has exited; ``progress("workers", {done, total})`` meanwhile."""
+    import time
+
+    from ..study import workers
+
+    where = ["--study", study_run.name, "--out", str(study_run.out_dir), "--no-report"]
+    argv = [*argv, *where, "--device", str(study_run.device)]
+
+    def watch(processes) -> None:
+        while any(process.poll() is None for process in processes):
+            if progress is not None:
+                done, known, _ = workers.study_progress(study_run.load(), sweep=True)
+                progress("workers", {"done": done, "total": max(study_run.total, known)})
+            time.sleep(1.0)
+
+    workers.run_workers(
+        argv,
+        count,
+        workers.worker_threads(count),
+        watch,
+        study_run.storage_label,
+        "call again to resume",
+    )
+    return study_run.load()
+
+
 def sweep(
     *,
-    segments: SegmentsArg | Sequence[SegmentsArg] = "1,4,32,C",
-    orders: str | Sequence[str] = "depthwise-first",
-    activations: str | Sequence[str] = "none",
-    residual: bool | str | Sequence[bool | str] = True,
-    seeds: int = 1,
-    until_decided: bool = False,
-    max_seeds: int | None = None,
-    seed_step: int | None = None,
-    margin: float | None = None,
-    match: str = "none",
-    width: float = 1.0,
-    preset: str = "auto",
-    dataset: str = "fashion-mnist",
-    data_dir: str | Path | None = None,
-    val_size: int = 5000,
-    epochs: int = 4,
-    batch_size: int = 128,
-    lr: float = 0.1,
-    weight_decay: float = 5e-4,
-    schedule: str = "onecycle",
-    augment: bool = False,
-    compile: bool = False,
-    train_subset: int | None = None,
-    precision: str = "auto",
     study: str = "quickstart",
     storage: str | None = None,
     out: str | Path | None = None,
     device: str = "auto",
-    latency: bool = True,
     report: bool = False,
+    jobs: int | str = 1,
+    reuse: str | Path | None = None,
+    reuse_study: str | None = None,
     progress: Progress | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Train proxies across the spectrum as one resumable Optuna study (``spectrum sweep``).
 
-    The grid is segments x orders x activations x residual x seeds; lists are Python sequences
-    or the command's comma-separated text (``"1,4,C"``). Results go to ``storage`` (default:
-    SQLite ``study.db`` in ``out``, default ``reports/STUDY``) and ``out/results.csv``; calling
-    again with the same arguments resumes (finished points are not trained again).
-    ``until_decided=True`` runs sequential seeds: ``seeds`` first, then ``seed_step`` more
-    (default ``seeds``) per round, up to ``max_seeds`` (default 12), only for configurations
-    still in an undecided comparison at the equivalence ``margin`` (accuracy points, default
-    0.5; stored on the study for its report). ``report=True``
-    also writes the report (the command's default; seconds of plotting). ``latency=False`` skips
-    the latency measurement of each trial (its ``latency_ms`` stays empty). ``epochs``,
-    ``batch_size``, ``lr`` ... ``precision`` as the command's flags; ``train_subset`` trains on
-    only the first N images. ``progress(event, data)`` is called as trials run (see
-    :data:`Progress`).
+    ``options`` are the command's flags as keywords, each defined once on the plan it sets
+    (:func:`spectrum.study.grid.sweep_options`), with the command's defaults: ``segments``,
+    ``orders``, ``activations``, ``residual``, ``seeds``, ``match``, ``preset``, ``width``,
+    ``margin``, ``until_decided``, ``max_seeds``, ``seed_step``, ``latency``, the data's
+    (``dataset``, ``data_dir``, ``val_size``) and the training's (``epochs``, ``batch_size``,
+    ``lr``, ``weight_decay``, ``schedule``, ``augment``, ``compile``, ``train_subset``,
+    ``precision``). Lists are Python sequences or the command's comma-separated text
+    (``"1,4,C"``). The grid is segments x orders x activations x residual x seeds. Results go
+    to ``storage`` (default: SQLite ``study.db`` in ``out``, default ``reports/STUDY``) and
+    ``out/results.csv``; calling again with the same arguments resumes (finished points are not
+    trained again). ``until_decided=True`` runs sequential seeds: ``seeds`` first, then
+    ``seed_step`` more (default ``seeds``) per round, up to ``max_seeds`` (default 12), only for
+    configurations still in an undecided comparison at the equivalence ``margin`` (accuracy
+    points, default 0.5; stored on the study for its report). ``report=True`` also writes the
+    report (the command's default; seconds of plotting). ``latency=False`` skips the latency
+    measurement of each trial (its ``latency_ms`` stays empty). ``jobs``: worker processes, as
+    ``--jobs`` (``"auto"``: one per CPU core); ``reuse`` and ``reuse_study``: start from another
+    sweep's finished trials, as ``--reuse``. ``progress(event, data)`` is called as trials run
+    (see :data:`Progress`; with workers: ``workers`` events with ``done`` and ``total``).
 
     Returns:
         One row per trial (results.csv): segments, order, activation, residual, seed, status,
@@ -171,29 +155,30 @@ def sweep(
     Raises:
         SpectrumError: bad arguments, data or storage, with the command's one-line messages.
     """
-    from ..cost.latency import LatencySettings
-    from ..study.grid import SweepPlan, seed_schedule
+    from ..fields import command_args, unknown_keywords
+    from ..study.grid import sweep_options, sweep_plan
 
-    train, data = _train_and_data(
-        epochs, batch_size, lr, weight_decay, schedule, augment, compile, train_subset,
-        precision, dataset, data_dir, val_size,
-    )  # fmt: skip
-    plan = SweepPlan(
-        segments=_segments_list(segments, "--segments"),
-        orders=_choices(orders, ORDERS, "--orders"),
-        activations=_choices(activations, ACTIVATIONS, "--activations"),
-        residual=_on_off(residual, "--residual"),
-        seeds=seeds,
-        schedule=seed_schedule(seeds, until_decided, max_seeds, seed_step),
-        margin=margin,
-        match=parse_choice(match, MATCH_CHOICES, "--match"),
-        preset=preset,
-        width_multiplier=width,
-        train=train,
-        data=data,
-        latency=LatencySettings(enabled=latency),
+    known = sweep_options()
+    unknown_keywords(options, {opt.name for opt in known if opt.cli}, "sweep")
+    plan = sweep_plan(options)
+    argv = ["sweep", *command_args(known, options)]
+    if storage is not None:
+        argv += ["--storage", str(storage)]
+    if reuse is not None:
+        argv += ["--reuse", str(reuse), *(["--reuse-study", reuse_study] if reuse_study else [])]
+    return _run_study(
+        plan,
+        study,
+        storage,
+        out,
+        device,
+        report,
+        progress,
+        jobs=jobs,
+        reuse=str(reuse) if reuse is not None else None,
+        reuse_study=reuse_study,
+        argv=argv,
     )
-    return _run_study(plan, study, storage, out, device, report, progress)
 
 
 def _space_part(value: Any, key: str) -> dict:
@@ -216,6 +201,8 @@ def search(
     trials: int = 20,
     sampler: str = "tpe",
     pruner: str = "auto",
+    prune_band: float | None = None,
+    confirm: int = 0,
     seed: int = 0,
     segments: Any = None,
     orders: Any = None,
@@ -255,7 +242,9 @@ def search(
     ``latency`` (minimized). ``segments``, ``orders``, ``activations``: choices for every flow
     (``[1, 4, "C"]`` or ``"1,4,C"``) or per flow (``{"entry": [1, 2], "exit": "C"}``); ``None``
     takes the command's defaults. ``lr``: one value (not searched), a list of choices or a
-    log-uniform range text ``"LOW:HIGH"``. ``max_*``: constraints (params; FLOPs as fvcore
+    log-uniform range text ``"LOW:HIGH"``. ``prune_band`` (the front pruner's band, default
+    0.015) and ``confirm`` (seeds per front candidate after the search, 0: off) as the command's
+    ``--prune-band`` and ``--confirm``. ``max_*``: constraints (params; FLOPs as fvcore
     multiply-adds per image; inference ms per batch). Runs until the study holds ``trials``
     finished trials; start it in several processes on one ``storage`` to add workers. Other
     arguments as :func:`sweep`.
@@ -267,56 +256,40 @@ def search(
         SpectrumError: bad arguments, data or storage, with the command's one-line messages.
     """
     from ..cost.latency import LatencySettings
-    from ..study.plan import Constraints, SearchPlan
-    from ..study.space import SearchSpace, merge_space_data
+    from ..data import DataConfig
+    from ..engine.train import TrainConfig
+    from ..fields import build, flag_of
+    from ..study.plan import search_plan, search_space
 
-    if isinstance(lr, (int, float)) and not isinstance(lr, bool):
-        base_lr, searched = float(lr), {}
-    else:
-        text = lr if isinstance(lr, str) else ",".join(str(v) for v in lr)
-        if "," in text or ":" in text:
-            base_lr, searched = 0.1, {"lr": text.strip()}
-        else:
-            try:
-                base_lr, searched = float(text), {}
-            except ValueError:
-                raise SpecError(
-                    f"--lr {lr!r}: give a number, a list (0.05,0.2) or a range LOW:HIGH"
-                ) from None
-
-    def text(value: Any) -> Any:
-        return value if isinstance(value, str) else ",".join(str(v) for v in value)
-
-    space = SearchSpace.from_dict(
-        merge_space_data(
-            _space_part(segments, "segments"),
-            _space_part(orders, "orders"),
-            _space_part(activations, "activations"),
-            {
-                "widths": text(widths),
-                "repeats": text(repeats),
-                "residual": text(residual),
-                "preset": preset,
-                **searched,
-            },
-        )
+    flows = [_space_part(v, k) for v, k in ((segments, "segments"), (orders, "orders"))]
+    flows.append(_space_part(activations, "activations"))
+    space, base_lr = search_space(
+        flows, dict(widths=widths, repeats=repeats, residual=residual, preset=preset, lr=lr)
     )
-    train, data = _train_and_data(
-        epochs, batch_size, base_lr, weight_decay, schedule, augment, compile, train_subset,
-        precision, dataset, data_dir, val_size,
-    )  # fmt: skip
-    names = objectives.split(",") if isinstance(objectives, str) else list(objectives)
-    plan = SearchPlan(
-        space=space,
-        objectives=tuple(str(o).strip().lower() for o in names),
-        constraints=Constraints(max_params, max_flops, max_latency_ms),
-        trials=trials,
-        sampler=sampler.strip().lower(),
-        pruner=pruner.strip().lower(),
-        seed=seed,
-        train=train,
-        data=data,
+    values = {
+        "epochs": epochs, "batch_size": batch_size, "lr": base_lr, "weight_decay": weight_decay,
+        "schedule": schedule, "augment": augment, "compile": compile,
+        "train_subset": train_subset, "precision": precision,
+        "dataset": dataset, "data_dir": data_dir, "val_size": val_size,
+    }  # fmt: skip
+    plan = search_plan(
+        dict(
+            objectives=objectives,
+            trials=trials,
+            sampler=sampler,
+            pruner=pruner,
+            prune_band=prune_band,
+            confirm=confirm,
+            seed=seed,
+            max_params=max_params,
+            max_flops=max_flops,
+            max_latency_ms=max_latency_ms,
+        ),  # fmt: skip
+        space,
+        data=build(DataConfig, values, flag_of),
+        train=build(TrainConfig, values, flag_of),
         latency=LatencySettings() if latency else None,
+        where=lambda key: "--" + key.replace("_", "-"),
     )
     options = {"heartbeat_interval": heartbeat_interval, "grace_period": grace_period}
     return _run_study(plan, study, storage, out, device, report, progress, options)

@@ -7,8 +7,9 @@ from pathlib import Path
 import typer
 from tqdm import tqdm
 
-from ..data import data_config_from_flags
+from ..data import DataConfig
 from ..device import configure, resolve_device
+from ..fields import build, flag_of
 from ..net.segments import parse_segments, parse_segments_list, segments_label
 from ..options import MATCH_CHOICES, parse_choice
 from .flags import (
@@ -59,8 +60,9 @@ def bench_train_command(
     """Training images/s of the engine vs a plain PyTorch DataLoader loop at each g, with MFU
     (FLOPs = 3 x forward multiply-adds x 2) against a measured matmul peak. Where the engine
     trains in bf16 by default, a float32 engine run is measured too."""
-    from spectrum.engine.bench import BenchSettings, bench_train, parse_bench_segments
-    from spectrum.engine.bench_report import write_bench
+    from spectrum.bench.settings import BenchSettings
+    from spectrum.bench.train import bench_train, parse_bench_segments
+    from spectrum.bench.train_report import write_bench
 
     settings = BenchSettings(
         segments=parse_bench_segments(segments),
@@ -72,7 +74,7 @@ def bench_train_command(
         compile=compile_,
         precision=parse_precision(precision),
     )
-    data = data_config_from_flags(dataset, data_dir, VAL_SIZE.default)
+    data = build(DataConfig, {"dataset": dataset, "data_dir": data_dir}, flag_of)
     torch_device = resolve_device(device)
     configure(torch_device)
     table, meta = bench_train(
@@ -141,8 +143,8 @@ def bench_sweep_command(
 ) -> None:
     """Trials per hour of one small sweep run sequentially (one worker, every core's threads)
     and packed (--jobs N workers, cores/N threads each), interleaved, and their ratio."""
-    from spectrum.engine.bench_sweep import SweepBenchSettings, bench_sweep
-    from spectrum.engine.bench_sweep_report import sweep_rows, write_sweep_bench
+    from spectrum.bench.sweep import SweepBenchSettings, bench_sweep
+    from spectrum.bench.sweep_report import sweep_rows, write_sweep_bench
 
     settings = SweepBenchSettings(
         segments=tuple(parse_segments_list(segments)),
@@ -202,8 +204,8 @@ def bench_latency_command(
     """Inference latency of every g at a matched budget, timed in interleaved rounds: each g's
     ratio to the reference g with a paired 95% interval (Holm over the g) and the trend per
     doubling of g (ShuffleNet v2's G2 in measured latency). Run it on a quiet machine."""
-    from spectrum.engine.bench_latency import LatencyBenchSettings, bench_latency, comparisons
-    from spectrum.engine.bench_latency_report import write_latency_bench
+    from spectrum.bench.latency import LatencyBenchSettings, bench_latency, comparisons
+    from spectrum.bench.latency_report import write_latency_bench
 
     values = parse_segments_list(segments)
     settings = LatencyBenchSettings(

@@ -4,65 +4,126 @@ typed (stored on studies and reports).
 
 from __future__ import annotations
 
+import inspect
 import shlex
 import sys
+import typing
+from pathlib import Path
 
 import typer
 
+from ..data import DataConfig
 from ..device import PRECISIONS
 from ..engine.train import TrainConfig
 from ..errors import SpecError
+from ..fields import Option, options_of
 from ..options import parse_choice, parse_on_off
+from ..study.grid import SweepPlan
 from ..study.reuse import ReuseSource
 from ..study.storage import mask_url
 
-# Shared by every command that runs a model (count, train, sweep, search, bench).
-PRECISION = typer.Option(
-    "auto",
-    help="auto (bfloat16 where the GPU or CPU computes it "
-    "natively, else float32) | float32 | bfloat16",
-)
+
+def typer_option(opt: Option):
+    """The typer option of an :class:`~spectrum.fields.Option` (its default, flags and help)."""
+    return typer.Option(opt.default, *opt.decls, help=opt.help, envvar=opt.envvar)
 
 
-# Options shared by the commands that train (train, sweep, search).
-DATASET = typer.Option(
-    "fashion-mnist", help="fashion-mnist | cifar10 | cifar100 | imagefolder:PATH | synthetic"
-)
-DATA_DIR = typer.Option(
-    None,
-    help="Directory holding the dataset files (else $SPECTRUM_DATA, "
-    "the system copy, the user cache).",
-)
-EPOCHS = typer.Option(TrainConfig.epochs, help="Training epochs per trial.")
-BATCH_SIZE = typer.Option(TrainConfig.batch_size, help="Training batch size.")
-LR = typer.Option(TrainConfig.lr, help="Peak learning rate (SGD, Nesterov momentum).")
-WEIGHT_DECAY = typer.Option(TrainConfig.weight_decay, help="Weight decay (not on BN or biases).")
-SCHEDULE = typer.Option(TrainConfig.schedule, help="onecycle | cosine")
-AUGMENT = typer.Option(
-    TrainConfig.augment,
-    "--augment/--no-augment",
-    help="Random crop (and flip where sensible) on the device.",
-)
-COMPILE = typer.Option(False, "--compile", help="torch.compile the model for training.")
-TRAIN_SUBSET = typer.Option(None, help="Train on only the first N training images.")
-VAL_SIZE = typer.Option(5000, help="Validation images held out of the training set.")
-DEVICE = typer.Option("auto", help="auto | cpu | cuda | cuda:N")
-SEGMENTS = typer.Option("1,4,32,C", help="Comma-separated g values; C = one segment per channel.")
-PRESET = typer.Option(
+def command(*options: Option):
+    """Give a command the flags of ``options`` after its own parameters: typer reads the
+    signature made here, and calls the command with the options' values as ``**values``."""
+
+    def wrap(function):
+        hints = typing.get_type_hints(function)
+        own = [
+            param.replace(
+                kind=inspect.Parameter.KEYWORD_ONLY,
+                annotation=hints.get(param.name, param.annotation),
+            )
+            for param in inspect.signature(function).parameters.values()
+            if param.kind is not inspect.Parameter.VAR_KEYWORD
+        ]
+        taken = {param.name for param in own}
+        shown = [opt for opt in options if opt.cli and opt.name not in taken]
+        function.__signature__ = inspect.Signature(
+            [
+                *own,
+                *(
+                    inspect.Parameter(
+                        opt.name,
+                        inspect.Parameter.KEYWORD_ONLY,
+                        default=typer_option(opt),
+                        annotation=opt.type,
+                    )
+                    for opt in shown
+                ),
+            ]
+        )
+        function.__annotations__ = {
+            **{param.name: param.annotation for param in own},
+            **{opt.name: opt.type for opt in shown},
+        }
+        return function
+
+    return wrap
+
+
+def _group(cls) -> dict[str, Option]:
+    return {opt.name: opt for opt in options_of(cls)}
+
+
+TRAINING, DATA = _group(TrainConfig), _group(DataConfig)
+# The shared flags of the commands that declare their parameters one by one (count, train,
+# search, bench): each made from its one definition on TrainConfig, DataConfig or SweepPlan.
+PRECISION = typer_option(TRAINING["precision"])
+DATASET = typer_option(DATA["dataset"])
+DATA_DIR = typer_option(DATA["data_dir"])
+VAL_SIZE = typer_option(DATA["val_size"])
+EPOCHS = typer_option(TRAINING["epochs"])
+BATCH_SIZE = typer_option(TRAINING["batch_size"])
+LR = typer_option(TRAINING["lr"])
+WEIGHT_DECAY = typer_option(TRAINING["weight_decay"])
+SCHEDULE = typer_option(TRAINING["schedule"])
+AUGMENT = typer_option(TRAINING["augment"])
+COMPILE = typer_option(TRAINING["compile"])
+TRAIN_SUBSET = typer_option(TRAINING["train_subset"])
+SEGMENTS = typer_option(_group(SweepPlan)["segments"])
+PRESET = typer_option(_group(SweepPlan)["preset"])
+MARGIN = typer_option(_group(SweepPlan)["margin"])
+
+# The options of running a study (sweep, search, run); the Python API takes them as keywords.
+DEVICE_OPTION = Option("device", "device", "auto", "auto | cpu | cuda | cuda:N", str)
+DEVICE = typer_option(DEVICE_OPTION)
+JOBS_OPTION = Option(
+    "jobs",
+    "jobs",
     "auto",
-    help="auto (proxy-28 for 28px data, else proxy-32) | proxy-28 | proxy-28s | proxy-32 | xception",
-)
-MARGIN = typer.Option(
-    None,
-    help="Equivalence margin in accuracy points (default 0.5), stored on the study: within it "
-    "a difference is 'equivalent'; a sequential sweep stops on it.",
-)
-JOBS = typer.Option(
-    "auto",
-    envvar="SPECTRUM_JOBS",
-    help="Worker processes on this machine, sharing the study's storage and the CPU cores "
+    "Worker processes on this machine, sharing the study's storage and the CPU cores "
     "(cores/N threads each, or SPECTRUM_THREADS). auto: one one-thread worker per core on "
     "the CPU (at most the trials left), 1 on a GPU.",
+    str,
+    envvar="SPECTRUM_JOBS",
+)
+JOBS = typer_option(JOBS_OPTION)
+REUSE_OPTION = Option(
+    "reuse",
+    "reuse",
+    None,
+    "Start a new study from the finished trials of another sweep made with the same "
+    "settings (a report folder, or its storage file or URL): its first round is copied, not "
+    "trained again.",
+    str | None,
+)
+REUSE_STUDY_OPTION = Option(
+    "reuse_study",
+    "reuse_study",
+    None,
+    "With --reuse: the study to reuse (default: the only one there).",
+    str | None,
+)
+REUSE, REUSE_STUDY = typer_option(REUSE_OPTION), typer_option(REUSE_STUDY_OPTION)
+OUT_OPTION = Option("out", "out", None, "Output directory (default reports/STUDY).", Path | None)
+REPORT_OPTION = Option(
+    "report", "report", True, "Write the report at the end.", bool, decls=("--report/--no-report",)
 )
 
 
@@ -72,18 +133,6 @@ def parse_precision(text: str) -> str:
 
 def parse_residual(text: str) -> tuple[bool, ...]:
     return parse_on_off(text, "--residual")
-
-
-REUSE = typer.Option(
-    None,
-    "--reuse",
-    help="Start a new study from the finished trials of another sweep made with the same "
-    "settings (a report folder, or its storage file or URL): its first round is copied, not "
-    "trained again.",
-)
-REUSE_STUDY = typer.Option(
-    None, "--reuse-study", help="With --reuse: the study to reuse (default: the only one there)."
-)
 
 
 def reuse_source(storage: str | None, study: str | None) -> ReuseSource | None:

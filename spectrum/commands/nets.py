@@ -9,38 +9,33 @@ import typer
 from tqdm import tqdm
 
 from ..cost.latency import LatencySettings
-from ..data import data_config_from_flags, load_dataset
+from ..data import DataConfig, load_dataset
 from ..device import configure, resolve_device
+from ..engine.device_data import device_data
 from ..engine.distributed import (
     check_batch,
-    device_data,
     launch_from_environment,
     local_launch,
     main_rank_first,
     process_group,
     rank_device,
 )
-from ..engine.train import train_config_from_flags
+from ..engine.train import TrainConfig
 from ..errors import SpecError
+from ..fields import build, flag_of
 from ..net.segments import parse_segments, parse_segments_list
 from ..net.xception import NetConfig, check_config
 from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, parse_choice
 from ..study.trial import TrialSpec, run_trial, uniform_net
 from .flags import (
-    AUGMENT,
-    BATCH_SIZE,
-    COMPILE,
-    DATA_DIR,
-    DATASET,
+    DATA,
     DEVICE,
-    EPOCHS,
-    LR,
+    DEVICE_OPTION,
     PRECISION,
     PRESET,
-    SCHEDULE,
-    TRAIN_SUBSET,
-    VAL_SIZE,
-    WEIGHT_DECAY,
+    SEGMENTS,
+    TRAINING,
+    command,
     invoked_args,
     parse_precision,
     parse_residual,
@@ -49,7 +44,7 @@ from .progress import TrialProgress, echo_table
 
 
 def count(
-    segments: str = typer.Option("1,4,32,C", help="Comma-separated g values; C = one per channel."),
+    segments: str = SEGMENTS,
     preset: str = typer.Option("proxy-28", help="xception | proxy-28 | proxy-28s | proxy-32"),
     order: str = typer.Option("depthwise-first", help="depthwise-first | pointwise-first"),
     activation: str = typer.Option("none", help="Intermediate activation: none | relu | elu"),
@@ -67,7 +62,7 @@ def count(
     batch_size: int | None = typer.Option(
         None, help="Batch size for latency measurements (default 64; 2 for xception)."
     ),
-    device: str = typer.Option("auto", help="auto | cpu | cuda | cuda:N"),
+    device: str = DEVICE,
     precision: str = PRECISION,
     csv: Path | None = typer.Option(None, help="Also write the table to this CSV file."),
 ) -> None:
@@ -105,6 +100,7 @@ def count(
         typer.echo(f"wrote {csv}")
 
 
+@command(*DATA.values(), *TRAINING.values(), DEVICE_OPTION)
 def train(
     segments: str = typer.Option("C", help="g for every flow (a positive integer or C)."),
     order: str = typer.Option("depthwise-first", help="depthwise-first | pointwise-first"),
@@ -113,24 +109,12 @@ def train(
     width: float = typer.Option(1.0, help="Width multiplier."),
     preset: str = PRESET,
     seed: int = typer.Option(0, help="Seed for initialization and data order."),
-    dataset: str = DATASET,
-    data_dir: Path | None = DATA_DIR,
-    val_size: int = VAL_SIZE,
-    epochs: int = EPOCHS,
-    batch_size: int = BATCH_SIZE,
-    lr: float = LR,
-    weight_decay: float = WEIGHT_DECAY,
-    schedule: str = SCHEDULE,
-    augment: bool = AUGMENT,
-    compile_: bool = COMPILE,
-    train_subset: int | None = TRAIN_SUBSET,
-    precision: str = PRECISION,
-    device: str = DEVICE,
     nproc_per_node: int = typer.Option(
         1,
         help="Train this one trial in N processes on this machine (torchrun, DDP; see the "
         "README); --batch-size is the global batch and must divide by N.",
     ),
+    **values,
 ) -> None:
     """Train one configuration and print its numbers."""
     point = (
@@ -139,18 +123,9 @@ def train(
         parse_choice(activation, ACTIVATIONS, "--activation"),
         parse_residual(residual)[0],
     )
-    config = train_config_from_flags(
-        epochs,
-        batch_size,
-        lr,
-        weight_decay,
-        schedule,
-        augment,
-        compile_,
-        train_subset,
-        precision,
-    )
-    data = data_config_from_flags(dataset, data_dir, val_size)
+    config = build(TrainConfig, values, flag_of)
+    data = build(DataConfig, values, flag_of)
+    device = values["device"]
     if nproc_per_node != 1 and launch_from_environment() is None:
         argv = invoked_args()
         at = argv.index("--nproc-per-node")

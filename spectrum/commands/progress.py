@@ -77,10 +77,17 @@ class TrialProgress:
 
 
 # A packed run's bar counts finished trials plus the finished epochs of the running ones, so
-# that it moves (and its ETA, which tqdm takes from the rate so far, counts them) mid-trial.
+# that it moves (and its ETA, which tqdm takes from the rate so far, counts them) mid-trial;
+# the count is whole ("2/4") between trials' epochs and has two decimals ("2.25/4") within.
 PACKED_BAR_FORMAT = (
-    "{desc}: {percentage:3.0f}%|{bar}| {n:.2f}/{total_fmt} [{elapsed}<{remaining}]{postfix}"
+    "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}<{remaining}]{postfix}"
 )
+
+
+def bar_count(trials: float) -> int | float:
+    """``trials`` as the bar shows it: to two decimals, an int when whole."""
+    rounded = round(float(trials), 2)
+    return int(rounded) if rounded.is_integer() else rounded
 
 
 def packed_bar(total: int) -> tqdm:
@@ -114,7 +121,7 @@ def watch_workers(processes, study_run, bar: tqdm, poll_s: float) -> None:
     while True:
         alive = [p for p in processes if p.poll() is None]
         study = study_run.load()
-        done, _, ended = workers.study_progress(study, sweep_run)
+        done, known, ended = workers.study_progress(study, sweep_run)
         running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
         partly, labels = running_epochs(running, epochs)
         for trial in ended:
@@ -124,7 +131,8 @@ def watch_workers(processes, study_run, bar: tqdm, poll_s: float) -> None:
                 accuracy = attrs.get("test_acc")
                 result = f"test {accuracy:.4f}" if accuracy is not None else attrs.get("error")
                 bar.write(f"  {workers.trial_label(trial)}: {attrs.get('status')}, {result}")
-        bar.n = min(done + partly, study_run.total)
+        bar.total = max(study_run.total, known)  # a sequential sweep's grid grows by rounds
+        bar.n = bar_count(min(done + partly, bar.total))
         bar.set_postfix_str(f"{len(running)} running: " + " | ".join(labels))
         bar.refresh()
         if not alive:

@@ -48,7 +48,7 @@ def report_command(
     if out is None and not target_path.is_dir():
         check_study_name(loaded.study_name, "study")
     out_dir = out or (target_path if target_path.is_dir() else Path("reports") / loaded.study_name)
-    from spectrum.report import write_report  # seconds of imports, as in write_study_report
+    from spectrum.report import write_report  # seconds of imports, as in finish_study
 
     label = describe_storage(storage, base_dir)
     path = write_report(loaded, out_dir, storage_label=label, margin=margin)
@@ -75,6 +75,12 @@ def compare_command(
     storage_a: str | None = typer.Option(None, help="Storage URL of A (A is then a study name)."),
     storage_b: str | None = typer.Option(None, help="Storage URL of B (B is then a study name)."),
     out: Path | None = typer.Option(None, help="Where to write (default reports/compare-A-vs-B)."),
+    across_match: bool = typer.Option(
+        False,
+        "--across-match",
+        help="Pair configurations across the studies' match values (one each), e.g. matched "
+        "params on one proxy against matched live params on another.",
+    ),
 ) -> None:
     """Two sweeps over their shared configurations: differences, rank agreement, verdict flips."""
     study_a, label_a = _open_compared(a, storage_a, "A")
@@ -82,9 +88,10 @@ def compare_command(
     from spectrum.report.compare_report import write_compare  # seconds of imports
 
     out_dir = out or Path("reports") / f"compare-{label_a}-vs-{label_b}"
-    typer.echo(
-        f"compare: {write_compare(study_a, study_b, out_dir, label_a=label_a, label_b=label_b)}"
+    written = write_compare(
+        study_a, study_b, out_dir, label_a=label_a, label_b=label_b, across_match=across_match
     )
+    typer.echo(f"compare: {written}")
 
 
 def dashboard(

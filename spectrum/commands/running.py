@@ -4,7 +4,6 @@ stopping cleanly on Ctrl-C or SIGTERM, and the summary, results.csv and report a
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import typer
@@ -15,8 +14,7 @@ from ..study import workers
 from ..study.grid import SweepPlan
 from ..study.plan import SearchPlan
 from ..study.reuse import ReuseSource
-from ..study.run import open_study_run, save_results, sweep_summary, write_study_report
-from ..study.search import best_trials_table
+from ..study.run import best_trials_table, open_study_run, save_results, sweep_summary
 from ..study.trial import TrialEvents
 from .flags import command_line, invoked_args
 from .progress import TrialProgress, echo_table, packed_bar, watch_workers
@@ -119,28 +117,24 @@ def run_packed(
     threads = workers.worker_threads(jobs)
     typer.echo(f"{jobs} workers, {threads} CPU thread(s) each, on {study_run.storage_label}")
     argv = invoked_args() if argv is None else argv
-    processes = workers.start_workers(argv, jobs, threads)
     bar = packed_bar(study_run.total)
     with sigterm_as_interrupt():
         try:
-            watch_workers(processes, study_run, bar, poll_s)
+            workers.run_workers(
+                argv,
+                jobs,
+                threads,
+                lambda processes: watch_workers(processes, study_run, bar, poll_s),
+                study_run.storage_label,
+                "re-run the same command to resume",
+            )
         except KeyboardInterrupt as stop:
-            for process in processes:
-                if process.poll() is None:
-                    # SIGTERM, not SIGINT, which a background job's workers inherit ignored:
-                    # each worker stores its trial as interrupted (see spectrum.stopping)
-                    process.send_signal(signal.SIGTERM)
-            for process in processes:
-                process.wait()
             bar.close()
             raise stopped_exit(stop, study_run.storage_label) from None
+        except SpectrumError:
+            bar.close()
+            raise
     bar.close()
-    failed = [p.returncode for p in processes if p.returncode != 0]
-    if failed:
-        raise SpectrumError(
-            f"{len(failed)} of {jobs} workers failed (exit {failed[0]}); finished trials are "
-            f"kept in {study_run.storage_label}; re-run the same command to resume"
-        )
     finish_study(study_run.load(), study_run.out_dir, study_run.storage_label, report)
 
 
@@ -164,4 +158,6 @@ def finish_study(study, out_dir: Path, storage_label: str, report: bool) -> None
             echo_table(best, "{:.4f}")
     typer.echo(f"results: {results}  (storage: {storage_label})")
     if report:
+        from ..report.writer import write_study_report  # matplotlib: seconds of imports
+
         typer.echo(f"report: {write_study_report(study, out_dir, storage_label)}")

@@ -7,128 +7,71 @@ from pathlib import Path
 import typer
 
 from ..cost.latency import LatencySettings
-from ..data import data_config_from_flags
-from ..engine.train import TrainConfig, train_config_from_flags
-from ..errors import SpecError
-from ..net.segments import parse_segments_list
-from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, parse_choice, parse_list
-from ..study.grid import SweepPlan, seed_schedule
-from ..study.plan import Constraints, SearchPlan
+from ..data import DataConfig
+from ..engine.train import TrainConfig
+from ..fields import Option, build, flag_of
+from ..study.grid import sweep_options, sweep_plan
+from ..study.plan import SearchPlan, search_plan, search_space
 from ..study.run import check_study_name
-from ..study.space import SearchSpace, flow_overrides, merge_space_data
+from ..study.space import flow_overrides
 from ..study.studyfile import load_study
 from .flags import (
-    AUGMENT,
-    BATCH_SIZE,
-    COMPILE,
-    DATA_DIR,
-    DATASET,
+    DATA,
     DEVICE,
-    EPOCHS,
+    DEVICE_OPTION,
     JOBS,
-    LR,
+    JOBS_OPTION,
     MARGIN,
-    PRECISION,
+    OUT_OPTION,
     PRESET,
+    REPORT_OPTION,
     REUSE,
+    REUSE_OPTION,
     REUSE_STUDY,
-    SCHEDULE,
-    SEGMENTS,
-    TRAIN_SUBSET,
-    VAL_SIZE,
-    WEIGHT_DECAY,
-    parse_residual,
+    REUSE_STUDY_OPTION,
+    TRAINING,
+    command,
     reuse_source,
 )
 from .running import run_study_command
 
+SWEEP_RUN = (
+    Option("study", "study", "quickstart", "Study name (one grid per name).", str),
+    Option(
+        "storage",
+        "storage",
+        None,
+        "Optuna storage URL or file; default: SQLite study.db in the output directory.",
+        str | None,
+    ),
+    OUT_OPTION,
+    DEVICE_OPTION,
+    REPORT_OPTION,
+    JOBS_OPTION,
+    REUSE_OPTION,
+    REUSE_STUDY_OPTION,
+)
 
-def sweep(
-    segments: str = SEGMENTS,
-    orders: str = typer.Option("depthwise-first", help="Comma-separated op orders."),
-    activations: str = typer.Option("none", help="Comma-separated: none, relu, elu."),
-    residual: str = typer.Option("on", help="Comma-separated: on, off."),
-    seeds: int = typer.Option(
-        1, help="Seeds per configuration (0..N-1); with --until-decided, the first round."
-    ),
-    until_decided: bool = typer.Option(
-        False,
-        "--until-decided",
-        help="Sequential seeds: after each round, add seeds only to configurations whose "
-        "comparisons are undecided; the level is split over the planned looks.",
-    ),
-    max_seeds: int | None = typer.Option(
-        None, help="With --until-decided: the most seeds a configuration gets (default 12)."
-    ),
-    seed_step: int | None = typer.Option(
-        None, help="With --until-decided: seeds added per round (default: --seeds)."
-    ),
-    margin: float | None = MARGIN,
-    match: str = typer.Option(
-        "none",
-        help="Scale widths to the g=C budget: none | params | flops | live-params | live-flops",
-    ),
-    width: float = typer.Option(1.0, help="Width multiplier of the base net."),
-    latency: bool = typer.Option(
-        True,
-        "--latency/--no-latency",
-        help="Time every trial's inference and training step (seconds per trial); not part of "
-        "the study's settings, so a resumed sweep may change it.",
-    ),
-    preset: str = PRESET,
-    dataset: str = DATASET,
-    data_dir: Path | None = DATA_DIR,
-    val_size: int = VAL_SIZE,
-    epochs: int = EPOCHS,
-    batch_size: int = BATCH_SIZE,
-    lr: float = LR,
-    weight_decay: float = WEIGHT_DECAY,
-    schedule: str = SCHEDULE,
-    augment: bool = AUGMENT,
-    compile_: bool = COMPILE,
-    train_subset: int | None = TRAIN_SUBSET,
-    precision: str = PRECISION,
-    study: str = typer.Option("quickstart", help="Study name (one grid per name)."),
-    storage: str | None = typer.Option(
-        None, help="Optuna storage URL or file; default: SQLite study.db in the output directory."
-    ),
-    out: Path | None = typer.Option(None, help="Output directory (default reports/STUDY)."),
-    device: str = DEVICE,
-    report: bool = typer.Option(True, "--report/--no-report", help="Write the report at the end."),
-    jobs: str = JOBS,
-    reuse: str | None = REUSE,
-    reuse_study: str | None = REUSE_STUDY,
-) -> None:
+
+@command(*sweep_options(), *SWEEP_RUN)
+def sweep(**values) -> None:
     """Train proxies across the spectrum as one resumable Optuna study."""
-    source = reuse_source(reuse, reuse_study)
-    plan = SweepPlan(
-        segments=tuple(parse_segments_list(segments)),
-        orders=parse_list(orders, ORDERS, "--orders"),
-        activations=parse_list(activations, ACTIVATIONS, "--activations"),
-        residual=parse_residual(residual),
-        seeds=seeds,
-        schedule=seed_schedule(seeds, until_decided, max_seeds, seed_step),
-        margin=margin,
-        match=parse_choice(match, MATCH_CHOICES, "--match"),
-        preset=preset,
-        width_multiplier=width,
-        train=train_config_from_flags(
-            epochs,
-            batch_size,
-            lr,
-            weight_decay,
-            schedule,
-            augment,
-            compile_,
-            train_subset,
-            precision,
-        ),
-        data=data_config_from_flags(dataset, data_dir, val_size),
-        latency=LatencySettings(enabled=latency),
+    run = {opt.name: values.pop(opt.name) for opt in SWEEP_RUN}
+    source = reuse_source(run.pop("reuse"), run.pop("reuse_study"))
+    plan = sweep_plan(values)
+    run_study_command(
+        plan,
+        run["study"],
+        run["storage"],
+        run["out"],
+        run["device"],
+        run["report"],
+        jobs=run["jobs"],
+        reuse=source,
     )
-    run_study_command(plan, study, storage, out, device, report, jobs=jobs, reuse=source)
 
 
+@command(*DATA.values(), *TRAINING.values())
 def search(
     objectives: str = typer.Option(
         "accuracy",
@@ -147,12 +90,13 @@ def search(
         help="auto | median | hyperband | front | none. median and hyperband: single "
         "objective 'accuracy' only (auto: hyperband there, else none); front: several "
         "objectives, prunes a trial when a finished trial that costs no more was ahead by more "
-        "than --prune-band at the same epoch.",
+        "than the band at the same epoch (--prune-band, wider toward early epochs).",
     ),
     prune_band: float = typer.Option(
         SearchPlan.prune_band,
-        help="The front pruner's seed-noise band (validation accuracy, 0.015 = 1.5 points); "
-        "also screens the candidates of --confirm.",
+        help="The seed-noise band for the final validation accuracy (0.015 = 1.5 points): "
+        "screens the candidates of --confirm; the front pruner widens it toward early epochs "
+        "(docs/search.md).",
     ),
     confirm: int = typer.Option(
         0,
@@ -204,17 +148,6 @@ def search(
         help="Measure latency of every trial (needed by the latency objective/constraint).",
     ),
     preset: str = PRESET,
-    dataset: str = DATASET,
-    data_dir: Path | None = DATA_DIR,
-    val_size: int = VAL_SIZE,
-    epochs: int = EPOCHS,
-    batch_size: int = BATCH_SIZE,
-    weight_decay: float = WEIGHT_DECAY,
-    schedule: str = SCHEDULE,
-    augment: bool = AUGMENT,
-    compile_: bool = COMPILE,
-    train_subset: int | None = TRAIN_SUBSET,
-    precision: str = PRECISION,
     study: str = typer.Option(
         "search",
         help="Study name; start the same command in several "
@@ -237,54 +170,33 @@ def search(
         30, help="Seconds without a heartbeat before a trial is failed and re-queued once."
     ),
     jobs: str = JOBS,
+    **values,
 ) -> None:
     """Search per-flow points of the spectrum with Optuna: one or several objectives, pruning,
     constraints, any number of workers on one study."""
-    lr_text = lr.strip()
-    searched_lr = "," in lr_text or ":" in lr_text
-    space = SearchSpace.from_dict(
-        merge_space_data(
-            flow_overrides(segments, "segments"),
-            flow_overrides(orders, "orders"),
-            flow_overrides(activations, "activations"),
-            {
-                "widths": widths,
-                "repeats": repeats,
-                "residual": residual,
-                "preset": preset,
-                **({"lr": lr_text} if searched_lr else {}),
-            },
-        )
+    flows = [flow_overrides(v, k) for v, k in ((segments, "segments"), (orders, "orders"))]
+    flows.append(flow_overrides(activations, "activations"))
+    space, base_lr = search_space(
+        flows, dict(widths=widths, repeats=repeats, residual=residual, preset=preset, lr=lr)
     )
-    try:
-        base_lr = TrainConfig.lr if searched_lr else float(lr_text)
-    except ValueError:
-        raise SpecError(
-            f"--lr {lr!r}: give a number, a list (0.05,0.2) or a range LOW:HIGH"
-        ) from None
-    plan = SearchPlan(
-        space=space,
-        objectives=tuple(o.strip().lower() for o in objectives.split(",")),
-        constraints=Constraints(max_params, max_flops, max_latency_ms),
-        trials=trials,
-        sampler=sampler.strip().lower(),
-        pruner=pruner.strip().lower(),
-        prune_band=prune_band,
-        confirm=confirm,
-        seed=seed,
-        train=train_config_from_flags(
-            epochs,
-            batch_size,
-            base_lr,
-            weight_decay,
-            schedule,
-            augment,
-            compile_,
-            train_subset,
-            precision,
-        ),
-        data=data_config_from_flags(dataset, data_dir, val_size),
+    plan = search_plan(
+        dict(
+            objectives=objectives,
+            trials=trials,
+            sampler=sampler,
+            pruner=pruner,
+            prune_band=prune_band,
+            confirm=confirm,
+            seed=seed,
+            max_params=max_params,
+            max_flops=max_flops,
+            max_latency_ms=max_latency_ms,
+        ),  # fmt: skip
+        space,
+        data=build(DataConfig, values, flag_of),
+        train=build(TrainConfig, {**values, "lr": base_lr}, flag_of),
         latency=LatencySettings() if latency else None,
+        where=lambda key: "--" + key.replace("_", "-"),
     )
     run_study_command(
         plan,

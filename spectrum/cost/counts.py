@@ -18,12 +18,11 @@ one image (Radosavovic et al., "Designing Network Design Spaces", 2020).
 from __future__ import annotations
 
 import copy
-import functools
 
 import torch
 from torch import nn
 
-from ..net.xception import FLOWS, NetConfig, build_net
+from ..net.xception import FLOWS, NetConfig
 
 FLOW_MODULES = ("stem", "entry_flow", "middle_flow", "exit_flow", "classifier")
 
@@ -141,29 +140,8 @@ def shape_flops(model: nn.Module, config: NetConfig) -> int:
     return total
 
 
-@functools.lru_cache(maxsize=1024)
-def count(config: NetConfig, metric: str) -> int:
-    """``params``, ``flops``, ``activations``, ``live-params`` or ``live-flops``
-    (:mod:`spectrum.cost.live`) of a config, from a net built on the meta device (no memory).
-    Cached: a config's counts never change, and a sweep counts each config once per seed and
-    budget matching counts many candidate widths."""
-    if metric in ("live-params", "live-flops"):
-        from .live import live_config_counts  # live builds on this module's counters
-
-        live = live_config_counts(config)
-        return live.live_params if metric == "live-params" else live.live_flops
-    if metric == "params":
-        return count_params(build_net(config, "meta"))
-    if metric == "flops":
-        return shape_flops(build_net(config, "meta"), config)
-    if metric == "activations":
-        return count_activations(build_net(config, "meta"), config)
-    raise ValueError(f"unknown metric {metric!r}")
-
-
 __all__ = [
     "FLOWS",
-    "count",
     "count_activations",
     "count_flops",
     "count_params",

@@ -160,5 +160,5 @@ def live_counts(model: nn.Module, config: NetConfig) -> LiveCounts:
 @functools.lru_cache(maxsize=1024)
 def live_config_counts(config: NetConfig) -> LiveCounts:
     """:class:`LiveCounts` of a config, from a net built on the meta device (cached, as
-    :func:`~spectrum.cost.counts.count`)."""
+    :func:`~spectrum.cost.metrics.count`)."""
     return live_counts(build_net(config, "meta"), config)

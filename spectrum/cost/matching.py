@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import SpecError
 from ..net.xception import NetConfig, resolve_widths, width_divisors
-from .counts import count
+from .metrics import count
 
 METRICS = ("params", "flops", "live-params", "live-flops")
 LOWEST_MULTIPLIER = 1 / 64

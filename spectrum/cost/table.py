@@ -21,7 +21,6 @@ from ..net.xception import NetConfig, build_net
 from ..options import MATCH_CHOICES  # noqa: F401  (the vocabulary lives in spectrum.options)
 from .counts import (
     FLOW_MODULES,
-    count,
     count_activations,
     count_flops,
     count_params,
@@ -31,6 +30,7 @@ from .counts import (
 from .latency import LatencySettings, measure_latency
 from .live import live_counts
 from .matching import match_width, matched_config
+from .metrics import count
 
 
 @dataclass

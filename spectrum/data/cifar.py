@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .config import CIFAR10, CIFAR100, DataConfig, LoadedData
+from .config import CIFAR10, CIFAR100, DataConfig
 from .files import (
     REPLACE_HINT,
     RemoteFile,
@@ -25,6 +25,7 @@ from .files import (
     file_md5,
     user_cache_dir,
 )
+from .registry import Dataset, LoadedData
 
 
 @dataclass(frozen=True)
@@ -195,3 +196,9 @@ def load_cifar(config: DataConfig, name: str) -> LoadedData:
     return LoadedData(
         str(directory), train_x, train_y, test_x, test_y, layout.num_classes, hflip=True
     )
+
+
+DATASETS = tuple(
+    Dataset(name, order=20 + i, load=load_cifar, image_size=lambda config: 32)
+    for i, name in enumerate(CIFAR_LAYOUTS)
+)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .config import FASHION_MNIST, DataConfig, LoadedData
+from .config import FASHION_MNIST, DataConfig
 from .files import (
     REPLACE_HINT,
     RemoteFile,
@@ -22,6 +22,7 @@ from .files import (
     read_file_bytes,
     user_cache_dir,
 )
+from .registry import Dataset, LoadedData
 
 # Debian's dataset-fashion-mnist installs here; a module constant so that tests can move it.
 SYSTEM_FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -158,3 +159,13 @@ def load_fashion_mnist(config: DataConfig) -> LoadedData:
             f"({train_x.shape[2:]} vs {test_x.shape[2:]}); replace the odd file"
         )
     return LoadedData(str(directory), train_x, train_y, test_x, test_y, 10, hflip=False)
+
+
+DATASETS = (
+    Dataset(
+        FASHION_MNIST,
+        order=10,
+        load=lambda config, name: load_fashion_mnist(config),
+        image_size=lambda config: 28,
+    ),
+)

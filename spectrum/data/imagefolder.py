@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError
-from .config import IMAGEFOLDER_PREFIX, DataConfig, LoadedData
+from .config import IMAGEFOLDER_PREFIX, DataConfig
 from .files import error_reason
+from .registry import Dataset, LoadedData
 
 DEFAULT_IMAGEFOLDER_SIZE = 32
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -90,3 +91,16 @@ def load_imagefolder(config: DataConfig, name: str) -> LoadedData:
         len(class_index),
         hflip=True,
     )
+
+
+DATASETS = (
+    Dataset(
+        IMAGEFOLDER_PREFIX,
+        order=30,
+        load=load_imagefolder,
+        image_size=lambda config: config.image_size or DEFAULT_IMAGEFOLDER_SIZE,
+        prefix=True,
+        example="imagefolder:/data/flowers",
+        sized=True,
+    ),
+)

@@ -1,25 +1,15 @@
-"""``load_dataset``: from a :class:`DataConfig` to :class:`Splits`, by dataset name."""
+"""``load_dataset``: from a :class:`DataConfig` to :class:`Splits`, through the dataset's entry in
+:mod:`spectrum.data.registry`."""
 
 from __future__ import annotations
 
-from .cifar import CIFAR_LAYOUTS, load_cifar
-from .config import FASHION_MNIST, SYNTHETIC, DataConfig, Splits, check_config, parse_dataset_name
-from .fashion_mnist import load_fashion_mnist
-from .imagefolder import load_imagefolder
+from .config import DataConfig, Splits, check_config
+from .registry import dataset_of, parse_dataset_name
 from .splits import make_splits
-from .synthetic import generate_synthetic
 
 
 def load_dataset(config: DataConfig) -> Splits:
     """Find (or download, or generate) the dataset ``config.name`` and split it."""
     name = parse_dataset_name(config.name)
     check_config(config, name)
-    if name == FASHION_MNIST:
-        loaded = load_fashion_mnist(config)
-    elif name in CIFAR_LAYOUTS:
-        loaded = load_cifar(config, name)
-    elif name == SYNTHETIC:
-        loaded = generate_synthetic(config)
-    else:
-        loaded = load_imagefolder(config, name)
-    return make_splits(name, loaded, config)
+    return make_splits(name, dataset_of(name).load(config, name), config)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import torch
 
 from ..errors import DataError, SpecError
-from .config import DEFAULT_VAL_SIZE, DataConfig, LoadedData, Splits
+from .config import DEFAULT_VAL_SIZE, DataConfig, Splits
+from .registry import LoadedData
 
 SMALL_SET_VAL_FRACTION = 0.2
 

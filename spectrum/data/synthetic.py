@@ -6,7 +6,9 @@ import math
 
 import torch
 
-from .config import DataConfig, LoadedData
+from ..errors import SpecError
+from .config import SYNTHETIC, DataConfig
+from .registry import Dataset, LoadedData
 
 SYNTHETIC_SEED = 20170407  # fixed: the synthetic images do not change with split_seed
 
@@ -47,3 +49,27 @@ def generate_synthetic(config: DataConfig) -> LoadedData:
         classes,
         hflip=False,
     )
+
+
+def check_synthetic(config: DataConfig) -> None:
+    """SpecError for a synthetic set that cannot be generated, naming the option."""
+    shape = tuple(config.synthetic_shape)
+    if len(shape) != 3 or any(int(n) < 1 for n in shape):
+        raise SpecError(f"synthetic_shape {shape} must be three positive sizes (C, H, W)")
+    if config.synthetic_train < 2:
+        raise SpecError(f"synthetic_train {config.synthetic_train} must be >= 2")
+    if config.synthetic_test < 1:
+        raise SpecError(f"synthetic_test {config.synthetic_test} must be >= 1")
+    if config.synthetic_classes < 2:
+        raise SpecError(f"synthetic_classes {config.synthetic_classes} must be >= 2")
+
+
+DATASETS = (
+    Dataset(
+        SYNTHETIC,
+        order=40,
+        load=lambda config, name: generate_synthetic(config),
+        image_size=lambda config: int(config.synthetic_shape[-1]),
+        check=check_synthetic,
+    ),
+)

@@ -4,11 +4,11 @@ This module owns everything that lets one trial span several processes: reading 
 ``torchrun`` gives each process (:func:`launch_from_environment`), the check that the world size
 divides the global batch (:func:`check_batch`), each rank's device (``cuda:LOCAL_RANK``, or the
 CPU) and backend (NCCL on CUDA, gloo on the CPU), the process group (:func:`process_group`), the
-sharding of the device-resident data (:func:`device_data`), the model's wrapping (BatchNorm over
-the global batch, then DDP) and the reductions of losses and accuracies across ranks
-(:class:`Ranks`). :func:`spectrum.engine.train.train` takes the distributed path when its
-:class:`~spectrum.engine.train.DeviceData` carries a :class:`Ranks`; at world size 1 nothing here
-is used and training is the single-process engine, bit for bit.
+model's wrapping (BatchNorm over the global batch, then DDP) and the reductions of losses and
+accuracies across ranks (:class:`Ranks`). :func:`spectrum.engine.train.train` takes the
+distributed path when its :class:`~spectrum.engine.device_data.DeviceData` carries a
+:class:`Ranks` (the data's sharding is :func:`spectrum.engine.device_data.device_data`); at world
+size 1 nothing here is used and training is the single-process engine, bit for bit.
 
 A run at world size W computes what one process computes at the same global batch B, up to float
 rounding (the order of sums):
@@ -39,7 +39,7 @@ import os
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
@@ -48,7 +48,6 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ..device import usable_cores
 from ..errors import SpecError
-from .train import DeviceData
 
 BACKENDS = {"cuda": "nccl", "cpu": "gloo"}
 LAUNCH_HINT = "launch with torchrun (or python -m torch.distributed.run)"
@@ -142,7 +141,7 @@ def local_launch(argv: list[str], processes: int, batch_size: int) -> list[str]:
         "--standalone",
         f"--nproc-per-node={processes}",
         "-m",
-        "cli",
+        "spectrum",
         *argv,
     ]
 
@@ -350,29 +349,3 @@ def main_rank_first(ranks: Ranks | None) -> Iterator[None]:
     yield
     if ranks is not None and ranks.is_main:
         ranks.barrier()
-
-
-def device_data(splits, device: torch.device, ranks: Ranks | None) -> DeviceData:
-    """The data one process trains on: all of it on ``device`` without ``ranks``; with them, this
-    rank's contiguous shard of the validation and test sets on its device and the training set
-    in host memory (pinned for a GPU), from which each epoch's share goes to the device."""
-    if ranks is None:
-        return DeviceData.from_splits(splits, device)
-
-    def part(tensor: Tensor) -> Tensor:
-        return torch.tensor_split(tensor, ranks.world_size)[ranks.rank]
-
-    shards = replace(
-        splits,
-        train_x=splits.train_x[:0],
-        train_y=splits.train_y[:0],
-        val_x=part(splits.val_x),
-        val_y=part(splits.val_y),
-        test_x=part(splits.test_x),
-        test_y=part(splits.test_y),
-    )
-    train_x, train_y = splits.train_x, splits.train_y
-    if ranks.device.type == "cuda":
-        train_x, train_y = train_x.pin_memory(), train_y.pin_memory()
-    data = DeviceData.from_splits(shards, ranks.device)
-    return replace(data, train_x=train_x, train_y=train_y, ranks=ranks)

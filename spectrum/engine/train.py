@@ -12,7 +12,7 @@ A loss that turns NaN/inf ends the run as ``diverged``; running out of GPU memor
 ``failed``; both are returned, not raised, so that a sweep goes on.
 
 One trial can span several processes (DDP under torchrun): data made by
-:func:`spectrum.engine.distributed.device_data` carries the run's
+:func:`spectrum.engine.device_data.device_data` carries the run's
 :class:`~spectrum.engine.distributed.Ranks`, and the same loop then trains this rank's share of
 every global batch (that module says how a run at world size W reproduces one process).
 """
@@ -23,7 +23,6 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
@@ -37,10 +36,9 @@ from ..device import (
     synchronize,
 )
 from ..errors import SpecError
+from ..fields import option
 from ..options import parse_choice
-
-if TYPE_CHECKING:
-    from .distributed import Ranks
+from .device_data import DeviceData
 
 SCHEDULES = ("onecycle", "cosine")
 
@@ -49,19 +47,45 @@ SCHEDULES = ("onecycle", "cosine")
 class TrainConfig:
     """The training budget and recipe of one trial."""
 
-    epochs: int = 4
-    batch_size: int = 128
-    lr: float = 0.1
+    epochs: int = field(default=4, metadata=option("Training epochs per trial."))
+    batch_size: int = field(default=128, metadata=option("Training batch size."))
+    lr: float = field(default=0.1, metadata=option("Peak learning rate (SGD, Nesterov momentum)."))
     momentum: float = 0.9
-    weight_decay: float = 5e-4
+    weight_decay: float = field(
+        default=5e-4, metadata=option("Weight decay (not on BN or biases).")
+    )
     label_smoothing: float = 0.1
-    schedule: str = "onecycle"
+    schedule: str = field(
+        default="onecycle",
+        metadata=option(
+            "onecycle | cosine", parse=lambda v, where: parse_choice(v, SCHEDULES, where)
+        ),
+    )
     warmup_fraction: float = 0.15
-    augment: bool = False
-    compile: bool = False
+    augment: bool = field(
+        default=False,
+        metadata=option(
+            "Random crop (and flip where sensible) on the device.",
+            decls=("--augment/--no-augment",),
+        ),
+    )
+    compile: bool = field(
+        default=False,
+        metadata=option("torch.compile the model for training.", decls=("--compile",)),
+    )
     eval_batch_size: int = 1024
-    train_subset: int | None = None  # train on only the first N images; None or 0: all of them
-    precision: str = "auto"  # auto | float32 | bfloat16 (see spectrum.device)
+    # train on only the first N images; None or 0: all of them
+    train_subset: int | None = field(
+        default=None, metadata=option("Train on only the first N training images.")
+    )
+    precision: str = field(  # auto | float32 | bfloat16 (see spectrum.device)
+        default="auto",
+        metadata=option(
+            "auto (bfloat16 where the GPU or CPU computes it natively, else float32) | float32 | "
+            "bfloat16",
+            parse=lambda v, where: parse_choice(v, PRECISIONS, where),
+        ),
+    )
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "eval_batch_size"):
@@ -79,32 +103,6 @@ class TrainConfig:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def train_config_from_flags(
-    epochs: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    schedule: str,
-    augment: bool,
-    compile_: bool,
-    train_subset: int | None,
-    precision: str,
-) -> TrainConfig:
-    """A :class:`TrainConfig` from flag values, with the flags' parsing and messages (shared by
-    the CLI and the Python API)."""
-    return TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        schedule=parse_choice(schedule, SCHEDULES, "--schedule"),
-        augment=augment,
-        compile=compile_,
-        train_subset=train_subset,
-        precision=parse_choice(precision, PRECISIONS, "--precision"),
-    )
 
 
 @dataclass
@@ -125,51 +123,6 @@ class TrainResult:
     error: str | None = None
     seconds: float = 0.0
     precision: str = "float32"  # the precision actually used (auto resolved)
-
-
-@dataclass
-class DeviceData:
-    """Dataset tensors on the training device, with the normalization and augmentation to use.
-
-    With ``ranks`` (one process of a distributed run) the validation and test tensors are this
-    rank's shards and the training tensors stay in host memory: each epoch, ``train`` moves this
-    rank's share of them to the device.
-    """
-
-    train_x: Tensor
-    train_y: Tensor
-    val_x: Tensor
-    val_y: Tensor
-    test_x: Tensor
-    test_y: Tensor
-    mean: Tensor
-    std: Tensor
-    crop_padding: int
-    hflip: bool
-    ranks: Ranks | None = None
-
-    @classmethod
-    def from_splits(cls, splits, device: torch.device) -> DeviceData:
-        def put(t: Tensor) -> Tensor:
-            return t.to(device, non_blocking=True)
-
-        channels = splits.train_x.shape[1]
-        return cls(
-            put(splits.train_x),
-            put(splits.train_y),
-            put(splits.val_x),
-            put(splits.val_y),
-            put(splits.test_x),
-            put(splits.test_y),
-            torch.tensor(splits.mean, device=device).view(1, channels, 1, 1),
-            torch.tensor(splits.std, device=device).view(1, channels, 1, 1),
-            splits.crop_padding,
-            splits.hflip,
-        )
-
-    def normalize(self, images: Tensor) -> Tensor:
-        out = (images.float() / 255.0 - self.mean) / self.std
-        return out.contiguous(memory_format=torch.channels_last)
 
 
 def random_crop(

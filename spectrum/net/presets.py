@@ -118,6 +118,10 @@ PRESETS: dict[str, Preset] = {
         dropout=0.0,
     ),
 }
+PRESET_HELP = (
+    "auto (a new study: proxy-28s for 28px data, else proxy-32; a resumed one: its own) | "
+    "proxy-28 | proxy-28s | proxy-32 | xception"
+)
 
 
 def get_preset(name: str) -> Preset:

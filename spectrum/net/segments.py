@@ -57,6 +57,18 @@ def parse_segments_list(text: str) -> list[Segments]:
     return parsed
 
 
+def parse_segments_arg(value: object, where: str) -> tuple[Segments, ...]:
+    """g values as a flag's comma-separated text (``1,4,C``), a list, or one g."""
+    if isinstance(value, str):
+        return tuple(parse_segments_list(value))
+    try:
+        if isinstance(value, (list, tuple)):
+            return tuple(parse_segments(item) for item in value)
+        return (parse_segments(value),)  # type: ignore[arg-type]
+    except SpecError as error:
+        raise SpecError(f"{where}: {error}") from None
+
+
 def resolve_segments(segments: Segments, channels: int) -> int:
     """The integer group count for a convolution that sees ``channels`` channels."""
     return channels if segments == PER_CHANNEL else int(segments)

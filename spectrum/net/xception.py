@@ -31,9 +31,19 @@ FLOWS: tuple[str, ...] = ("entry", "middle", "exit")
 
 
 def choose_preset(preset: str, image_size: int) -> str:
-    """The preset rule: ``auto`` is ``proxy-28`` for images of at most 28 px, else ``proxy-32``."""
+    """The preset rule: ``auto`` is ``proxy-28s`` for images of at most 28 px, else ``proxy-32``.
+
+    ``proxy-28s`` keeps every 3x3 convolution of the spectrum at 2x2 or more (``proxy-28``'s
+    exit tail runs at 1x1, where 8 of 9 taps only see padding): docs/proxies.md.
+    """
     if preset != "auto":
         return preset
+    return "proxy-28s" if image_size <= 28 else "proxy-32"
+
+
+def legacy_auto_preset(image_size: int) -> str:
+    """What ``auto`` meant for studies stored before it resolved to ``proxy-28s`` (2026-12-06):
+    ``proxy-28`` for images of at most 28 px, else ``proxy-32``. Their fingerprints say ``auto``."""
     return "proxy-28" if image_size <= 28 else "proxy-32"
 
 

@@ -41,16 +41,17 @@ Modules, in the order data flows through them:
 - ``writer``: ``write_report``, the only module that decides which files are written.
 """
 
-from .analysis.claims import FactorVerdict
-from .analysis.factor_tests import FactorTest
-from .analysis.factors import FactorReport, build_factors
-from .analysis.frames import trial_frame, usable_search, usable_sweep
-from .analysis.inference import t_interval
-from .analysis.interaction import Interaction
-from .analysis.latency import LatencyNote
-from .analysis.stats import Difference, Test, holm
-from .analysis.summary import SUMMARY_COLUMNS, summarize
-from .analysis.verdict import Comparison, GroupVerdict, Verdict, build_verdict
+from ..stats.claims import FactorVerdict
+from ..stats.comparison import Comparison
+from ..stats.difference import Difference, Test, holm
+from ..stats.factor_tests import FactorTest
+from ..stats.factors import FactorReport, build_factors
+from ..stats.frames import trial_frame, usable_search, usable_sweep
+from ..stats.inference import t_interval
+from ..stats.interaction import Interaction
+from ..stats.latency import LatencyNote
+from ..stats.summary import SUMMARY_COLUMNS, summarize
+from ..stats.verdict import GroupVerdict, Verdict, build_verdict
 from .writer import write_report
 
 __all__ = [

@@ -15,17 +15,17 @@ from pathlib import Path
 import optuna
 import pandas as pd
 
+from .. import fmt
 from ..errors import SpecError
-from . import fmt
-from .analysis.compare import StudyComparison, compare_studies
-from .analysis.frames import pending_seeds, study_fact, study_kind, trial_frame, usable_sweep
-from .analysis.inference import Plan, plan_of
-from .analysis.summary import CONFIG, configurations, summarize
-from .analysis.verdict import Verdict, build_verdict
+from ..labels import level_name
+from ..stats.frames import pending_seeds, study_fact, study_kind, trial_frame, usable_sweep
+from ..stats.inference import Plan, plan_of
+from ..stats.summary import CONFIG, configurations, summarize
+from ..stats.verdict import Verdict, build_verdict
+from .analysis.compare import StudyComparison, across_match, compare_studies
 from .document import Bullets, Document, Heading, Paragraph, Table, figure_blocks
 from .figures import compare as compare_figure
 from .figures import forest
-from .labels import level_name
 from .render_html import render_html
 from .render_md import render_markdown
 from .sections.provenance import precision_text
@@ -58,11 +58,21 @@ def _budget(study) -> str:
     return ", ".join(f"{k} {v}" for k, v in train.items())
 
 
+def _proxy(study) -> str:
+    """The preset the study's nets were built on (a trial's record; else its grid's)."""
+    net = study_fact(study, "net")
+    grid = study.user_attrs.get("grid") or {}
+    preset = net.get("preset") if isinstance(net, dict) else None
+    return str(preset or (grid.get("preset") if isinstance(grid, dict) else None) or "not recorded")
+
+
 def _facts(which: str, label: str, study, frame, usable) -> str:
     seeds = sorted({int(s) for s in usable["seed"].dropna()})
+    matches = ", ".join(sorted({str(v) for v in usable["match"].dropna()})) or "none"
     return (
         f"{which} = {label} (study {study.study_name!r}): dataset "
-        f"{study_fact(study, 'dataset') or 'not recorded'}; budget {_budget(study)}; precision "
+        f"{study_fact(study, 'dataset') or 'not recorded'}; net {_proxy(study)}; match "
+        f"{matches}; budget {_budget(study)}; precision "
         f"{precision_text(frame)}; seeds {', '.join(map(str, seeds)) or 'not recorded'}; "
         f"{len(usable)} usable trials."
     )
@@ -193,12 +203,29 @@ def shared_verdict(usable: pd.DataFrame, result: StudyComparison, plan: Plan) ->
     return build_verdict(restricted, summarize(restricted), plan=plan)
 
 
-def build_document(study_a, study_b, label_a: str, label_b: str, out_dir: Path):
-    """The comparison's document, its result and its figures; draws into ``out_dir``."""
+def _pairing(result: StudyComparison, matches: tuple[str, str] | None) -> str:
+    shared = f"{len(result.differences)} shared configurations (same segments, order, activation"
+    if matches is None:
+        return shared + ", residual and match)"
+    return (
+        shared + f" and residual; B's match {matches[1]} paired with A's {matches[0]} by "
+        f"--across-match, and labelled with A's)"
+    )
+
+
+def build_document(
+    study_a, study_b, label_a: str, label_b: str, out_dir: Path, *, across: bool = False
+):
+    """The comparison's document, its result and its figures; draws into ``out_dir``.
+
+    ``across``: pair configurations across the two studies' match values (one each)."""
     frame_a, usable_a = _usable(study_a, "A")
     frame_b, usable_b = _usable(study_b, "B")
     plan_a = plan_of(study_a.user_attrs, pending=pending_seeds(study_a))
     plan_b = plan_of(study_b.user_attrs, pending=pending_seeds(study_b))
+    matches = across_match(usable_a, usable_b) if across else None
+    if matches is not None:
+        usable_b = usable_b.assign(match=matches[0])
     result = compare_studies(usable_a, usable_b, plan_a=plan_a, plan_b=plan_b)
     out_dir.mkdir(parents=True, exist_ok=True)
     sides = forest.draw_pair(
@@ -219,8 +246,7 @@ def build_document(study_a, study_b, label_a: str, label_b: str, out_dir: Path):
             )
         ),
         Paragraph(
-            f"{len(result.differences)} shared configurations (same segments, order, activation, "
-            "residual and match)"
+            _pairing(result, matches)
             + (f"; {len(result.only_a)} only in A" if result.only_a else "")
             + (f"; {len(result.only_b)} only in B" if result.only_b else "")
             + ". Differences are B minus A."
@@ -236,10 +262,14 @@ def build_document(study_a, study_b, label_a: str, label_b: str, out_dir: Path):
     return doc, result
 
 
-def write_compare(study_a, study_b, out_dir: Path, *, label_a: str, label_b: str) -> Path:
-    """Write compare.md, compare.html and the figures into ``out_dir``; return compare.md."""
+def write_compare(
+    study_a, study_b, out_dir: Path, *, label_a: str, label_b: str, across_match: bool = False
+) -> Path:
+    """Write compare.md, compare.html and the figures into ``out_dir``; return compare.md.
+
+    ``across_match``: pair configurations across the studies' match values (one each)."""
     out_dir = Path(out_dir)
-    doc, _ = build_document(study_a, study_b, label_a, label_b, out_dir)
+    doc, _ = build_document(study_a, study_b, label_a, label_b, out_dir, across=across_match)
     md = out_dir / "compare.md"
     for path, text in ((md, render_markdown(doc)), (out_dir / "compare.html", None)):
         text = text if text is not None else render_html(doc, out_dir)

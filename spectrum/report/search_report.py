@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import fmt
-from .analysis.frames import excluded_trials
+from .. import fmt
+from ..stats.frames import excluded_trials
 from .analysis.search_study import (
     Importances,
     best_trials,

@@ -11,24 +11,25 @@ Writing the CSVs and rendering the document belong to :mod:`.writer`.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from .. import fmt
+from ..labels import FACTOR_NAMES
 from ..records import curves_frame
-from . import fmt
+from ..stats.factors import FactorReport, build_factors
+from ..stats.frames import excluded_trials, grid_match, pending_seeds
+from ..stats.inference import plan_of
+from ..stats.latency import LatencyCosts, cost_correlations
+from ..stats.summary import summarize
+from ..stats.verdict import Verdict, build_verdict
 from .analysis.design import Design, design_of
-from .analysis.factors import FactorReport, build_factors
-from .analysis.frames import excluded_trials, grid_match, pending_seeds
-from .analysis.inference import plan_of
-from .analysis.latency import LatencyCosts, cost_correlations
-from .analysis.summary import summarize, with_verdicts
-from .analysis.verdict import Verdict, build_verdict
 from .document import Document, Heading, Paragraph, Table, figure_blocks
 from .figures import accuracy, curves, edf, forest, latency_costs, pareto, speed
 from .figures.style import Plot
-from .labels import FACTOR_NAMES
 from .sections.answer import answer_blocks
 from .sections.factors import factor_blocks
 from .sections.provenance import excluded_blocks, provenance_blocks
@@ -122,6 +123,8 @@ def build(
     summary = with_verdicts(summary, verdict)
     factors = build_factors(usable, plan=plan)
     first = forest.draw(verdict, out_dir)
+    if not first.drawn and factors.varied:  # no g to compare: the factors answer instead
+        first = forest.draw_factors(factors, out_dir)
     plots = [accuracy.draw(usable, summary, design, out_dir)]
     plots += [
         pareto.draw(summary, design, cost, out_dir) for cost in ("params", "flops", "latency")
@@ -133,7 +136,9 @@ def build(
     plots.append(latency_costs.draw(costs, design, out_dir))
 
     doc = Document(f"Spectrum sweep report: {study.study_name}")
-    doc.add(*answer_blocks(study, usable, summary, verdict), *figure_blocks(first, level=2))
+    doc.add(
+        *answer_blocks(study, usable, summary, verdict, factors), *figure_blocks(first, level=2)
+    )
     doc.add(*provenance_blocks(study, frame, usable, storage_label))
     varied = ", ".join(f"{FACTOR_NAMES[f]} ({len(design.levels[f])} levels)" for f in design.varied)
     doc.add(Paragraph("Factors varied in the usable trials: " + (varied or "none") + "."))
@@ -155,3 +160,40 @@ def build(
         ),
     )
     return SweepReport(doc, summary, verdict, [first, *plots], factors, costs)
+
+
+SUMMARY_VERDICT_COLUMNS = [
+    "verdict_vs",
+    "verdict",
+    "p_equivalence",
+    "p_equivalence_holm",
+    "mde",
+    "seeds_needed",
+]
+
+
+def with_verdicts(summary: pd.DataFrame, verdict: Verdict) -> pd.DataFrame:
+    """summary.csv with each configuration's comparison against g = C appended.
+
+    Columns :data:`SUMMARY_VERDICT_COLUMNS`: the reference ("C"), the three-way verdict of g
+    minus C, its TOST p (raw and Holm-adjusted), MDE and seeds to decide (when undecided); empty for
+    g = C itself and where the group has no g = C.
+    """
+    out = summary.copy()
+    found = {
+        (c.segments, c.order, c.activation, c.residual, c.match): c
+        for c in verdict.comparisons
+        if c.reference == "C"
+    }
+    rows = []
+    for _, r in out.iterrows():
+        key = tuple(None if pd.isna(r[f]) else r[f] for f in ("order", "activation", "residual"))
+        c = found.get((str(r["segments"]), *key, r["match"]))
+        if c is None:
+            rows.append((None, None, math.nan, math.nan, math.nan, None))
+        else:
+            needed = c.seeds_needed if c.verdict == "undecided" else None
+            rows.append(("C", c.verdict, c.p_equivalence, c.p_equivalence_holm, c.mde, needed))
+    for i, column in enumerate(SUMMARY_VERDICT_COLUMNS):
+        out[column] = pd.Series([row[i] for row in rows], index=out.index, dtype=object)
+    return out

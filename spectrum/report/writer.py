@@ -13,8 +13,8 @@ import optuna
 
 from ..errors import SpecError
 from ..records import load_results
+from ..stats.frames import status_counts, study_kind, trial_frame, usable_search, usable_sweep
 from . import search_report, sweep_report
-from .analysis.frames import status_counts, study_kind, trial_frame, usable_search, usable_sweep
 from .render_html import render_html
 from .render_md import render_markdown
 from .sections.provenance import portable_storage
@@ -92,3 +92,9 @@ def write_report(
     _write_text(md_path, render_markdown(report.document))
     _write_text(out_dir / "report.html", render_html(report.document, out_dir))
     return md_path
+
+
+def write_study_report(study: optuna.Study, out_dir: Path, storage_label: str) -> Path:
+    """The report a run leaves behind (``spectrum sweep``, ``search``, ``run`` and the Python
+    API): :func:`write_report` into the run's folder; returns report.md's path."""
+    return write_report(study, out_dir, storage_label=storage_label)

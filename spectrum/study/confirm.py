@@ -5,9 +5,11 @@ A search scores every point with one seed (``plan.seed``). Here:
 1. **Screen**: a complete trial is a candidate unless a complete trial that costs no more has a
    validation accuracy above its own by more than ``plan.prune_band`` (the front pruner's rule,
    :func:`spectrum.study.front_pruner.outrun_by`, at the last epoch); the others are recorded as
-   screened out, with the trial that beat them.
+   screened out, with the trial that beat them. A measured latency "costs no more" only when the
+   other trial's interval of the median lies at or below this trial's
+   (:func:`spectrum.study.front_pruner.trial_cost_bounds`).
 2. **Seeds**: seed k of a candidate is ``plan.seed + k`` (k = 0 is the search trial itself).
-   :func:`spectrum.report.analysis.front.sequential_front` trains each candidate to
+   :func:`spectrum.stats.front.sequential_front` trains each candidate to
    ``rule.start`` seeds, decides every pair, and adds seeds only where dominance is undecided,
    up to ``K``.
 
@@ -16,11 +18,14 @@ as soon as it is trained in the search study's user attribute ``front_confirm``,
 the screen and the final decision, so a stopped run resumes where it was and the report is
 rebuilt from the study alone. One process does it: every worker of the search reaches the end of
 its loop, and the first to claim the study attribute ``front_confirm_by`` (its host and pid) runs
-the confirmation while the others return; a claim whose process died on this host is taken over. Costs are compared as exact counts (the plan refuses the latency objective).
+the confirmation while the others return; a claim whose process died on this host is taken over.
+Costs are compared as exact counts, and a latency objective by the distribution-free 95% intervals
+the search measured (once per trial; the confirmation seeds are not timed).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
@@ -28,8 +33,8 @@ import optuna
 from optuna.trial import TrialState
 
 from ..errors import SpecError
-from ..report.analysis.front import FrontRule, sequential_front
-from .front_pruner import Finished, outrun_by, trial_costs
+from ..stats.front import FrontRule, sequential_front
+from .front_pruner import Finished, cost_objectives, outrun_by, trial_cost_bounds
 from .plan import SearchPlan
 from .resume import dead_on_this_host, worker_id
 from .space import net_for_params
@@ -44,14 +49,16 @@ def screen(study: optuna.Study, plan: SearchPlan) -> tuple[list, dict[int, int]]
     done = []
     for trial in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
         attrs = trial.user_attrs
-        costs = trial_costs(attrs, plan.objectives)
-        if attrs.get("status") == "complete" and costs is not None and attrs.get("val_acc"):
-            done.append((trial, costs, float(attrs["val_acc"])))
-    finals = [Finished(t.number, c, {0: a}) for t, c, a in done]
+        bounds = trial_cost_bounds(attrs, plan.objectives)
+        if attrs.get("status") == "complete" and bounds is not None and attrs.get("val_acc"):
+            done.append((trial, bounds, float(attrs["val_acc"])))
+    # Another trial's costs at their high ends against this one's at their low ends: it beats
+    # this trial only when it decidedly costs no more.
+    finals = [Finished(t.number, high, {0: a}) for t, (_, high), a in done]
     candidates, screened = [], {}
-    for trial, costs, acc in done:
+    for trial, (low, _), acc in done:
         others = [f for f in finals if f.number != trial.number]
-        by = outrun_by(costs, acc, 0, others, plan.prune_band)
+        by = outrun_by(low, acc, 0, others, plan.prune_band)
         if by is None:
             candidates.append(trial)
         else:
@@ -131,9 +138,17 @@ def confirm_front(study: optuna.Study, plan: SearchPlan, ctx: Any, max_seeds: in
         study.set_user_attr(ATTR, state)  # stored at once: a stopped run resumes here
         return 100.0 * float(record["val_acc"])
 
-    costs = [trial_costs(t.user_attrs, plan.objectives) for t in candidates]
+    bounds = [trial_cost_bounds(t.user_attrs, plan.objectives) for t in candidates]
+    low = [b[0] for b in bounds]
+    high = [b[1] for b in bounds]
+    if "latency" in plan.objectives:  # the intervals compared (None: too few repeats)
+        k = cost_objectives(plan.objectives).index("latency")
+        state["latency_interval"] = {
+            str(t.number): [b[0][k], b[1][k]] if math.isfinite(b[1][k]) else None
+            for t, b in zip(candidates, bounds)
+        }
     first = [[] for _ in candidates]
-    result = sequential_front(costs, first, draw, rule)
+    result = sequential_front(low, first, draw, rule, cost_high=high)
     decision = result.decision
     state["decision"] = {
         "looks": result.looks,

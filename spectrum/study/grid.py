@@ -9,18 +9,29 @@ matching, validation) before anything trains. Running the grid is :mod:`spectrum
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import optuna
 
-from ..cost.counts import count
 from ..cost.latency import LatencySettings
+from ..cost.metrics import count
 from ..data import DataConfig, Splits
 from ..engine.train import TrainConfig
 from ..errors import SpecError
-from ..net.segments import PER_CHANNEL, Segments, segments_label, segments_sort_key
+from ..fields import Option, build, flag_of, option, options_of
+from ..net.presets import PRESET_HELP
+from ..net.segments import (
+    PER_CHANNEL,
+    Segments,
+    parse_segments_arg,
+    segments_label,
+    segments_sort_key,
+)
 from ..net.xception import NetConfig, check_config
-from ..records import DEFAULT_MARGIN_PP, SeedSchedule
+from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, listed, one_of, switches
+from ..records import DEFAULT_MARGIN_PP, MARGIN_HELP, SeedSchedule
 from .trial import TrialSpec, resolve_net, uniform_net
 
 DEFAULT_MAX_SEEDS = 12  # a sequential sweep's cap when none is given
@@ -88,22 +99,62 @@ class GridPoint:
 class SweepPlan:
     """Everything that defines a sweep's results (and so its fingerprint)."""
 
-    segments: tuple[Segments, ...] = (1, 4, 32, PER_CHANNEL)
-    orders: tuple[str, ...] = ("depthwise-first",)
-    activations: tuple[str, ...] = ("none",)
-    residual: tuple[bool, ...] = (True,)
-    seeds: int = 1  # every configuration's seeds (sequential: its first round)
-    match: str = "none"
-    preset: str = "auto"
-    width_multiplier: float = 1.0
-    middle_repeats: int | None = None
+    segments: tuple[Segments, ...] = field(
+        default=(1, 4, 32, PER_CHANNEL),
+        metadata=option(
+            "Comma-separated g values; C = one segment per channel.",
+            parse=parse_segments_arg,
+            cli_type=str,
+        ),
+    )
+    orders: tuple[str, ...] = field(
+        default=("depthwise-first",),
+        metadata=option(
+            "Comma-separated op orders.",
+            parse=listed(ORDERS),
+            cli_type=str,
+        ),
+    )
+    activations: tuple[str, ...] = field(
+        default=("none",),
+        metadata=option(
+            "Comma-separated: none, relu, elu.",
+            parse=listed(ACTIVATIONS),
+            cli_type=str,
+        ),
+    )
+    residual: tuple[bool, ...] = field(
+        default=(True,),
+        metadata=option("Comma-separated: on, off.", parse=switches, cli_type=str),
+    )
+    seeds: int = field(  # every configuration's seeds (sequential: its first round)
+        default=1,
+        metadata=option("Seeds per configuration (0..N-1); with --until-decided, the first round."),
+    )
+    match: str = field(
+        default="none",
+        metadata=option(
+            "Scale widths to the g=C budget: " + " | ".join(MATCH_CHOICES),
+            parse=one_of(MATCH_CHOICES),
+        ),
+    )
+    preset: str = field(default="auto", metadata=option(PRESET_HELP))
+    width_multiplier: float = field(
+        default=1.0,
+        metadata=option(
+            "Width multiplier of the base net.", name="width", parse=lambda v, where: float(v)
+        ),
+    )
+    middle_repeats: int | None = field(
+        default=None, metadata=option("Middle-flow repeats (default: the preset's).", cli=False)
+    )
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
     latency: LatencySettings = field(default_factory=LatencySettings)
     # Sequential seeds (see :mod:`spectrum.study.sequential`): rounds of seeds up to
     # ``schedule.max`` for configurations still undecided at ``margin`` (accuracy points).
     schedule: SeedSchedule | None = None
-    margin: float | None = None
+    margin: float | None = field(default=None, metadata=option(MARGIN_HELP))
 
     def __post_init__(self) -> None:
         if self.seeds < 1:
@@ -205,6 +256,85 @@ class SweepPlan:
             "match": self.match,
             "preset": self.preset,
         }
+
+
+# The sweep's options beyond SweepPlan's own fields: the seed schedule's and the latency switch.
+SEQUENTIAL = (
+    Option(
+        "until_decided",
+        "until_decided",
+        False,
+        "Sequential seeds: after each round, add seeds only to configurations whose comparisons "
+        "are undecided; the level is split over the planned looks.",
+        bool,
+        decls=("--until-decided",),
+    ),
+    Option(
+        "max_seeds",
+        "max_seeds",
+        None,
+        f"With --until-decided: the most seeds a configuration gets (default {DEFAULT_MAX_SEEDS}).",
+        int | None,
+    ),
+    Option(
+        "seed_step",
+        "seed_step",
+        None,
+        "With --until-decided: seeds added per round (default: --seeds).",
+        int | None,
+    ),
+)
+LATENCY = Option(
+    "latency",
+    "latency",
+    True,
+    "Time every trial's inference and training step (seconds per trial); not part of the "
+    "study's settings, so a resumed sweep may change it.",
+    bool,
+    decls=("--latency/--no-latency",),
+)
+
+
+def sweep_options() -> tuple[Option, ...]:
+    """Every option of a sweep, as ``spectrum sweep`` lists them: the plan's, the sequential
+    seeds', the latency switch, then the data's and the training's."""
+    return (
+        *options_of(SweepPlan),
+        *SEQUENTIAL,
+        LATENCY,
+        *options_of(DataConfig),
+        *options_of(TrainConfig),
+    )
+
+
+def sweep_plan(
+    values: Mapping[str, Any],
+    where: Callable[[Option], str] = flag_of,
+    *,
+    data: DataConfig | None = None,
+    train: TrainConfig | None = None,
+    latency: LatencySettings | None = None,
+) -> SweepPlan:
+    """The sweep that option ``values`` (keyed by option name; missing: the defaults) ask for;
+    errors name each value by ``where`` (the flag, or a study file's key). A study file gives
+    its ``data``, ``train`` and ``latency`` sections whole."""
+    seeds_option = next(o for o in options_of(SweepPlan) if o.name == "seeds")
+    schedule = seed_schedule(
+        values.get("seeds", seeds_option.default),
+        values.get("until_decided", False),
+        values.get("max_seeds"),
+        values.get("seed_step"),
+        flags=tuple(where(o) for o in (seeds_option, *SEQUENTIAL)),  # type: ignore[arg-type]
+    )
+    return build(
+        SweepPlan,
+        values,
+        where,
+        schedule=schedule,
+        data=data or build(DataConfig, values, where),
+        train=train or build(TrainConfig, values, where),
+        latency=latency or LatencySettings(enabled=values.get("latency", True)),
+    )
 
 
 def base_net(plan: SweepPlan, splits: Splits, point: GridPoint) -> NetConfig:

@@ -5,11 +5,12 @@ must agree on it (its :meth:`~SearchPlan.fingerprint` is stored on the study). I
 once, when made, from the command line or from a study file's ``[search]`` table
 (:meth:`SearchPlan.from_dict`).
 
-Objectives (:data:`OBJECTIVES`): ``accuracy`` (validation, maximised), ``params``, ``flops`` and
+Objectives (:data:`spectrum.options.SEARCH_OBJECTIVES`): ``accuracy`` (validation, maximised), ``params``, ``flops`` and
 ``latency`` (minimised). One objective may be pruned (median or Hyperband, fed the validation
 accuracy after every epoch). Several objectives may be pruned by ``front``
 (:mod:`spectrum.study.front_pruner`: a finished trial that costs no more was ahead by more than
-``prune_band`` at the same epoch); Optuna's own pruners refuse several objectives.
+the band at the same epoch, ``prune_band`` at the last and wider before); Optuna's own pruners
+refuse several objectives.
 
 Constraints (:class:`Constraints`: max params, FLOPs, latency) are checked from the counts BEFORE
 training; an infeasible trial is not trained (see :mod:`spectrum.study.search`).
@@ -17,7 +18,7 @@ training; an infeasible trial is not trained (see :mod:`spectrum.study.search`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -25,23 +26,11 @@ from ..cost.latency import LatencySettings
 from ..data import DataConfig
 from ..engine.train import TrainConfig
 from ..errors import SpecError
+from ..options import SEARCH_OBJECTIVES as OBJECTIVES
 from ..options import items, number
-from .front_pruner import DEFAULT_PRUNE_BAND
-from .space import SPACE_KEYS, SearchSpace
+from .front_pruner import BAND_POWER, DEFAULT_PRUNE_BAND
+from .space import SPACE_KEYS, SearchSpace, merge_space_data
 
-OBJECTIVES: dict[str, str] = {
-    "accuracy": "maximize",
-    "params": "minimize",
-    "flops": "minimize",
-    "latency": "minimize",
-}
-# Where each objective's value lives in a trial record.
-OBJECTIVE_KEYS = {
-    "accuracy": "val_acc",
-    "params": "params",
-    "flops": "flops",
-    "latency": "latency_ms",
-}
 SAMPLERS = ("tpe", "nsga2", "random")
 PRUNERS = ("auto", "median", "hyperband", "front", "none")
 PLAN_KEYS = (
@@ -155,10 +144,10 @@ class SearchPlan:
         if self.confirm:
             if self.confirm < 3:
                 raise SpecError(f"--confirm must be 0 (off) or >= 3 seeds, got {self.confirm}")
-            if "accuracy" not in objectives or len(objectives) < 2 or "latency" in objectives:
+            if "accuracy" not in objectives or len(objectives) < 2:
                 raise SpecError(
-                    "--confirm decides a Pareto front from exact cost counts: give --objectives "
-                    "accuracy and params and/or flops (not latency)"
+                    "--confirm decides a Pareto front of accuracy against costs: give "
+                    "--objectives accuracy and at least one of params, flops, latency"
                 )
         needs_latency = "latency" in objectives or self.constraints.max_latency_ms is not None
         if needs_latency and self.latency is None:
@@ -204,34 +193,11 @@ class SearchPlan:
                 str(o).strip().lower()
                 for o in items(table.get("objectives", "accuracy"), "search space objectives")
             )
-            numbers = {}
-            for key, kind in (
-                ("trials", int),
-                ("seed", int),
-                ("prune_band", float),
-                ("confirm", int),
-                ("max_params", int),
-                ("max_flops", int),
-                ("max_latency_ms", float),
-            ):
-                if table.get(key) is not None:
-                    numbers[key] = kind(number(table[key], key, kind))
-            return cls(
-                space=space,
-                objectives=objectives,
-                constraints=Constraints(
-                    numbers.get("max_params"),
-                    numbers.get("max_flops"),
-                    numbers.get("max_latency_ms"),
-                ),
-                trials=numbers.get("trials", cls.trials),
-                sampler=str(table.get("sampler", cls.sampler)).strip().lower(),
-                pruner=str(table.get("pruner", cls.pruner)).strip().lower(),
-                seed=numbers.get("seed", cls.seed),
-                prune_band=numbers.get("prune_band", cls.prune_band),
-                confirm=numbers.get("confirm", cls.confirm),
-                train=train or TrainConfig(),
+            return search_plan(
+                {**table, "objectives": objectives},
+                space,
                 data=data or DataConfig(),
+                train=train or TrainConfig(),
                 latency=latency,
             )
         except SpecError as error:
@@ -246,7 +212,7 @@ class SearchPlan:
 
     @property
     def directions(self) -> list[str]:
-        return [OBJECTIVES[name] for name in self.objectives]
+        return [OBJECTIVES[name].direction for name in self.objectives]
 
     def fingerprint(self) -> dict:
         """What must be equal for two workers (or a resumed run) to share a study."""
@@ -256,13 +222,97 @@ class SearchPlan:
             "constraints": asdict(self.constraints),
             "sampler": self.sampler,
             "pruner": self.pruner_name,
-            **({"prune_band": self.prune_band} if self.pruner_name == "front" else {}),
+            **(
+                {"prune_band": self.prune_band, "prune_band_power": BAND_POWER}
+                if self.pruner_name == "front"
+                else {}
+            ),
             "seed": self.seed,
             "train": self.train.as_dict(),
             "dataset": self.data.name,
             "val_size": self.data.val_size,
             "split_seed": self.data.split_seed,
         }
+
+
+# The plan's numbers and their kinds, as a study file, the command line or the API gives them.
+PLAN_NUMBERS = {
+    "trials": int,
+    "seed": int,
+    "prune_band": float,
+    "confirm": int,
+    "max_params": int,
+    "max_flops": int,
+    "max_latency_ms": float,
+}
+
+
+def search_plan(
+    values: Mapping[str, Any],
+    space: SearchSpace,
+    *,
+    data: DataConfig,
+    train: TrainConfig,
+    latency: LatencySettings | None,
+    where: Callable[[str], str] = lambda key: key,
+) -> SearchPlan:
+    """The search that ``values`` (keyed by :data:`PLAN_KEYS`; missing: the plan's defaults) ask
+    for over ``space``: the one place a :class:`SearchPlan` is made, for a study file's
+    ``[search]`` table, ``spectrum search`` and :func:`spectrum.search`. Numbers may be text;
+    errors name a value by ``where(key)``."""
+    numbers = {
+        key: kind(number(values[key], where(key), kind))
+        for key, kind in PLAN_NUMBERS.items()
+        if values.get(key) is not None
+    }
+    objectives = values.get("objectives", SearchPlan.objectives)
+    return SearchPlan(
+        space=space,
+        objectives=tuple(str(o).strip().lower() for o in items(objectives, where("objectives"))),
+        constraints=Constraints(
+            numbers.get("max_params"), numbers.get("max_flops"), numbers.get("max_latency_ms")
+        ),
+        trials=numbers.get("trials", SearchPlan.trials),
+        sampler=str(values.get("sampler", SearchPlan.sampler)).strip().lower(),
+        pruner=str(values.get("pruner", SearchPlan.pruner)).strip().lower(),
+        seed=numbers.get("seed", SearchPlan.seed),
+        prune_band=numbers.get("prune_band", SearchPlan.prune_band),
+        confirm=numbers.get("confirm", SearchPlan.confirm),
+        train=train,
+        data=data,
+        latency=latency,
+    )
+
+
+def search_space(
+    flows: Sequence[Mapping[str, Any]], values: Mapping[str, Any]
+) -> tuple[SearchSpace, float]:
+    """The space of ``spectrum search`` and :func:`spectrum.search`, and the training's learning
+    rate: ``flows`` are the per-flow choices as :meth:`SearchSpace.from_dict` data (each door
+    reads its own spelling of them), ``values`` the ``widths``, ``repeats``, ``residual``,
+    ``preset`` and ``lr`` given (see :func:`searched_lr`)."""
+    base_lr, searched = searched_lr(values.get("lr", TrainConfig.lr))
+    rest = {
+        key: values[key] for key in ("widths", "repeats", "residual", "preset") if key in values
+    }
+    return SearchSpace.from_dict(merge_space_data(*flows, {**rest, **searched})), base_lr
+
+
+def searched_lr(lr: Any, where: str = "--lr") -> tuple[float, dict]:
+    """``--lr`` of a search: one number (the training's, not searched), or a list of choices
+    (``0.05,0.2``) or a log-uniform range (``LOW:HIGH``) for the space. Returns the training's
+    learning rate and the space's ``lr`` entry (empty when not searched)."""
+    if isinstance(lr, (int, float)) and not isinstance(lr, bool):
+        return float(lr), {}
+    text = (lr if isinstance(lr, str) else ",".join(str(v) for v in lr)).strip()
+    if "," in text or ":" in text:
+        return TrainConfig.lr, {"lr": text}
+    try:
+        return float(text), {}
+    except ValueError:
+        raise SpecError(
+            f"{where} {lr!r}: give a number, a list (0.05,0.2) or a range LOW:HIGH"
+        ) from None
 
 
 # The name the study-file loader uses for a search's settings.

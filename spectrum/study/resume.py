@@ -4,6 +4,9 @@ Fingerprints: sweeps and searches store a fingerprint (a JSON-able dict of every
 defines their results) on their study and refuse to resume it with different settings.
 Fingerprints stored before a training setting existed lack its key; those runs used the value
 in :data:`LEGACY_TRAIN_VALUES`, so they still resume when that value is asked for explicitly.
+Presets: a plan's ``auto`` preset is stored resolved (:func:`resolved_preset`); a fingerprint
+stored before that says ``auto``, which meant :func:`~spectrum.net.xception.legacy_auto_preset`,
+and a plan that says ``auto`` resumes a study on the study's own preset.
 
 Stale trials: a trial left RUNNING by a worker that died (Ctrl-C, ``kill -9``, a lost machine)
 is failed by :func:`recover_stale_trials`, with status ``interrupted``, the next time any worker
@@ -29,6 +32,8 @@ import warnings
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
+from ..net.xception import choose_preset, legacy_auto_preset
+
 LEGACY_TRAIN_VALUES = {"precision": "float32"}  # every run before precision was recorded
 
 
@@ -36,22 +41,52 @@ LEGACY_TRAIN_VALUES = {"precision": "float32"}  # every run before precision was
 # Fingerprints
 
 
-def with_legacy_values(fingerprint: dict) -> dict:
+def with_legacy_values(fingerprint: dict, image_size: int | None = None) -> dict:
+    """The fingerprint with what it left implicit made explicit: training settings that did not
+    exist yet, and (given the dataset's ``image_size``) the preset that a stored ``auto`` meant."""
     train = fingerprint.get("train")
-    if not isinstance(train, dict):
+    if isinstance(train, dict):
+        fingerprint = {**fingerprint, "train": {**LEGACY_TRAIN_VALUES, **train}}
+    if image_size is None:
         return fingerprint
-    return {**fingerprint, "train": {**LEGACY_TRAIN_VALUES, **train}}
+    legacy = legacy_auto_preset(image_size)
+    if fingerprint.get("preset") == "auto":
+        fingerprint = {**fingerprint, "preset": legacy}
+    space = fingerprint.get("space")
+    if isinstance(space, dict) and space.get("preset") == "auto":
+        fingerprint = {**fingerprint, "space": {**space, "preset": legacy}}
+    return fingerprint
 
 
-def changed_settings(stored: dict, wanted: dict) -> list[str]:
+def changed_settings(stored: dict, wanted: dict, image_size: int | None = None) -> list[str]:
     """The top-level keys whose values differ (empty when the study may be resumed)."""
-    stored = with_legacy_values(stored)
+    stored = with_legacy_values(stored, image_size)
     return sorted(
         key
         for key in set(stored) | set(wanted)
         if json.dumps(stored.get(key), sort_keys=True)
         != json.dumps(wanted.get(key), sort_keys=True)
     )
+
+
+def stored_fingerprint(storage, study_name: str, attr: str) -> dict | None:
+    """The fingerprint (user attribute ``attr``) of an existing study, or None."""
+    try:
+        study = optuna.load_study(study_name=study_name, storage=storage)
+    except KeyError:
+        return None
+    stored = study.user_attrs.get(attr)
+    return stored if isinstance(stored, dict) else None
+
+
+def resolved_preset(preset: str, stored_preset: str | None, image_size: int) -> str:
+    """The preset a plan's trials build: an explicit one as given; ``auto`` is the study's own
+    preset when it exists (a stored ``auto``: the legacy rule), else today's rule."""
+    if preset != "auto":
+        return preset
+    if stored_preset is not None:
+        return legacy_auto_preset(image_size) if stored_preset == "auto" else stored_preset
+    return choose_preset(preset, image_size)
 
 
 # --------------------------------------------------------------------------------------------

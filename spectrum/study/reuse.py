@@ -23,12 +23,13 @@ from pathlib import Path
 import optuna
 from optuna.trial import FrozenTrial
 
+from ..data.config import image_size_of
 from ..errors import SpecError
+from ..records import is_finished
 from .grid import SweepPlan
 from .resume import changed_settings
 from .storage import load_existing_study, open_storage
 from .storage_url import resolve_target, url_scheme
-from .sweep import is_finished
 from .trial import versions
 
 SEQUENTIAL_KEYS = ("seeds", "seed_schedule", "margin")  # may differ between source and target
@@ -77,7 +78,9 @@ def reusable_trials(source: optuna.Study, plan: SweepPlan) -> list[FrozenTrial]:
     if not isinstance(stored, dict):
         raise SpecError(f"--reuse: study {name!r} was not made by a sweep; reuse a sweep's study")
     changed = changed_settings(
-        comparable_fingerprint(stored), comparable_fingerprint(plan.fingerprint())
+        comparable_fingerprint(stored),
+        comparable_fingerprint(plan.fingerprint()),
+        image_size_of(plan.data),
     )
     if changed:
         raise SpecError(

@@ -4,8 +4,9 @@ This module owns what ``spectrum sweep``, ``spectrum search`` and ``spectrum run
 the command line: opening the storage and the device for a plan (:func:`open_study_run`),
 running the sweep or the search with the caller's progress events (:meth:`StudyRun.run`), and
 what a finished study leaves behind: results.csv (:func:`save_results`), the table a finished
-study shows (:func:`sweep_summary`, or :func:`~spectrum.study.search.best_trials_table`) and the
-report (:func:`write_study_report`). The command line renders progress and prints the tables.
+study shows (:func:`sweep_summary`, or :func:`best_trials_table` for a search); the
+report is :func:`spectrum.report.writer.write_study_report`, a stage above this one. The command
+line renders progress and prints the tables.
 """
 
 from __future__ import annotations
@@ -24,8 +25,10 @@ from .grid import SweepPlan
 from .plan import SearchPlan
 from .reuse import ReuseSource
 from .search import open_search_study, run_search, state_counts
+from .search import with_study_preset as search_preset
 from .storage import describe_storage, open_storage
 from .sweep import open_sweep_study, pending_points, run_sweep
+from .sweep import with_study_preset as sweep_preset
 from .trial import TrialEvents
 
 SUMMARY_COLUMNS = (
@@ -146,6 +149,8 @@ def open_study_run(
     torch_device = resolve_device(device)
     heartbeat = isinstance(plan, SearchPlan)
     optuna_storage = open_storage(storage, out_dir, heartbeat=heartbeat, **(storage_options or {}))
+    resolve = sweep_preset if isinstance(plan, SweepPlan) else search_preset
+    plan = resolve(plan, name, optuna_storage)  # auto: the study's own preset (resume.py)
     configure(torch_device)
     label = describe_storage(storage, out_dir)
     return StudyRun(plan, name, optuna_storage, torch_device, out_dir, label, command, reuse)
@@ -161,8 +166,9 @@ def save_results(study: optuna.Study, out_dir: Path) -> Path:
 
 def sweep_summary(study: optuna.Study) -> pd.DataFrame:
     """Mean test accuracy and cost per configuration of a sweep, over its seeds."""
-    # The report stage loads matplotlib and scipy (seconds); only a finished sweep needs it.
-    from ..report import summarize, trial_frame, usable_sweep
+    # The statistics load scipy (seconds); only a finished sweep needs them.
+    from ..stats.frames import trial_frame, usable_sweep
+    from ..stats.summary import summarize
 
     summary = summarize(usable_sweep(trial_frame(study)))
     if summary.empty:
@@ -170,8 +176,33 @@ def sweep_summary(study: optuna.Study) -> pd.DataFrame:
     return summary[[c for c in SUMMARY_COLUMNS if c in summary]]
 
 
-def write_study_report(study: optuna.Study, out_dir: Path, storage_label: str) -> Path:
-    """The report (report.md, report.html, plots) rebuilt from the study; returns its path."""
-    from ..report import write_report  # see sweep_summary: seconds of imports
-
-    return write_report(study, out_dir, storage_label=storage_label)
+def best_trials_table(study: optuna.Study) -> pd.DataFrame:
+    """The best feasible trials (the Pareto front; one row for a single objective)."""
+    names = study.user_attrs.get("objectives") or [
+        f"objective{i}" for i in range(len(study.directions))
+    ]
+    try:
+        best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
+    except ValueError:
+        best = []
+    rows = []
+    for trial in sorted(best, key=lambda t: t.number):
+        attrs = trial.user_attrs
+        if attrs.get("status") == "infeasible":
+            continue
+        row = {
+            "trial": trial.number,
+            "segments": attrs.get("segments"),
+            "order": attrs.get("order"),
+            "activation": attrs.get("activation"),
+            "width": trial.params.get("width"),
+            "repeats": trial.params.get("repeats"),
+            "residual": trial.params.get("residual"),
+        }
+        if "lr" in trial.params:
+            row["lr"] = trial.params["lr"]
+        for name, value in zip(names, trial.values):
+            row[name] = int(value) if name in ("params", "flops") else value
+        row["test_acc"] = attrs.get("test_acc")
+        rows.append(row)
+    return pd.DataFrame(rows)

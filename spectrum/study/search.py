@@ -28,7 +28,7 @@ Duplicates: TPE on an all-categorical space sometimes proposes a point the study
 trial is not trained: it ends FAIL (status ``failed``, ``not_run="duplicate"``, ``duplicate_of``)
 and an untried random point is queued in its place; ``trials`` counts distinct trained points.
 
-:func:`best_trials_table` is the results table a finished search prints.
+The results table a finished search prints is :func:`spectrum.study.run.best_trials_table`.
 """
 
 from __future__ import annotations
@@ -39,19 +39,27 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import optuna
-import pandas as pd
 import torch
 from optuna.trial import TrialState
 
 from ..data import Splits, load_dataset
-from ..engine.train import DeviceData, EpochRecord
+from ..data.config import image_size_of
+from ..engine.device_data import DeviceData
+from ..engine.train import EpochRecord
 from ..errors import SpecError
-from ..net.xception import FLOWS, choose_preset
+from ..net.xception import FLOWS
 from ..options import Status
 from ..records import TrialRecord
-from .front_pruner import FrontPruner
-from .plan import OBJECTIVE_KEYS, SearchPlan
-from .resume import changed_settings, recover_stale_trials, retry_of, worker_id
+from .front_pruner import FrontPruner, PruneBand
+from .plan import OBJECTIVES, SearchPlan
+from .resume import (
+    changed_settings,
+    recover_stale_trials,
+    resolved_preset,
+    retry_of,
+    stored_fingerprint,
+    worker_id,
+)
 from .samplers import make_pruner, make_sampler, random_point, sample_point
 from .space import net_for_params
 from .trial import (
@@ -91,6 +99,15 @@ def state_counts(study: optuna.Study) -> dict[str, int]:
     return counts
 
 
+def with_study_preset(plan: SearchPlan, study_name: str, storage) -> SearchPlan:
+    """The plan with its space's preset resolved for this study (``auto``: the study's own
+    preset, or today's rule for a new study; :func:`~spectrum.study.resume.resolved_preset`)."""
+    stored = (stored_fingerprint(storage, study_name, "search_fingerprint") or {}).get("space")
+    stored_preset = stored.get("preset") if isinstance(stored, dict) else None
+    preset = resolved_preset(plan.space.preset, stored_preset, image_size_of(plan.data))
+    return replace(plan, space=replace(plan.space, preset=preset))
+
+
 def open_search_study(plan: SearchPlan, study_name: str, storage) -> optuna.Study:
     """Create or load the study; refuse one made with a different plan or by a sweep."""
     wanted = plan.fingerprint()
@@ -106,7 +123,7 @@ def open_search_study(plan: SearchPlan, study_name: str, storage) -> optuna.Stud
                     f"study {study_name!r} already holds trials not made by a "
                     f"search; choose another --study name"
                 )
-        elif changed := changed_settings(stored, wanted):
+        elif changed := changed_settings(stored, wanted, image_size_of(plan.data)):
             raise SpecError(
                 f"study {study_name!r} was made with a different "
                 f"{', '.join(changed)}; re-run with the original settings to "
@@ -158,7 +175,7 @@ def _objective_values(plan: SearchPlan, record: Mapping[str, Any]) -> list[float
     """The trial's values in the order of the study's directions (accuracy 0.0 untrained)."""
     values = []
     for name in plan.objectives:
-        value = record.get(OBJECTIVE_KEYS[name])
+        value = record.get(OBJECTIVES[name].key)
         values.append(0.0 if value is None and name == "accuracy" else float(value))
     return values
 
@@ -253,7 +270,11 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
             raise EndTrial("infeasible", plan.constraints.explain(record))
 
     reporting = plan.objectives == ("accuracy",)  # Optuna reports single objectives only
-    front = FrontPruner(plan.objectives, plan.prune_band) if plan.pruner_name == "front" else None
+    front = (
+        FrontPruner(plan.objectives, PruneBand(plan.prune_band), config.epochs)
+        if plan.pruner_name == "front"
+        else None
+    )
     curve: list[EpochRecord] = []  # kept here too, for a trial that Ctrl-C or a bug ends
 
     def report_epoch(point: EpochRecord) -> None:
@@ -269,14 +290,15 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
                     f"(val {point.val_acc:.4f})",
                 )
         elif front is not None and point.epoch < config.epochs:
-            ahead = front.outrun_by(study, counted, point.epoch, point.val_acc)
-            if ahead is not None:
+            outrun = front.outrun_by(study, counted, point.epoch, point.val_acc)
+            if outrun is not None:
+                ahead, band = outrun
                 trial.set_user_attr("pruned_by", ahead)
                 raise EndTrial(
                     "pruned",
                     f"pruned after epoch {point.epoch} of {config.epochs} "
                     f"(val {point.val_acc:.4f}): trial {ahead} costs no more and was ahead "
-                    f"by more than {plan.prune_band:g} at that epoch",
+                    f"by more than {band:.4g} (the band at that epoch)",
                 )
 
     try:
@@ -327,10 +349,9 @@ def run_search(
     """
     events = events or TrialEvents()
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # trials report through ``events``
+    plan = with_study_preset(plan, study_name, storage)
     splits = load_dataset(plan.data)
-    preset = choose_preset(
-        plan.space.preset, splits.image_size
-    )  # auto: a proxy; both have one width set
+    preset = plan.space.preset
     study = open_search_study(plan, study_name, storage)
     for name, value in {
         "kind": "search",
@@ -370,39 +391,3 @@ def run_search(
 
         confirm_front(study, plan, ctx, plan.confirm)
     return study
-
-
-# --------------------------------------------------------------------------------------------
-# Results
-
-
-def best_trials_table(study: optuna.Study) -> pd.DataFrame:
-    """The best feasible trials (the Pareto front; one row for a single objective)."""
-    names = study.user_attrs.get("objectives") or [
-        f"objective{i}" for i in range(len(study.directions))
-    ]
-    try:
-        best = study.best_trials if len(study.directions) > 1 else [study.best_trial]
-    except ValueError:
-        best = []
-    rows = []
-    for trial in sorted(best, key=lambda t: t.number):
-        attrs = trial.user_attrs
-        if attrs.get("status") == "infeasible":
-            continue
-        row = {
-            "trial": trial.number,
-            "segments": attrs.get("segments"),
-            "order": attrs.get("order"),
-            "activation": attrs.get("activation"),
-            "width": trial.params.get("width"),
-            "repeats": trial.params.get("repeats"),
-            "residual": trial.params.get("residual"),
-        }
-        if "lr" in trial.params:
-            row["lr"] = trial.params["lr"]
-        for name, value in zip(names, trial.values):
-            row[name] = int(value) if name in ("params", "flops") else value
-        row["test_acc"] = attrs.get("test_acc")
-        rows.append(row)
-    return pd.DataFrame(rows)

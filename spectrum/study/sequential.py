@@ -2,7 +2,7 @@
 
 ``spectrum sweep --seeds 3 --until-decided --max-seeds 12`` trains every configuration with
 seeds 0..2, then looks: a configuration that enters a comparison still undecided (see
-:mod:`spectrum.report.analysis.undecided`) gets the next ``step`` seeds, the others keep theirs.
+:mod:`spectrum.stats.undecided`) gets the next ``step`` seeds, the others keep theirs.
 Looks follow the :class:`~spectrum.records.SeedSchedule` stored on the study (at 3, 6, 9, 12
 seeds here), and the report splits its level over all of them (Bonferroni over looks; Holm
 within each), so looking after every round does not inflate the error rates whatever is stopped
@@ -24,22 +24,22 @@ from __future__ import annotations
 import optuna
 
 from ..net.segments import segments_label
+from ..records import is_finished
 from .grid import GridPoint, SweepPlan
-from .sweep import is_finished
 
 
 def finished_seed_frame(study: optuna.Study):
     """The usable trials (the report's frame) of the finished grid points."""
-    from ..report.analysis.frames import trial_frame, usable_sweep  # matplotlib: only here
+    from ..stats.frames import trial_frame, usable_sweep  # pandas and scipy: only here
 
     return usable_sweep(trial_frame(study))
 
 
 def study_plan(study: optuna.Study):
-    """The report's :class:`~spectrum.report.analysis.inference.Plan` of this study, as the
+    """The report's :class:`~spectrum.stats.inference.Plan` of this study, as the
     sweep's looks see it: every round up to the look is finished (nothing pending below it), so
     a look over a lost trial tests the pairs present, as the report replays it."""
-    from ..report.analysis.inference import plan_of
+    from ..stats.inference import plan_of
 
     return plan_of(study.user_attrs, pending=frozenset())
 
@@ -54,7 +54,7 @@ def scheduled_points(plan: SweepPlan, study: optuna.Study) -> list[GridPoint]:
     """
     if plan.schedule is None:
         return plan.points()
-    from ..report.analysis.undecided import undecided_configurations
+    from ..stats.undecided import undecided_configurations
 
     looks = plan.schedule.looks
     seeds_of = {configuration: looks[0] for configuration in plan.configurations()}

@@ -30,7 +30,7 @@ from ..net.xception import (
     PRESETS,
     FlowSettings,
     NetConfig,
-    choose_preset,
+    legacy_auto_preset,
     resolve_widths,
     separable_layers,
 )
@@ -86,7 +86,7 @@ class SearchSpace:
 
     ``lr`` (choices) and ``lr_range`` (log-uniform ``(low, high)``) are exclusive; with neither,
     the learning rate is the training config's and is not searched. ``preset`` ``auto`` picks the
-    proxy for the dataset's image size (both proxies have the same widths).
+    proxy for the dataset's image size when the search opens its study (``proxy-28s`` for 28 px).
     """
 
     entry: FlowSpace = field(default_factory=FlowSpace)
@@ -238,8 +238,10 @@ class SearchSpace:
         return getattr(self, name)
 
     def _preset_for_check(self) -> str:
-        # auto: both proxies have the same widths, so any image size gives the same check.
-        return choose_preset(self.preset, image_size=28)
+        # auto is resolved per study before a search runs (search.with_study_preset, which
+        # checks the space again); until then it is checked as proxy-28 and proxy-32, whose
+        # widths are equal, so that a stored search from before auto meant proxy-28s resumes.
+        return self.preset if self.preset != "auto" else legacy_auto_preset(28)
 
     def _seen_channels(
         self, flow: str, orders: tuple[str, ...]

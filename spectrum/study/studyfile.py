@@ -29,28 +29,13 @@ from ..cost.latency import LatencySettings
 from ..data import DataConfig, parse_dataset_name
 from ..engine.train import TrainConfig
 from ..errors import SpecError
-from ..net.segments import parse_segments
-from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, choice
-from .grid import SweepPlan, seed_schedule
+from ..fields import Option, options_of
+from .grid import SEQUENTIAL, SweepPlan
+from .grid import sweep_plan as options_sweep_plan
 from .plan import SearchSettings
 
 KINDS = ("sweep", "search")
 STUDY_KEYS = {"name": str, "kind": str, "description": str, "device": str, "storage": str}
-SWEEP_KEYS = {
-    "segments": list,
-    "orders": list,
-    "activations": list,
-    "residual": list,
-    "seeds": int,
-    "until_decided": bool,
-    "max_seeds": int,
-    "seed_step": int,
-    "margin": float,
-    "match": str,
-    "preset": str,
-    "width_multiplier": float,
-    "middle_repeats": int,
-}
 SECTIONS = ("study", "data", "train", "latency", "sweep", "search")
 
 
@@ -151,51 +136,26 @@ def apply_overrides(table: dict, overrides: list[str], source: str) -> dict:
     return table
 
 
+def sweep_keys() -> dict[str, tuple[Option, object]]:
+    """A study file's [sweep] keys: the plan's fields that are options, and the sequential seeds'
+    options; each with its option and its type."""
+    hints = typing.get_type_hints(SweepPlan)
+    keys = {opt.field: (opt, hints[opt.field]) for opt in options_of(SweepPlan)}
+    keys.update({opt.name: (opt, opt.type) for opt in SEQUENTIAL})
+    return keys
+
+
 def sweep_plan(
     table: dict, data: DataConfig, train: TrainConfig, latency: LatencySettings, where: str
 ) -> SweepPlan:
+    keys = sweep_keys()
     for key, value in table.items():
-        if key not in SWEEP_KEYS:
-            raise SpecError(f"{where}: unknown key {key!r} (known: {', '.join(SWEEP_KEYS)})")
-        check_value(value, SWEEP_KEYS[key], f"{where}.{key}")
-
-    def choices(key: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
-        values = table.get(key, [allowed[0]])
-        return tuple(choice(str(v).lower(), allowed, f"{where}.{key}") for v in values)
-
-    residual = []
-    for value in table.get("residual", [True]):
-        if value not in (True, False, "on", "off"):
-            raise SpecError(f"{where}.residual: {value!r} is not one of: true, false, on, off")
-        residual.append(value in (True, "on"))
-    try:
-        segments = tuple(parse_segments(g) for g in table.get("segments", [1, 4, 32, "C"]))
-    except SpecError as error:
-        raise SpecError(f"{where}.segments: {error}") from None
-    match = choice(table.get("match", "none"), MATCH_CHOICES, f"{where}.match")
-    seeds = table.get("seeds", 1)
-    schedule = seed_schedule(
-        seeds,
-        table.get("until_decided", False),
-        table.get("max_seeds"),
-        table.get("seed_step"),
-        flags=tuple(f"{where}.{k}" for k in ("seeds", "until_decided", "max_seeds", "seed_step")),
-    )
-    return SweepPlan(
-        segments=segments,
-        orders=choices("orders", ORDERS),
-        activations=choices("activations", ACTIVATIONS),
-        residual=tuple(residual),
-        seeds=seeds,
-        schedule=schedule,
-        margin=table.get("margin"),
-        match=match,
-        preset=table.get("preset", "auto"),
-        width_multiplier=float(table.get("width_multiplier", 1.0)),
-        middle_repeats=table.get("middle_repeats"),
-        train=train,
-        data=data,
-        latency=latency,
+        if key not in keys:
+            raise SpecError(f"{where}: unknown key {key!r} (known: {', '.join(keys)})")
+        check_value(value, keys[key][1], f"{where}.{key}")
+    values = {keys[key][0].name: value for key, value in table.items()}
+    return options_sweep_plan(
+        values, lambda opt: f"{where}.{opt.field}", data=data, train=train, latency=latency
     )
 
 

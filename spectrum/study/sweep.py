@@ -19,8 +19,9 @@ protocol, atomic on every storage:
    parameters fixed, its ``grid_key`` set). The process whose ``create_study`` made the study
    (creation is atomic: one process wins) queues the whole grid; others wait for it
    (``grid_queued``). Later, a worker queues again only what is missing: a point whose trial was
-   interrupted (the one worker whose atomic FAIL of the stale trial succeeded re-queues it) or
-   one that a study from before this protocol never ran.
+   interrupted (the one worker whose atomic FAIL of the stale trial succeeded re-queues it,
+   unless another worker's queueing already has) or one that a study from before this
+   protocol never ran.
 2. Claiming. A worker takes a WAITING trial by moving it to RUNNING, which succeeds for exactly
    one process (:func:`~spectrum.study.resume.pop_waiting_trial`, Optuna's queue step).
 3. Ownership. Should two trials of one point ever be queued (two workers queued the same missing
@@ -37,26 +38,29 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import asdict
-from typing import TYPE_CHECKING
+from dataclasses import asdict, replace
 
 import optuna
 import torch
 
 from ..data import load_dataset
-from ..engine.train import DeviceData
+from ..data.config import image_size_of
+from ..engine.device_data import DeviceData
 from ..errors import SpecError
 from ..net.xception import NetConfig
-from ..options import Status
-from ..records import TrialRecord
+from ..records import TrialRecord, is_finished
 from .grid import GridPoint, SweepPlan, trial_specs
 from .resume import (
     changed_settings,
     pop_waiting_trial,
     recover_stale_trials,
+    resolved_preset,
     storage_order,
+    stored_fingerprint,
     worker_id,
 )
+from .reuse import ReuseSource, copy_trials, reusable_trials
+from .sequential import scheduled_points
 from .trial import (
     EndTrial,
     TrialEvents,
@@ -67,26 +71,11 @@ from .trial import (
     versions,
 )
 
-if TYPE_CHECKING:
-    from .reuse import ReuseSource
-
 STALE_AFTER_S = 600.0
 ALIVE_EVERY_S = 30.0
 POLL_S = 2.0
 QUEUE_WAIT_S = 120.0  # how long a worker waits for the study's creator to queue the grid
-FINISHED_STATUSES: tuple[Status, ...] = ("diverged", "failed")
 LIVE_STATES = (optuna.trial.TrialState.WAITING, optuna.trial.TrialState.RUNNING)
-
-
-def is_finished(trial: optuna.trial.FrozenTrial) -> bool:
-    """Whether this trial ended its grid point: completed, or ended deterministically."""
-    if trial.state == optuna.trial.TrialState.COMPLETE:
-        return True
-    return (
-        trial.state == optuna.trial.TrialState.FAIL
-        and trial.user_attrs.get("status") in FINISHED_STATUSES
-        and not trial.user_attrs.get("not_run")
-    )
 
 
 def finished_keys(study: optuna.Study) -> set[str]:
@@ -129,6 +118,14 @@ def owner_elsewhere(study: optuna.Study, trial: optuna.Trial, key: str) -> int |
     return None
 
 
+def with_study_preset(plan: SweepPlan, study_name: str, storage) -> SweepPlan:
+    """The plan with its preset resolved for this study (``auto``: the study's own preset, or
+    today's rule for a new study; :func:`~spectrum.study.resume.resolved_preset`)."""
+    stored = stored_fingerprint(storage, study_name, "fingerprint") or {}
+    preset = resolved_preset(plan.preset, stored.get("preset"), image_size_of(plan.data))
+    return replace(plan, preset=preset)
+
+
 def open_sweep_study(
     plan: SweepPlan,
     study_name: str,
@@ -144,8 +141,6 @@ def open_sweep_study(
     that loads a study still being queued waits for that (up to ``queue_wait_s``, after which it
     queues what is missing itself, in case the creator died).
     """
-    from .reuse import copy_trials, reusable_trials  # it builds on this module
-
     wanted = plan.fingerprint()
     if reuse is not None:  # checked before the new study exists: a refusal leaves nothing
         source = reuse.open()
@@ -177,7 +172,7 @@ def open_sweep_study(
                 f"choose another --study name"
             )
         study.set_user_attr("fingerprint", wanted)
-    elif changed := changed_settings(stored, wanted):
+    elif changed := changed_settings(stored, wanted, image_size_of(plan.data)):
         if "seed_schedule" in changed and "seed_schedule" not in stored:
             raise SpecError(
                 f"study {study_name!r} was run with a fixed {stored.get('seeds')} seeds; "
@@ -212,8 +207,6 @@ def set_decision_attrs(study: optuna.Study, plan: SweepPlan) -> None:
 
 def current_points(plan: SweepPlan, study: optuna.Study) -> list[GridPoint]:
     """The grid points due now: all of them, or a sequential sweep's rounds so far."""
-    from .sequential import scheduled_points  # it builds on this module
-
     return scheduled_points(plan, study)
 
 
@@ -335,6 +328,7 @@ def run_sweep(
     """
     events = events or TrialEvents()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    plan = with_study_preset(plan, study_name, storage)
     splits = load_dataset(plan.data)
     specs = trial_specs(plan, splits)
     study = open_sweep_study(plan, study_name, storage, reuse=reuse)
@@ -354,11 +348,11 @@ def run_sweep(
     queue_points(study, list(points.values()))  # a study made before queueing, or interrupted
     while True:
         stale = recover_stale_trials(study, requeue=False, silent_after_s=STALE_AFTER_S)
-        for trial in stale:  # this worker failed them (atomically): it alone queues them again
-            if (key := trial.user_attrs.get("grid_key")) in points:
-                study.enqueue_trial(
-                    points[key].params, user_attrs={"kind": "sweep", "grid_key": key}
-                )
+        # This worker failed them (atomically) and queues them again, unless another worker's
+        # queueing (it saw them failed) already did: a point gets one WAITING trial, not two.
+        lost = [points[key] for t in stale if (key := t.user_attrs.get("grid_key")) in points]
+        if lost:
+            queue_points(study, lost)
         trial = pop_waiting_trial(study)
         if trial is None:
             if queue_points(study, list(points.values())):

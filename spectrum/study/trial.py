@@ -24,12 +24,14 @@ from pathlib import Path
 
 import torch
 
-from ..cost.counts import count, count_params
+from ..cost.counts import count_params
 from ..cost.latency import LatencySettings, measure_latency
 from ..cost.matching import match_width, matched_config
+from ..cost.metrics import count
 from ..data import Splits
 from ..device import device_summary, resolve_precision
-from ..engine.train import DeviceData, EpochRecord, StepCallback, TrainConfig, train
+from ..engine.device_data import DeviceData
+from ..engine.train import EpochRecord, StepCallback, TrainConfig, train
 from ..net.segments import Segments, segments_label
 from ..net.xception import FLOWS, NetConfig, build_net, choose_preset
 from ..options import Status

@@ -29,6 +29,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from typing import IO
 
 import optuna
@@ -36,7 +37,7 @@ import torch
 from optuna.trial import TrialState
 
 from ..device import usable_cores
-from ..errors import SpecError
+from ..errors import SpecError, SpectrumError
 
 WORKER_ENV = "SPECTRUM_WORKER"  # set in the workers a packed run starts
 JOBS_ENV = "SPECTRUM_JOBS"
@@ -111,7 +112,7 @@ def worker_command(argv: list[str]) -> list[str]:
             skip = True
         elif not arg.startswith("--jobs="):
             args.append(arg)
-    return [sys.executable, "-m", "cli", *args, "--jobs", "1"]
+    return [sys.executable, "-m", "spectrum", *args, "--jobs", "1"]
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
@@ -141,6 +142,41 @@ def start_workers(
     ]
 
 
+def run_workers(
+    argv: list[str],
+    jobs: int,
+    threads: int,
+    watch: Callable[[list[subprocess.Popen]], None],
+    storage_label: str,
+    resume: str,
+) -> None:
+    """Start ``jobs`` workers (:func:`start_workers`) and ``watch`` them: ``watch(processes)``
+    returns once every worker has exited (the caller shows their progress meanwhile).
+
+    On KeyboardInterrupt (Ctrl-C, or SIGTERM under :func:`spectrum.stopping.sigterm_as_interrupt`)
+    every worker still running gets SIGTERM, not SIGINT, which a background job's workers inherit
+    ignored: each stores its trial as interrupted (see :mod:`spectrum.stopping`); once all have
+    exited, the interrupt goes on. A worker that failed is a SpectrumError that says where the
+    finished trials are kept and, in ``resume``, how to resume.
+    """
+    processes = start_workers(argv, jobs, threads)
+    try:
+        watch(processes)
+    except KeyboardInterrupt:
+        for process in processes:
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait()
+        raise
+    failed = [process.returncode for process in processes if process.returncode != 0]
+    if failed:
+        raise SpectrumError(
+            f"{len(failed)} of {jobs} workers failed (exit {failed[0]}); finished trials are "
+            f"kept in {storage_label}; {resume}"
+        )
+
+
 def trial_label(trial: optuna.trial.FrozenTrial) -> str:
     """A short name of a running trial: its grid key, or a search trial's coordinates."""
     attrs = trial.user_attrs
@@ -153,16 +189,21 @@ def trial_label(trial: optuna.trial.FrozenTrial) -> str:
 
 def study_progress(
     study: optuna.Study, sweep: bool
-) -> tuple[int, list[str], list[optuna.trial.FrozenTrial]]:
-    """(finished trials, labels of the running ones, the trials that ended with a record)."""
+) -> tuple[int, int, list[optuna.trial.FrozenTrial]]:
+    """(finished trials, trials known so far, the trials that ended with a record).
+
+    For a sweep both counts are of grid points: a sequential sweep's grid grows as each look
+    queues its next round, so the known points (queued, running or finished) are its total so far.
+    """
     trials = study.get_trials(deepcopy=False)
     if sweep:
-        from .sweep import is_finished
+        from ..records import is_finished
 
         ended = [t for t in trials if t.user_attrs.get("grid_key") and is_finished(t)]
         done = len({t.user_attrs["grid_key"] for t in ended})
+        known = len({t.user_attrs["grid_key"] for t in trials if t.user_attrs.get("grid_key")})
     else:
         ended = [t for t in trials if t.state in (TrialState.COMPLETE, TrialState.PRUNED)]
         done = len(ended)
-    running = [trial_label(t) for t in trials if t.state == TrialState.RUNNING]
-    return done, running, ended
+        known = len(trials)
+    return done, known, ended

@@ -26,11 +26,11 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import SpecError
-from ..labels import level_name
-from .inference import Plan, t_interval, welch
-from .pairing import by_seed
-from .summary import CONFIG, GROUP, config_key, configurations, summarize
-from .verdict import build_verdict
+from ...labels import level_name
+from ...stats.inference import Plan, t_interval, welch
+from ...stats.pairing import by_seed
+from ...stats.summary import CONFIG, GROUP, config_key, configurations, summarize
+from ...stats.verdict import build_verdict
 
 N_BOOTSTRAP = 2000
 BOOTSTRAP_SEED = 0
@@ -111,6 +111,25 @@ class StudyComparison:
     @property
     def flips(self) -> tuple[VerdictPair, ...]:
         return tuple(v for v in self.verdicts if v.flipped)
+
+
+def across_match(usable_a: pd.DataFrame, usable_b: pd.DataFrame) -> tuple[str, str]:
+    """(A's match, B's match) when each study has one match value; raises otherwise.
+
+    Pairing across match (``spectrum compare --across-match``) treats B's configurations as
+    A's: what differs between the studies is then the match and whatever else the caller says
+    (e.g. the preset), never hidden in the pairing.
+    """
+    values = []
+    for which, usable in (("A", usable_a), ("B", usable_b)):
+        found = sorted({str(v) for v in usable["match"].dropna()})
+        if len(found) != 1:
+            raise SpecError(
+                f"--across-match pairs studies of one match each; study {which} has "
+                f"{', '.join(found) or 'none'}: compare without --across-match"
+            )
+        values.append(found[0])
+    return values[0], values[1]
 
 
 def _key(config: dict) -> tuple:
@@ -238,6 +257,8 @@ def compare_studies(
     seed: int = BOOTSTRAP_SEED,
 ) -> StudyComparison:
     """Everything ``spectrum compare`` reports, from the usable trials of studies A and B.
+
+    To pair across match, relabel B's match as A's first (:func:`across_match`).
 
     Raises:
         SpecError: the two studies share no configuration.

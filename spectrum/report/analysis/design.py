@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..labels import channel_range, level_key, sorted_levels
+from ...labels import channel_range, level_key, sorted_levels
 
 ALL_FACTORS = ("segments", "order", "activation", "residual", "match")
 

@@ -22,45 +22,41 @@ import optuna
 import pandas as pd
 from optuna.study import StudyDirection
 
-from .. import fmt
-from .inference import t_interval
+from ... import fmt
+from ...options import SEARCH_OBJECTIVES, SearchObjective
+from ...stats.inference import t_interval
 from .pareto import non_dominated
 
 MIN_IMPORTANCE_TRIALS = 10
-AXIS = {
-    "accuracy": ("accuracy (%)", False),
-    "params": ("parameters (count, log scale)", True),
-    "flops": ("FLOPs (multiply-adds, log scale)", True),
-    "latency": ("latency (ms per batch, log scale)", True),
-}
 
 
 @dataclass(frozen=True)
 class Objective:
+    """An objective of a stored search: its place among the study's values, its direction, and
+    how it shows (:data:`spectrum.options.SEARCH_OBJECTIVES`; a name not there shows plain)."""
+
     index: int
     name: str
     maximize: bool
 
     @property
+    def kind(self) -> SearchObjective | None:
+        return SEARCH_OBJECTIVES.get(self.name)
+
+    @property
     def axis_label(self) -> str:
-        return AXIS.get(self.name, (self.name, False))[0]
+        return self.kind.axis if self.kind else self.name
 
     @property
     def log(self) -> bool:
-        return AXIS.get(self.name, (self.name, False))[1]
+        return self.kind.log if self.kind else False
 
     def shown(self, value: float) -> float:
         """The value on a plot axis (accuracy as a percentage)."""
-        return 100.0 * value if self.name == "accuracy" else value
+        return value * self.kind.scale if self.kind else value
 
     def text(self, value) -> str:
-        if self.name == "accuracy":
-            return fmt.pct(value)
-        if self.name in ("params", "flops"):
-            return fmt.count(value)
-        if self.name == "latency":
-            return fmt.ms(value)
-        return fmt.number(value, 4)
+        return self.kind.text(value) if self.kind else fmt.number(value, 4)
 
 
 def objectives(study) -> list[Objective]:

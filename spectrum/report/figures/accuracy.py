@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from ...labels import series_name
 from ..analysis.design import Design, select
-from ..labels import series_name
 from .style import Plot, legend_below, new_figure, save, series_styles, setup_g_axis, style
 
 NAME = "accuracy_vs_segments"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ...labels import segment_key
 from ..analysis.compare import StudyComparison
-from ..labels import segment_key
 from .style import Plot, marker, new_figure, save, segment_colors, style
 
 NAME = "compare"

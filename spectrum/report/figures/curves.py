@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ...labels import FACTOR_NAMES, level_name
 from ..analysis.design import ALL_FACTORS, Design, select
-from ..labels import FACTOR_NAMES, level_name
 from .style import Plot, color, new_figure, save, segment_colors, style
 
 NAME = "curves"

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from ...labels import g_label
 from ..analysis.design import Design
 from ..analysis.edf import Normalisation, complexity_weights, edf_steps
-from ..labels import g_label
 from .style import Plot, legend_below, new_figure, save, segment_colors, style
 
 NAME = "edf"

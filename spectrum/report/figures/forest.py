@@ -5,8 +5,10 @@ the mean paired difference in test accuracy with its 95% Student-t interval, ove
 ±margin band of equivalence and the zero line. The right-hand label of a row is its verdict and
 the look that decided it (``better, 6-seed look``), or ``undecided at N seeds``. A report draws
 it first (:func:`draw`); ``spectrum compare`` draws two studies side by side on one x scale
-(:func:`draw_pair`). The numbers are the verdict's own (:mod:`..analysis.verdict`): the
-interval and pairs of the last completed look (seeds of a round still running wait).
+(:func:`draw_pair`). The numbers are the verdict's own (:mod:`...stats.verdict`): the
+interval and pairs of the last completed look (seeds of a round still running wait). A sweep with
+no g to compare (residual connections at g = C alone, say) draws its factor comparisons the same
+way instead (:func:`draw_factors`).
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ from pathlib import Path
 
 from matplotlib.transforms import blended_transform_factory
 
-from ..analysis.verdict import Comparison, Verdict, group_label
-from ..labels import level_name
+from ...labels import FACTOR_NAMES, level_name
+from ...stats.comparison import Comparison
+from ...stats.difference import Test
+from ...stats.factors import FactorReport
+from ...stats.verdict import Verdict, group_label
 from .style import Plot, new_figure, save, style
 
 NAME = "forest"
@@ -77,7 +82,7 @@ def rows_of(verdicts: Sequence[Verdict]) -> list[Row]:
     return rows
 
 
-def look_text(c: Comparison, schedule: Sequence[int]) -> str:
+def look_text(c: Test, schedule: Sequence[int]) -> str:
     """``better, 6-seed look``; ``equivalent, 3 seeds (one look)``; ``undecided at 6 seeds``."""
     waiting = f" (+{c.waiting} waiting)" if c.waiting else ""
     if c.verdict == "undecided" or c.decided_at is None:
@@ -92,28 +97,40 @@ def _pp(value: float) -> float:
     return 100.0 * value if math.isfinite(value) else math.nan
 
 
-def _x_range(verdicts: Sequence[Verdict]) -> tuple[float, float]:
-    margin = max(v.margin_pp for v in verdicts)
-    values = [margin, -margin]
-    for verdict in verdicts:
-        for c in verdict.comparisons:
-            values += [v for v in map(_pp, (c.mean_diff, c.ci_low, c.ci_high)) if math.isfinite(v)]
+def _x_range(margin_pp: float, tests: Sequence[Test]) -> tuple[float, float]:
+    values = [margin_pp, -margin_pp]
+    for c in tests:
+        values += [v for v in map(_pp, (c.mean_diff, c.ci_low, c.ci_high)) if math.isfinite(v)]
     low, high = min(values), max(values)
     pad = 0.08 * (high - low) or 0.1
     return low - pad, high + pad
 
 
-def _panel(ax, verdict: Verdict, rows: list[Row], x_range, *, show_labels: bool, title: str = ""):
-    """Draw one verdict's rows on ``ax`` (row 0 at the top) and label each with its verdict."""
-    index = {comparison_key(c): c for c in verdict.comparisons}
+def _verdicts_x_range(verdicts: Sequence[Verdict]) -> tuple[float, float]:
+    margin = max(v.margin_pp for v in verdicts)
+    return _x_range(margin, [c for v in verdicts for c in v.comparisons])
+
+
+@dataclass(frozen=True)
+class Panel:
+    """What one panel draws: its tests by row key, the family's margin and looks, the x label."""
+
+    tests: dict
+    margin_pp: float
+    schedule: tuple[int, ...]
+    what: str = "g minus reference"
+
+
+def verdict_panel(verdict: Verdict) -> Panel:
+    tests = {comparison_key(c): c for c in verdict.comparisons}
+    return Panel(tests, verdict.margin_pp, tuple(verdict.schedule))
+
+
+def _panel(ax, panel: Panel, rows: list[Row], x_range, *, show_labels: bool, title: str = ""):
+    """Draw one panel's rows on ``ax`` (row 0 at the top) and label each with its verdict."""
+    index = panel.tests
     n = len(rows)
-    ax.axvspan(
-        -verdict.margin_pp,
-        verdict.margin_pp,
-        color=BAND_COLOR,
-        alpha=0.12,
-        lw=0,
-    )
+    ax.axvspan(-panel.margin_pp, panel.margin_pp, color=BAND_COLOR, alpha=0.12, lw=0)
     ax.axvline(0.0, color="#444444", lw=0.8)
     right_ticks, right_labels, right_colors = [], [], []
     for i, row in enumerate(rows):
@@ -137,7 +154,7 @@ def _panel(ax, verdict: Verdict, rows: list[Row], x_range, *, show_labels: bool,
                 zorder=3,
             )
         right_ticks.append(y)
-        right_labels.append(look_text(c, verdict.schedule))
+        right_labels.append(look_text(c, panel.schedule))
         right_colors.append(color)
     ax.set_ylim(-0.7, n - 0.3)
     ticks = [n - 1 - i for i in range(n)]
@@ -157,8 +174,7 @@ def _panel(ax, verdict: Verdict, rows: list[Row], x_range, *, show_labels: bool,
     ax.grid(False, axis="y")
     ax.set_xlim(*x_range)
     ax.set_xlabel(
-        "test accuracy, g minus reference (pp); shaded: "
-        f"±{verdict.margin_pp:.2f} pp equivalence margin"
+        f"test accuracy, {panel.what} (pp); shaded: ±{panel.margin_pp:.2f} pp equivalence margin"
     )
     if title:
         ax.set_title(title, loc="left")
@@ -172,11 +188,16 @@ def _panel(ax, verdict: Verdict, rows: list[Row], x_range, *, show_labels: bool,
     side.spines["right"].set_visible(False)
 
 
-def caption(margins: Sequence[float]) -> str:
+VERDICT_SUBJECT = (
+    "Each comparison of the verdict: test accuracy of g minus the reference (g = C or g = 1)"
+)
+FACTOR_SUBJECT = "Each factor comparison: test accuracy of a level minus the paper's choice"
+
+
+def caption(margins: Sequence[float], subject: str = VERDICT_SUBJECT) -> str:
     margin = "±" + "/".join(f"{m:.2f}" for m in dict.fromkeys(margins)) + " pp"
     return (
-        "Each comparison of the verdict: test accuracy of g minus the reference (g = C or "
-        "g = 1), paired by seed, as the mean (dot) with its 95% Student-t interval (bar; a "
+        f"{subject}, paired by seed, as the mean (dot) with its 95% Student-t interval (bar; a "
         f"hollow dot has too few seeds for one), over the shaded {margin} equivalence margin. "
         "Right: the verdict (better, worse, equivalent within the margin, undecided) and the "
         "look whose seeds decided it; the interval is that of the last completed look."
@@ -197,7 +218,7 @@ def draw(verdict: Verdict, out_dir: Path) -> Plot:
     with style():
         fig = new_figure(WIDTH_IN, 1.5 + ROW_IN * len(rows))
         ax = fig.add_subplot()
-        _panel(ax, verdict, rows, _x_range([verdict]), show_labels=True)
+        _panel(ax, verdict_panel(verdict), rows, _verdicts_x_range([verdict]), show_labels=True)
         save(fig, out_dir, NAME)
     return Plot(NAME, TITLE, caption([verdict.margin_pp]), True)
 
@@ -212,8 +233,47 @@ def draw_pair(verdict_a: Verdict, verdict_b: Verdict, label_a: str, label_b: str
     with style():
         fig = new_figure(2 * WIDTH_IN - 1.6, 1.5 + ROW_IN * len(rows))
         axes = fig.subplots(1, 2)  # not sharey: each keeps its own tick labels
-        x_range = _x_range([verdict_a, verdict_b])
-        _panel(axes[0], verdict_a, rows, x_range, show_labels=True, title=f"A: {label_a}")
-        _panel(axes[1], verdict_b, rows, x_range, show_labels=False, title=f"B: {label_b}")
+        x_range = _verdicts_x_range([verdict_a, verdict_b])
+        a, b = verdict_panel(verdict_a), verdict_panel(verdict_b)
+        _panel(axes[0], a, rows, x_range, show_labels=True, title=f"A: {label_a}")
+        _panel(axes[1], b, rows, x_range, show_labels=False, title=f"B: {label_b}")
         save(fig, out_dir, NAME)
     return Plot(NAME, title, text, True)
+
+
+FACTOR_TITLE = "Each factor level against the paper's choice: paired difference, interval, verdict"
+
+
+def factor_rows(report: FactorReport) -> tuple[list[Row], dict]:
+    """Rows of the level comparisons (not the interaction contrasts), one heading per factor
+    when several were varied, each labelled ``no residual vs residual at g = C``."""
+    comparisons = [t for t in report.tests if t.kind == "comparison"]
+    rows: list[Row] = []
+    tests: dict[tuple, Test] = {}
+    for factor in report.varied:
+        mine = [t for t in comparisons if t.factor == factor]
+        if mine and len(report.varied) > 1:
+            rows.append(Row(("group", factor), FACTOR_NAMES[factor].capitalize()))
+        for i, t in enumerate(mine):
+            key = ("factor", factor, i)
+            tests[key] = t
+            label = f"{level_name(factor, t.level)} vs {level_name(factor, t.reference)}"
+            rows.append(Row(key, f"{label} at {t.context}"))
+    return rows, tests
+
+
+def draw_factors(report: FactorReport, out_dir: Path) -> Plot:
+    """Draw forest.png / forest.svg of a sweep's factor comparisons (a sweep with no g
+    comparison, such as one over residual connections at g = C alone)."""
+    text = caption([report.margin_pp], FACTOR_SUBJECT)
+    rows, tests = factor_rows(report)
+    if not tests:
+        return Plot(NAME, FACTOR_TITLE, text, False, "Not drawn: no factor comparison to show.")
+    panel = Panel(tests, report.margin_pp, tuple(report.schedule), "level minus the paper's choice")
+    with style():
+        fig = new_figure(WIDTH_IN, 1.5 + ROW_IN * len(rows))
+        ax = fig.add_subplot()
+        x_range = _x_range(report.margin_pp, list(tests.values()))
+        _panel(ax, panel, rows, x_range, show_labels=True)
+        save(fig, out_dir, NAME)
+    return Plot(NAME, FACTOR_TITLE, text, True)

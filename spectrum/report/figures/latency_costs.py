@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 from matplotlib.lines import Line2D
 
+from ...labels import series_name
+from ...stats.latency import COSTS, LatencyCosts, RankCorrelation
 from ..analysis.design import Design, select
-from ..analysis.latency import COSTS, LatencyCosts, RankCorrelation
-from ..labels import series_name
 from .style import (
     Plot,
     label_point,

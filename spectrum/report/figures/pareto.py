@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from ...labels import series_name
 from ..analysis.design import Design, select
 from ..analysis.pareto import front_order, non_dominated
-from ..labels import series_name
 from .style import (
     Plot,
     label_point,

@@ -20,7 +20,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter, NullLocator
 
-from ..labels import segment_positions, segment_tick
+from ...labels import segment_positions, segment_tick
 
 RC = {
     "svg.hashsalt": "spectrum-report",

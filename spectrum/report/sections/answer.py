@@ -1,21 +1,23 @@
 """The report's first sentence: the answer to the paper's question, with the scope it holds in.
 
-One sentence built from the verdict (:mod:`..analysis.verdict`): yes / no / undecided, the
+One sentence built from the verdict (:mod:`...stats.verdict`): yes / no / undecided, the
 intermediate g decided better than g = C (or how many comparisons are still open), any decided
 trend over g, and the scope the answer rests on: the net, the data and budget, the precision,
-the seeds and looks, and the equivalence margin. The report puts it above the forest figure.
+the seeds and looks, and the equivalence margin. The report puts it above the forest figure. A
+sweep that varies no g (residual connections at g = C alone, say) answers its factors instead.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from ... import fmt
+from ...labels import FACTOR_NAMES, level_name
 from ...options import MATCH_NAMES
-from .. import fmt
-from ..analysis.frames import study_fact
-from ..analysis.verdict import Verdict, is_intermediate
+from ...stats.factors import FactorReport
+from ...stats.frames import study_fact
+from ...stats.verdict import Verdict, is_intermediate
 from ..document import Paragraph
-from ..labels import level_name
 
 
 def _plural(n: int, word: str) -> str:
@@ -113,11 +115,51 @@ def answer_text(verdict: Verdict) -> str:
     return text
 
 
-def answer_blocks(study, usable: pd.DataFrame, summary: pd.DataFrame, verdict: Verdict) -> list:
-    """The one-sentence answer with its scope, as the report's first block."""
+# How a factor's status against the paper's claim (:data:`...stats.claims.STATUSES`) reads in the
+# answer sentence.
+STATUS_PHRASES = {
+    "agrees": "agrees with the paper",
+    "agrees in part": "agrees in part with the paper",
+    "contradicts": "contradicts the paper",
+    "mixed": "mixed against the paper",
+    "equivalent": "every level equivalent to the paper's choice",
+}
+
+
+def factor_answer_text(factors: FactorReport) -> str:
+    """For a sweep with no g to compare: each varied factor's status against the paper's claim
+    with its level comparisons, ``Residual connections: undecided (no residual vs residual at
+    g = C: -1.38 [-3.00, +0.24] pp, undecided)``."""
+    clauses = []
+    for v in factors.factors:
+        tests = [
+            f"{level_name(v.factor, t.level)} vs {level_name(v.factor, t.reference)} at "
+            f"{t.context}: {fmt.pp(t.mean_diff).removesuffix(' pp')} "
+            f"{fmt.ci_pp(t.ci_low, t.ci_high)}, {t.verdict}"
+            for t in v.comparisons
+            if t.kind == "comparison"
+        ]
+        detail = f" ({'; '.join(tests)})" if tests else ""
+        status = STATUS_PHRASES.get(v.status, v.status)
+        clauses.append(f"{fmt.capitalized(FACTOR_NAMES[v.factor])}: {status}{detail}")
+    return "; ".join(clauses)
+
+
+def answer_blocks(
+    study,
+    usable: pd.DataFrame,
+    summary: pd.DataFrame,
+    verdict: Verdict,
+    factors: FactorReport | None = None,
+) -> list:
+    """The one-sentence answer with its scope, as the report's first block. A sweep with no g
+    to compare answers its factors' questions instead, saying that g was not varied."""
+    text = answer_text(verdict)
+    if not verdict.comparisons and factors is not None and factors.factors:
+        segments = sorted(summary["segments"].astype(str).unique()) if not summary.empty else []
+        names = fmt.listing([level_name("segments", g) for g in segments])
+        trained = f"only {names} {'was' if len(segments) == 1 else 'were'} trained"
+        text = f"{factor_answer_text(factors)}; g is not compared here ({trained})"
     return [
-        Paragraph(
-            f"{answer_text(verdict)}; scope: {scope_text(study, usable, summary, verdict)}.",
-            strong=True,
-        )
+        Paragraph(f"{text}; scope: {scope_text(study, usable, summary, verdict)}.", strong=True)
     ]

@@ -1,6 +1,6 @@
 """The factor comparisons as report blocks (shared by report.md and report.html).
 
-Turns a :class:`~spectrum.report.analysis.factors.FactorReport` into: how the comparisons are
+Turns a :class:`~spectrum.stats.factors.FactorReport` into: how the comparisons are
 made (reference levels, pairing, CI, Holm family, test accuracy only), one sentence per varied
 factor against the paper's claim, for an activation x segments sweep the interaction with depth
 (sentence and a side-by-side table per g), and the table of every factor comparison.
@@ -8,11 +8,11 @@ factor against the paper's claim, for an activation x segments sweep the interac
 
 from __future__ import annotations
 
-from .. import fmt
-from ..analysis.claims import REFERENCES
-from ..analysis.factors import FactorReport
+from ... import fmt
+from ...labels import FACTOR_NAMES, level_name
+from ...stats.claims import REFERENCES
+from ...stats.factors import FactorReport
 from ..document import Bullets, Heading, Paragraph, Table
-from ..labels import FACTOR_NAMES, level_name
 from .verdict import DECISION_COLUMNS, decision_cells, decision_rule
 
 

@@ -7,8 +7,8 @@ the seed noise the candidates' repeats measure (the band the front pruner would 
 
 from __future__ import annotations
 
-from .. import fmt
-from ..analysis.front import DOMINATED, NON_DOMINATED, UNDECIDED, FrontRule, noise_band
+from ... import fmt
+from ...stats.front import DOMINATED, NON_DOMINATED, UNDECIDED, FrontRule, noise_band
 from ..analysis.search_study import FrontRow, Objective
 from ..document import Heading, Paragraph, Table, figure_blocks
 
@@ -34,9 +34,9 @@ def front_blocks(stored: dict, rows: list[FrontRow], objs: list[Objective], plot
             f"{100 * stored['band']:.2g} points of validation accuracy) were re-trained with "
             f"{rule['start']} seeds first and up to {rule['max_seeds']}, {rule['step']} more at "
             f"a time only where dominance was undecided ({looks} look{'s' if looks != 1 else ''}"
-            f"). Trial j dominates trial i when it costs no more (exact counts) and the Welch "
-            f"interval of acc_j - acc_i lies above 0; it does not when the interval lies below "
-            f"the {fmt.number(rule['margin_pp'], 2)}-point margin (one-sided "
+            f"). Trial j dominates trial i when it costs no more ({_cost_rule(costs)}) and the "
+            f"Welch interval of acc_j - acc_i lies above 0; it does not when the interval lies "
+            f"below the {fmt.number(rule['margin_pp'], 2)}-point margin (one-sided "
             f"{rule['alpha']:g}/{FrontRule(**rule).looks} per side: Bonferroni over "
             f"the planned looks). "
             + fmt.capitalized("; ".join(f"{s}: {_count(t)}" for s, t in members.items()))
@@ -90,6 +90,15 @@ def front_blocks(stored: dict, rows: list[FrontRow], objs: list[Objective], plot
             )
         )
     return blocks
+
+
+def _cost_rule(costs: list[Objective]) -> str:
+    if not any(c.name == "latency" for c in costs):
+        return "exact counts"
+    return (
+        "counts exactly; latency when the distribution-free 95% interval of its median lies at "
+        "or below the other's, undecided when the two overlap"
+    )
 
 
 def _count(trials: list[int]) -> str:

@@ -16,9 +16,9 @@ from pathlib import Path
 import pandas as pd
 from optuna.trial import TrialState
 
+from ... import fmt
 from ...records import CODE_KEY
-from .. import fmt
-from ..analysis.frames import COUNTED, status_counts, study_fact
+from ...stats.frames import COUNTED, status_counts, study_fact
 from ..document import Bullets, Code, Heading, Paragraph, Table
 
 NOT_RECORDED = "not recorded"

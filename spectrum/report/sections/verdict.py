@@ -1,6 +1,6 @@
 """The verdict as report blocks (shared by report.md and report.html).
 
-Turns a :class:`~spectrum.report.analysis.verdict.Verdict` into: the question and its answer,
+Turns a :class:`~spectrum.stats.verdict.Verdict` into: the question and its answer,
 the matched-budget note, warnings, how the verdict decides (level, margin, looks), one sentence
 per group, the table of every comparison (three-way verdict, raw and Holm-adjusted p-values,
 TOST p, MDE, seeds to decide), the shape over g (the plateau by step-down equivalence and the
@@ -9,8 +9,8 @@ rise), the trends over log2 g, and the latency-versus-FLOPs notes.
 
 from __future__ import annotations
 
-from .. import fmt
-from ..analysis.verdict import Verdict, group_label
+from ... import fmt
+from ...stats.verdict import Verdict, group_label
 from ..document import Bullets, Heading, Paragraph, Table
 
 MARGIN_SOURCES = {
