@@ -159,7 +159,26 @@ def command_args(options: tuple[Option, ...], values: Mapping[str, Any]) -> list
             if value or off:
                 args.append(on if value else off)
             continue
-        if isinstance(value, (list, tuple)):
-            value = ",".join(_text(item) for item in value)
-        args += [opt.flag, _text(value)]
+        if _repeatable(opt):  # one flag per item; choices per flow as FLOW=LIST
+            given = value.items() if isinstance(value, Mapping) else [(None, value)]
+            for key, part in given:
+                texts = [part] if isinstance(part, str) or key else list(part)
+                for text in texts:
+                    text = _joined(text)
+                    args += [opt.flag, text if key is None else f"{key}={text}"]
+            continue
+        args += [opt.flag, _joined(value)]
     return args
+
+
+def _joined(value: Any) -> str:
+    """A value as its flag's text: a list comma-separated."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(_text(item) for item in value)
+    return _text(value)
+
+
+def _repeatable(opt: Option) -> bool:
+    """Whether the flag may be given several times (typed ``list[...]`` on the command line)."""
+    kinds = typing.get_args(opt.type) if typing.get_origin(opt.type) is not list else (opt.type,)
+    return any(typing.get_origin(kind) is list for kind in kinds)

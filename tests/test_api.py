@@ -148,6 +148,7 @@ def test_sweep_returns_a_dataframe_reports_progress_and_resumes(swept):
     assert list(results["status"]) == ["complete", "complete"]
     assert (out / "results.csv").exists() and (out / "study.db").exists()
     kinds = [e for e, _ in events]
+    assert kinds[0] == "opened" and events[0][1]["total"] == 2 and events[0][1]["jobs"] == 1
     assert kinds.count("trial_started") == 2 and kinds.count("trial_finished") == 2
     assert "epoch" in kinds and "step" in kinds
     assert next(d for e, d in events if e == "trial_finished")["status"] == "complete"
@@ -180,6 +181,54 @@ def test_search_returns_a_dataframe(tmp_path):
     assert results.loc[0, "segments"] == "16/C/C"
     with pytest.raises(spectrum.SpecError, match="--objectives"):
         spectrum.search(objectives="speed", out=tmp_path)
+
+
+def test_search_keywords_are_the_commands_flags(capsys, tmp_path):
+    with pytest.raises(spectrum.SpecError, match=r"^search: unknown option 'trails' \(known: "):
+        spectrum.search(trails=3, out=tmp_path)
+    with pytest.raises(spectrum.SpecError) as caught:
+        spectrum.search(sampler="grid", out=tmp_path)
+    assert str(caught.value) == cli_error(capsys, "search", "--sampler", "grid")
+    with pytest.raises(spectrum.SpecError) as caught:
+        spectrum.search(segments=["side=1"], out=tmp_path)
+    assert str(caught.value) == cli_error(capsys, "search", "--segments", "side=1")
+    assert not list(tmp_path.iterdir())  # refused before anything was opened
+
+
+def test_search_workers_run_the_search_asked_for(monkeypatch, tmp_path):
+    """``jobs``: the workers' command (``spectrum search ...``) makes the API's plan."""
+    import spectrum.commands.studies
+    from spectrum.study import workers
+    from spectrum.study.plan import search_plan
+
+    monkeypatch.setenv("SPECTRUM_THREADS", "1")
+    started, seen = [], {}
+
+    class Started(Exception):
+        pass
+
+    def start_workers(argv, jobs, threads, **_options):
+        started.append(argv)
+        raise Started
+
+    monkeypatch.setattr(workers, "start_workers", start_workers)
+    tiny = {k: v for k, v in TINY.items() if k not in ("width", "device")}
+    asked = dict(
+        trials=2, segments={"entry": [16], "exit": "C"}, orders=["depthwise-first"],
+        widths=[0.5], repeats=[1], residual="on", lr=[0.05, 0.2], heartbeat_interval=3, **tiny,
+    )  # fmt: skip
+    with pytest.raises(Started):
+        spectrum.search(study="packed", out=tmp_path, device="cpu", jobs=2, **asked)
+    (argv,) = started
+    monkeypatch.setattr(
+        spectrum.commands.studies,
+        "run_study_command",
+        lambda plan, *args, **options: seen.update(plan=plan, args=args, **options),
+    )
+    assert main(argv) == 0
+    assert seen["plan"] == search_plan(asked)
+    assert seen["args"] == ("packed", None, tmp_path, "cpu", False)
+    assert seen["storage_options"]["heartbeat_interval"] == 3
 
 
 def test_torch_hub_loads_the_entry_points_locally():

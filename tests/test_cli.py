@@ -177,3 +177,25 @@ def test_precision_flag_reaches_training_and_latency(capsys, precision):
     assert main(["count", "--segments", "C", "--batch-size", "2", "--precision", precision]) == 0
     header, row = capsys.readouterr().out.splitlines()[:2]
     assert row.split()[header.split().index("latency_precision")] == precision
+
+
+def test_a_sweep_run_again_trains_nothing_and_says_so(tmp_path, capsys, monkeypatch):
+    """The command draws the API's run: its bars and trial lines, the summary and the paths;
+    run again, it finds every trial done and says so before the same summary."""
+    monkeypatch.setenv("SPECTRUM_THREADS", "1")
+    sweep = [
+        *["sweep", "--dataset", "synthetic", "--segments", "4,C", "--epochs", "1"],
+        *["--train-subset", "128", "--val-size", "128", "--batch-size", "64", "--width", "0.5"],
+        *["--no-latency", "--no-report", "--device", "cpu", "--jobs", "1", "--out", str(tmp_path)],
+    ]
+    assert main(sweep) == 0
+    first = capsys.readouterr()
+    assert "nothing to train" not in first.out
+    assert "g=4 depthwise-first act=none seed=0: complete" in first.out  # the trial's line
+    assert "trials: 100%" in first.err and "2/2" in first.err  # the bar
+    assert f"results: {tmp_path / 'results.csv'}  (storage: SQLite file" in first.out
+    assert main(sweep) == 0
+    again = capsys.readouterr()
+    said, *summary = again.out.splitlines()
+    assert said == "all 2 trials are already done; nothing to train"
+    assert len(summary) == 4 and summary == first.out.splitlines()[-4:]  # header, 2 rows, paths

@@ -29,10 +29,17 @@ from spectrum.data import DataConfig
 from spectrum.engine.train import TrainConfig
 from spectrum.errors import SpecError
 from spectrum.net.xception import FLOWS, build_net, check_config
-from spectrum.study.plan import Constraints, SearchPlan, SearchSettings
+from spectrum.study.plan import (
+    Constraints,
+    SearchPlan,
+    SearchSettings,
+    search_plan,
+    storage_options,
+)
 from spectrum.study.samplers import TrialSeededSampler
 from spectrum.study.search import open_search_study, run_search, state_counts
 from spectrum.study.space import SearchSpace, flow_overrides, merge_space_data, net_for_params
+from spectrum.study.space_options import flow_choices
 from spectrum.study.storage import open_storage
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -170,6 +177,68 @@ def test_narrowing():
     ranged = SearchSpace.from_dict({"lr": "0.01:0.5"})
     assert ranged.lr_range == (0.01, 0.5) and ranged.size() is None
     assert ranged.distributions()["lr"].log
+
+
+def test_flow_choices_read_the_command_lines_texts_and_the_apis_values():
+    assert flow_choices(None, "segments") == {}
+    # The command line's repeated LIST / FLOW=LIST texts; a FLOW= one wins for its flow.
+    texts = flow_choices(["1,4,C", "exit=C"], "segments")
+    assert texts == {"segments": ["1", "4", "C"], "exit": {"segments": "C"}}
+    # The API's choices for every flow (a list or one text) and per flow (a mapping).
+    assert flow_choices([16, "C"], "segments") == {"segments": [16, "C"]}
+    assert flow_choices("relu,elu", "activations") == {"activations": ["relu", "elu"]}
+    assert flow_choices({"entry": [1, 2]}, "segments") == {"entry": {"segments": [1, 2]}}
+    mapping = {"entry": "1,4,C", "middle": [1, 4, "C"], "exit": ["C"]}
+    assert SearchSpace.from_dict(flow_choices(mapping, "segments")) == SearchSpace.from_dict(texts)
+    with pytest.raises(SpecError, match=r"^search space segments: 'side' names no flow"):
+        flow_choices({"side": [1]}, "segments")
+    with pytest.raises(SpecError, match=r"^search space exit.segments: given twice"):
+        flow_choices(["exit=1", "exit=C"], "segments")
+    with pytest.raises(SpecError, match="names no flow; write LIST or FLOW=LIST"):
+        flow_choices(["side=1"], "segments")
+
+
+def captured_search(monkeypatch, argv: list[str]) -> dict:
+    """What ``spectrum search argv`` would run: the arguments of its run_study_command call."""
+    import spectrum.commands.studies
+
+    seen: dict = {}
+    monkeypatch.setattr(
+        spectrum.commands.studies,
+        "run_study_command",
+        lambda plan, *run, **options: seen.update(plan=plan, run=run, **options),
+    )
+    assert cli.main(["search", *argv]) == 0
+    return seen
+
+
+def test_the_command_and_the_api_make_the_same_search(monkeypatch):
+    typed = [
+        *["--objectives", "accuracy,flops", "--trials", "3", "--sampler", "nsga2"],
+        *["--pruner", "front", "--prune-band", "0.02", "--seed", "5", "--max-flops", "2000000"],
+        *["--segments", "1,4,C", "--segments", "exit=C", "--orders", "depthwise-first"],
+        *["--widths", "0.5", "--repeats", "1", "--residual", "on", "--lr", "0.05:0.2"],
+        *["--dataset", "synthetic", "--epochs", "2", "--no-latency", "--grace-period", "7"],
+    ]
+    seen = captured_search(monkeypatch, typed)
+    keywords = dict(
+        objectives=["accuracy", "flops"], trials=3, sampler="nsga2", pruner="front",
+        prune_band=0.02, seed=5, max_flops=2_000_000, orders="depthwise-first",
+        segments={"entry": [1, 4, "C"], "middle": "1,4,C", "exit": ["C"]},
+        widths=[0.5], repeats=[1], residual=[True], lr="0.05:0.2", dataset="synthetic",
+        epochs=2, latency=False, grace_period=7,
+    )  # fmt: skip
+    plan = search_plan(keywords)
+    assert seen["plan"] == plan and plan.latency is None
+    assert plan.space.lr_range == (0.05, 0.2) and plan.train.lr == TrainConfig.lr
+    assert plan.constraints.max_flops == 2_000_000 and plan.prune_band == 0.02
+    assert seen["storage_options"] == {"heartbeat_interval": 10, "grace_period": 7}
+    assert storage_options(keywords) == seen["storage_options"]
+    # The defaults are the plan's, whichever door: nothing given is the dataclasses' defaults.
+    default = captured_search(monkeypatch, [])["plan"]
+    assert default == search_plan({}) == SearchPlan(space=SearchSpace())
+    assert search_plan({"lr": "0.05"}).train.lr == 0.05  # one value is the training's
+    assert search_plan({"prune_band": None}).prune_band == SearchPlan.prune_band  # as before
 
 
 @pytest.mark.parametrize(

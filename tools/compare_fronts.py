@@ -15,6 +15,8 @@ Then the rule replayed on each unpruned run's curves (same points, same seeds) f
 band (``--bands``) and widening toward early epochs (``--powers``), and with the seed SD per epoch
 that a study's ``--confirm`` seeds measured (``--measured-from``).
 
+Without pruned runs (no ``DIR/front-seedS``), only the unpruned runs and the replay are printed.
+
 Run: python tools/compare_fronts.py reports/search-front-pruning --seeds 0 1 2 3 4
 """
 
@@ -127,6 +129,47 @@ def replay(study: optuna.Study, band: PruneBand = PruneBand(), sd: dict | None =
     }
 
 
+def compare_runs(runs: dict, seeds: list[int], ref_acc: float, ref_cost: float) -> None:
+    """The table of pruned against unpruned runs, seed by seed, then epochs and hypervolume."""
+    print(
+        "| seed | pruner | complete | pruned | epochs | study span (s) | sum of trial times (s) "
+        "| hypervolume | unpruned front's configurations: sampled / on front / trained / pruned |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
+    for seed in seeds:
+        base = runs[("none", seed)]["front"]
+        for pruner in ("none", "front"):
+            r = runs[(pruner, seed)]
+            sampled = r["trained"] + r["pruned_params"]
+            found = (
+                f"{sum(p in sampled for p in base)} / {sum(p in r['front'] for p in base)} / "
+                f"{sum(p in r['trained'] for p in base)} / "
+                f"{sum(p in r['pruned_params'] for p in base)} of {len(base)}"
+            )
+            print(
+                f"| {seed} | {pruner} | {r['complete']} | {r['pruned']} | {r['epochs']} | "
+                f"{r['span_s']:.0f} | {r['trial_s']:.0f} | {r['hv']:.3f} | {found} |"
+            )
+    epochs = {p: sum(runs[(p, s)]["epochs"] for s in seeds) for p in ("none", "front")}
+    span = {p: sum(runs[(p, s)]["span_s"] for s in seeds) for p in ("none", "front")}
+    diffs = [runs[("front", s)]["hv"] - runs[("none", s)]["hv"] for s in seeds]
+    hv_none = t_interval([runs[("none", s)]["hv"] for s in seeds])
+    hv_front = t_interval([runs[("front", s)]["hv"] for s in seeds])
+    d = t_interval(diffs)
+    print(
+        f"Epochs trained, all seeds: none {epochs['none']}, front {epochs['front']} "
+        f"({epochs['none'] / epochs['front']:.2f}x fewer). Study spans: none {span['none']:.0f} s, "
+        f"front {span['front']:.0f} s ({span['none'] / span['front']:.2f}x)."
+    )
+    print(
+        f"Hypervolume (reference: {ref_acc:.2f} points, 10^{ref_cost:.2f} FLOPs): none "
+        f"{hv_none.mean:.3f} [{hv_none.ci_low:.3f}, {hv_none.ci_high:.3f}], front "
+        f"{hv_front.mean:.3f} [{hv_front.ci_low:.3f}, {hv_front.ci_high:.3f}] (95% t over "
+        f"{len(seeds)} seeds); paired difference front - none {d.mean:+.3f} "
+        f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}] ({100 * d.mean / hv_none.mean:+.1f}% of none)."
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path)
@@ -154,40 +197,26 @@ def main() -> None:
         "--replay-seeds", type=int, nargs="*", help="unpruned runs to replay (default: --seeds)"
     )
     args = parser.parse_args()
+    pruned = all((args.folder / f"front-seed{seed}").exists() for seed in args.seeds)
     runs = {
         (pruner, seed): summary(load(args.folder / f"{pruner}-seed{seed}"))
         for seed in args.seeds
-        for pruner in ("none", "front")
+        for pruner in (("none", "front") if pruned else ("none",))
     }
     ref_acc = min(r["acc"].min() for r in runs.values()) - 1.0
     ref_cost = math.log10(max(r["flops"].max() for r in runs.values())) + 0.1
     for r in runs.values():
         r["hv"] = hypervolume(r["acc"], np.log10(r["flops"]), ref_acc, ref_cost)
-    print(
-        "| seed | pruner | complete | pruned | epochs | study span (s) | sum of trial times (s) "
-        "| hypervolume | unpruned front's configurations: sampled / on front / trained / pruned |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
-    for seed in args.seeds:
-        base = runs[("none", seed)]["front"]
-        for pruner in ("none", "front"):
-            r = runs[(pruner, seed)]
-            sampled = r["trained"] + r["pruned_params"]
-            found = (
-                f"{sum(p in sampled for p in base)} / {sum(p in r['front'] for p in base)} / "
-                f"{sum(p in r['trained'] for p in base)} / "
-                f"{sum(p in r['pruned_params'] for p in base)} of {len(base)}"
-            )
+    if pruned:
+        compare_runs(runs, args.seeds, ref_acc, ref_cost)
+    else:
+        print("No pruned runs (front-seedS): the unpruned runs, then the replay only.")
+        for seed in args.seeds:
+            r = runs[("none", seed)]
             print(
-                f"| {seed} | {pruner} | {r['complete']} | {r['pruned']} | {r['epochs']} | "
-                f"{r['span_s']:.0f} | {r['trial_s']:.0f} | {r['hv']:.3f} | {found} |"
+                f"  seed {seed}: {r['complete']} complete, {r['epochs']} epochs, "
+                f"{len(r['front'])} on the front, hypervolume {r['hv']:.3f}"
             )
-    epochs = {p: sum(runs[(p, s)]["epochs"] for s in args.seeds) for p in ("none", "front")}
-    span = {p: sum(runs[(p, s)]["span_s"] for s in args.seeds) for p in ("none", "front")}
-    diffs = [runs[("front", s)]["hv"] - runs[("none", s)]["hv"] for s in args.seeds]
-    hv_none = t_interval([runs[("none", s)]["hv"] for s in args.seeds])
-    hv_front = t_interval([runs[("front", s)]["hv"] for s in args.seeds])
-    d = t_interval(diffs)
     print()
     print("Replay of the rule on each unpruned run (same points, same seeds):")
     rules = [
@@ -198,6 +227,7 @@ def main() -> None:
         label = ", ".join(f"{k}: {100 * v:.2f}" for k, v in sorted(sd.items()))
         rules.append((f"measured seed SD (pp, epoch: SD) {label}", PruneBand(), sd))
     for name, band, sd in rules:
+        totals = {"epochs": 0, "base": 0, "kept": 0, "front": 0, "hv": []}
         for seed in args.seeds if args.replay_seeds is None else args.replay_seeds:
             base = runs.get(("none", seed)) or summary(load(args.folder / f"none-seed{seed}"))
             base["hv"] = hypervolume(base["acc"], np.log10(base["flops"]), ref_acc, ref_cost)
@@ -210,18 +240,17 @@ def main() -> None:
                 f"{sum(p in r['front'] for p in base['front'])} of {len(base['front'])} kept, "
                 f"hypervolume {hv:.3f} vs {base['hv']:.3f}"
             )
-    print(
-        f"Epochs trained, all seeds: none {epochs['none']}, front {epochs['front']} "
-        f"({epochs['none'] / epochs['front']:.2f}x fewer). Study spans: none {span['none']:.0f} s, "
-        f"front {span['front']:.0f} s ({span['none'] / span['front']:.2f}x)."
-    )
-    print(
-        f"Hypervolume (reference: {ref_acc:.2f} points, 10^{ref_cost:.2f} FLOPs): none "
-        f"{hv_none.mean:.3f} [{hv_none.ci_low:.3f}, {hv_none.ci_high:.3f}], front "
-        f"{hv_front.mean:.3f} [{hv_front.ci_low:.3f}, {hv_front.ci_high:.3f}] (95% t over "
-        f"{len(args.seeds)} seeds); paired difference front - none {d.mean:+.3f} "
-        f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}] ({100 * d.mean / hv_none.mean:+.1f}% of none)."
-    )
+            totals["epochs"] += r["epochs"]
+            totals["base"] += base["epochs"]
+            totals["kept"] += sum(p in r["front"] for p in base["front"])
+            totals["front"] += len(base["front"])
+            totals["hv"].append(hv - base["hv"])
+        print(
+            f"  {name}, all: {totals['epochs']} of {totals['base']} epochs "
+            f"({totals['base'] / totals['epochs']:.2f}x fewer), front {totals['kept']} of "
+            f"{totals['front']} kept, hypervolume change mean {np.mean(totals['hv']):+.3f}, "
+            f"worst seed {min(totals['hv']):+.3f}"
+        )
 
 
 if __name__ == "__main__":

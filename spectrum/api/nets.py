@@ -16,9 +16,9 @@ from ..options import ACTIVATIONS, ORDERS, parse_choice, parse_on_off
 
 SegmentsArg = Segments | str
 Progress = Callable[[str, dict[str, Any]], None]
-"""``progress(event, data)``: ``event`` is ``trial_started`` (data: done, total, label),
-``step`` (epoch, step, steps), ``epoch`` (epoch, train_loss, val_acc, seconds, images_per_s) or
-``trial_finished`` (the trial's record: segments, status, params, flops, test_acc, ...)."""
+"""``progress(event, data)`` as a study runs: ``event`` and ``data`` as
+:data:`spectrum.api.runs.PROGRESS_EVENTS` lists them (``trial_started``: done, total, label;
+``step``; ``epoch``; ``trial_finished``: the trial's record; ``workers`` with ``jobs``; ...)."""
 
 
 # --------------------------------------------------------------------------------------------

@@ -3,12 +3,10 @@ an optional callback, and ``load_results`` from a report folder, a CSV, a storag
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SpecError
-from ..net.xception import FLOWS
 
 if TYPE_CHECKING:
     import optuna
@@ -20,96 +18,20 @@ from .nets import Progress
 # Studies: sweep, search, results
 
 
-def _events(progress: Progress | None):
-    from ..study.trial import TrialEvents
-
-    if progress is None:
-        return TrialEvents()
-    return TrialEvents(
-        trial_started=lambda done, total, label: progress(
-            "trial_started", {"done": done, "total": total, "label": label}
-        ),
-        step=lambda epoch, step, steps: progress(
-            "step", {"epoch": epoch, "step": step, "steps": steps}
-        ),
-        epoch=lambda record: progress("epoch", dict(record.__dict__)),
-        trial_finished=lambda record: progress("trial_finished", dict(record)),
-    )
-
-
-def _run_study(
-    plan: Any,
-    study: str,
-    storage: str | None,
-    out: str | Path | None,
-    device: str,
-    report: bool,
-    progress: Progress | None,
-    storage_options: dict | None = None,
-    *,
-    jobs: int | str = 1,
-    reuse: str | None = None,
-    reuse_study: str | None = None,
-    argv: list[str] | None = None,
-) -> pd.DataFrame:
-    """Open, run (in this process, or ``jobs`` worker processes running ``argv``), save."""
+def _run(plan, argv, study, storage, out, device, report, progress, jobs, **options):
+    """Run ``plan`` (:func:`spectrum.api.runs.run_study`); its workers, if any, run ``spectrum
+    ARGV`` on the same study, storage, output directory and device. One row per trial."""
     from ..records import load_results as results_frame
-    from ..report.writer import write_study_report
-    from ..study import workers
-    from ..study.reuse import ReuseSource
-    from ..study.run import open_study_run, save_results
+    from .runs import run_study
 
-    if reuse is None and reuse_study is not None:
-        raise SpecError("--reuse-study needs --reuse (where the study to reuse is stored)")
-    study_run = open_study_run(
-        plan,
-        study,
-        storage,
-        Path(out) if out is not None else None,
-        device,
-        command="spectrum python api",
-        storage_options=storage_options,
-        reuse=ReuseSource(reuse, reuse_study) if reuse is not None else None,
-    )
-    count = 1
-    if str(jobs).strip() != "1" and argv is not None and not workers.is_worker():
-        count = workers.resolve_jobs(str(jobs), study_run.device, study_run.prepare())
-    if count > 1:
-        finished = _run_workers(study_run, count, argv or [], progress)
-    else:
-        finished = study_run.run(_events(progress))
-    save_results(finished, study_run.out_dir)
-    if report:
-        write_study_report(finished, study_run.out_dir, study_run.storage_label)
-    return results_frame(finished)
-
-
-def _run_workers(study_run, count: int, argv: list[str], progress: Progress | None):
-    """``count`` worker processes of the study (``python -m spectrum ARGV --jobs 1``); returns
-    the study once every worker has exited; ``progress("workers", {done, total})`` meanwhile."""
-    import time
-
-    from ..study import workers
-
-    where = ["--study", study_run.name, "--out", str(study_run.out_dir), "--no-report"]
-    argv = [*argv, *where, "--device", str(study_run.device)]
-
-    def watch(processes) -> None:
-        while any(process.poll() is None for process in processes):
-            if progress is not None:
-                done, known, _ = workers.study_progress(study_run.load(), sweep=True)
-                progress("workers", {"done": done, "total": max(study_run.total, known)})
-            time.sleep(1.0)
-
-    workers.run_workers(
-        argv,
-        count,
-        workers.worker_threads(count),
-        watch,
-        study_run.storage_label,
-        "call again to resume",
-    )
-    return study_run.load()
+    argv = [*argv, "--study", study, "--no-report", "--device", device]
+    argv += ["--storage", str(storage)] if storage is not None else []
+    argv += ["--out", str(out)] if out is not None else []
+    finished = run_study(
+        plan, study, storage, out, device, argv=argv, report=report, progress=progress, jobs=jobs,
+        **options,
+    )  # fmt: skip
+    return results_frame(finished.study)
 
 
 def sweep(
@@ -157,97 +79,47 @@ def sweep(
     """
     from ..fields import command_args, unknown_keywords
     from ..study.grid import sweep_options, sweep_plan
+    from .runs import reuse_source
 
     known = sweep_options()
     unknown_keywords(options, {opt.name for opt in known if opt.cli}, "sweep")
+    source = reuse_source(reuse, reuse_study)
     plan = sweep_plan(options)
     argv = ["sweep", *command_args(known, options)]
-    if storage is not None:
-        argv += ["--storage", str(storage)]
-    if reuse is not None:
-        argv += ["--reuse", str(reuse), *(["--reuse-study", reuse_study] if reuse_study else [])]
-    return _run_study(
-        plan,
-        study,
-        storage,
-        out,
-        device,
-        report,
-        progress,
-        jobs=jobs,
-        reuse=str(reuse) if reuse is not None else None,
-        reuse_study=reuse_study,
-        argv=argv,
-    )
-
-
-def _space_part(value: Any, key: str) -> dict:
-    """``segments``/``orders``/``activations`` for every flow, or ``{"entry": [...], ...}``."""
-    if value is None:
-        return {}
-    if isinstance(value, Mapping):
-        unknown = [flow for flow in value if flow not in FLOWS]
-        if unknown:
-            raise SpecError(
-                f"search space {key}: {unknown[0]!r} names no flow; use one of {', '.join(FLOWS)}"
-            )
-        return {flow: {key: v} for flow, v in value.items()}
-    return {key: value}
+    if source is not None:
+        argv += ["--reuse", source.storage]
+        argv += ["--reuse-study", reuse_study] if reuse_study else []
+    return _run(plan, argv, study, storage, out, device, report, progress, jobs, reuse=source)
 
 
 def search(
     *,
-    objectives: str | Sequence[str] = "accuracy",
-    trials: int = 20,
-    sampler: str = "tpe",
-    pruner: str = "auto",
-    prune_band: float | None = None,
-    confirm: int = 0,
-    seed: int = 0,
-    segments: Any = None,
-    orders: Any = None,
-    activations: Any = None,
-    widths: str | Sequence[float] = "0.5,0.75,1.0",
-    repeats: str | Sequence[int] = "1,2,3",
-    residual: str | Sequence[str] = "on,off",
-    lr: float | str | Sequence[float] = 0.1,
-    max_params: int | None = None,
-    max_flops: int | None = None,
-    max_latency_ms: float | None = None,
-    latency: bool = True,
-    preset: str = "auto",
-    dataset: str = "fashion-mnist",
-    data_dir: str | Path | None = None,
-    val_size: int = 5000,
-    epochs: int = 4,
-    batch_size: int = 128,
-    weight_decay: float = 5e-4,
-    schedule: str = "onecycle",
-    augment: bool = False,
-    compile: bool = False,
-    train_subset: int | None = None,
-    precision: str = "auto",
     study: str = "search",
     storage: str | None = None,
     out: str | Path | None = None,
     device: str = "auto",
     report: bool = False,
-    heartbeat_interval: int = 10,
-    grace_period: int = 30,
+    jobs: int | str = 1,
     progress: Progress | None = None,
+    **options: Any,
 ) -> pd.DataFrame:
     """Search per-flow points of the spectrum with Optuna (``spectrum search``).
 
-    ``objectives``: any of ``accuracy`` (validation, maximized), ``params``, ``flops``,
-    ``latency`` (minimized). ``segments``, ``orders``, ``activations``: choices for every flow
-    (``[1, 4, "C"]`` or ``"1,4,C"``) or per flow (``{"entry": [1, 2], "exit": "C"}``); ``None``
-    takes the command's defaults. ``lr``: one value (not searched), a list of choices or a
-    log-uniform range text ``"LOW:HIGH"``. ``prune_band`` (the front pruner's band, default
-    0.015) and ``confirm`` (seeds per front candidate after the search, 0: off) as the command's
-    ``--prune-band`` and ``--confirm``. ``max_*``: constraints (params; FLOPs as fvcore
-    multiply-adds per image; inference ms per batch). Runs until the study holds ``trials``
-    finished trials; start it in several processes on one ``storage`` to add workers. Other
-    arguments as :func:`sweep`.
+    ``options`` are the command's flags as keywords, each defined once on the plan it sets
+    (:func:`spectrum.study.plan.search_options`), with the command's defaults. ``objectives``:
+    any of ``accuracy`` (validation, maximized), ``params``, ``flops``, ``latency`` (minimized).
+    ``segments``, ``orders``, ``activations``: choices for every flow (``[1, 4, "C"]`` or
+    ``"1,4,C"``) or per flow (``{"entry": [1, 2], "exit": "C"}``, or the command's
+    ``"exit=C"``); ``None`` takes the command's defaults. ``lr``: one value (not searched), a
+    list of choices or a log-uniform range text ``"LOW:HIGH"``. ``prune_band`` (the front
+    pruner's band, default 0.015) and ``confirm`` (seeds per front candidate after the search,
+    0: off) as the command's ``--prune-band`` and ``--confirm``. ``max_*``: constraints
+    (params; FLOPs as fvcore multiply-adds per image; inference ms per batch). ``trials``,
+    ``sampler``, ``pruner``, ``seed``, ``widths``, ``repeats``, ``residual``, ``preset``,
+    ``latency``, ``heartbeat_interval``, ``grace_period`` and the data's and training's options
+    as :func:`sweep`. Runs until the study holds ``trials`` finished trials; start it in several
+    processes on one ``storage`` to add workers, or give ``jobs``. Other arguments as
+    :func:`sweep`.
 
     Returns:
         One row per trial (results.csv), with the sampled ``param_*`` columns.
@@ -255,44 +127,15 @@ def search(
     Raises:
         SpectrumError: bad arguments, data or storage, with the command's one-line messages.
     """
-    from ..cost.latency import LatencySettings
-    from ..data import DataConfig
-    from ..engine.train import TrainConfig
-    from ..fields import build, flag_of
-    from ..study.plan import search_plan, search_space
+    from ..fields import command_args, unknown_keywords
+    from ..study.plan import search_options, search_plan, storage_options
 
-    flows = [_space_part(v, k) for v, k in ((segments, "segments"), (orders, "orders"))]
-    flows.append(_space_part(activations, "activations"))
-    space, base_lr = search_space(
-        flows, dict(widths=widths, repeats=repeats, residual=residual, preset=preset, lr=lr)
-    )
-    values = {
-        "epochs": epochs, "batch_size": batch_size, "lr": base_lr, "weight_decay": weight_decay,
-        "schedule": schedule, "augment": augment, "compile": compile,
-        "train_subset": train_subset, "precision": precision,
-        "dataset": dataset, "data_dir": data_dir, "val_size": val_size,
-    }  # fmt: skip
-    plan = search_plan(
-        dict(
-            objectives=objectives,
-            trials=trials,
-            sampler=sampler,
-            pruner=pruner,
-            prune_band=prune_band,
-            confirm=confirm,
-            seed=seed,
-            max_params=max_params,
-            max_flops=max_flops,
-            max_latency_ms=max_latency_ms,
-        ),  # fmt: skip
-        space,
-        data=build(DataConfig, values, flag_of),
-        train=build(TrainConfig, values, flag_of),
-        latency=LatencySettings() if latency else None,
-        where=lambda key: "--" + key.replace("_", "-"),
-    )
-    options = {"heartbeat_interval": heartbeat_interval, "grace_period": grace_period}
-    return _run_study(plan, study, storage, out, device, report, progress, options)
+    known = search_options()
+    unknown_keywords(options, {opt.name for opt in known if opt.cli}, "search")
+    plan, heartbeat = search_plan(options), storage_options(options)
+    argv = ["search", *command_args(known, options)]
+    run = (study, storage, out, device, report, progress, jobs)
+    return _run(plan, argv, *run, storage_options=heartbeat)
 
 
 def load_results(

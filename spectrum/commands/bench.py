@@ -29,6 +29,13 @@ from .progress import echo_table
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks of the training engine.")
 
 
+def bench_out(name: str):
+    """A benchmark's ``--out``: where it writes NAME.csv and NAME.md (default reports/bench)."""
+    return typer.Option(
+        Path("reports") / "bench", help=f"Output directory for {name}.csv and {name}.md."
+    )
+
+
 @bench_app.command("train")
 def bench_train_command(
     segments: str = SEGMENTS,
@@ -53,9 +60,7 @@ def bench_train_command(
     preset: str = PRESET,
     dataset: str = DATASET,
     data_dir: Path | None = DATA_DIR,
-    out: Path = typer.Option(
-        Path("reports") / "bench", help="Output directory for train-DEVICE.csv and train-DEVICE.md."
-    ),
+    out: Path = bench_out("train-DEVICE"),
 ) -> None:
     """Training images/s of the engine vs a plain PyTorch DataLoader loop at each g, with MFU
     (FLOPs = 3 x forward multiply-adds x 2) against a measured matmul peak. Where the engine
@@ -137,9 +142,7 @@ def bench_sweep_command(
     dataset: str = DATASET,
     data_dir: Path | None = DATA_DIR,
     device: str = DEVICE,
-    out: Path = typer.Option(
-        Path("reports") / "bench", help="Output directory for sweep-DEVICE.csv and sweep-DEVICE.md."
-    ),
+    out: Path = bench_out("sweep-DEVICE"),
 ) -> None:
     """Trials per hour of one small sweep run sequentially (one worker, every core's threads)
     and packed (--jobs N workers, cores/N threads each), interleaved, and their ratio."""
@@ -196,10 +199,7 @@ def bench_latency_command(
     preset: str = typer.Option("proxy-28", help="proxy-28 | proxy-32 | xception"),
     precision: str = typer.Option("float32", help="auto | float32 | bfloat16"),
     device: str = DEVICE,
-    out: Path = typer.Option(
-        Path("reports") / "bench",
-        help="Output directory for latency-DEVICE-MATCH.csv and latency-DEVICE-MATCH.md.",
-    ),
+    out: Path = bench_out("latency-DEVICE-MATCH"),
 ) -> None:
     """Inference latency of every g at a matched budget, timed in interleaved rounds: each g's
     ratio to the reference g with a paired 95% interval (Holm over the g) and the trend per

@@ -15,11 +15,9 @@ import typer
 from ..data import DataConfig
 from ..device import PRECISIONS
 from ..engine.train import TrainConfig
-from ..errors import SpecError
 from ..fields import Option, options_of
-from ..options import parse_choice, parse_on_off
+from ..options import ACTIVATIONS, ORDERS, parse_choice, parse_on_off
 from ..study.grid import SweepPlan
-from ..study.reuse import ReuseSource
 from ..study.storage import mask_url
 
 
@@ -87,6 +85,11 @@ AUGMENT = typer_option(TRAINING["augment"])
 COMPILE = typer_option(TRAINING["compile"])
 TRAIN_SUBSET = typer_option(TRAINING["train_subset"])
 SEGMENTS = typer_option(_group(SweepPlan)["segments"])
+# One net's op order and activation (count, train), in the vocabulary's words.
+ORDER = typer.Option(ORDERS[0], help=" | ".join(ORDERS))
+ACTIVATION = typer.Option(
+    ACTIVATIONS[0], help="Intermediate activation: " + " | ".join(ACTIVATIONS)
+)
 PRESET = typer_option(_group(SweepPlan)["preset"])
 MARGIN = typer_option(_group(SweepPlan)["margin"])
 
@@ -127,20 +130,25 @@ REPORT_OPTION = Option(
 )
 
 
+def run_options(study: str, study_help: str, storage_help: str) -> tuple[Option, ...]:
+    """The options of running a study (sweep, search): its name and storage, with the command's
+    default name and its words for them, then --out, --device, --report and --jobs."""
+    return (
+        Option("study", "study", study, study_help, str),
+        Option("storage", "storage", None, storage_help, str | None),
+        OUT_OPTION,
+        DEVICE_OPTION,
+        REPORT_OPTION,
+        JOBS_OPTION,
+    )
+
+
 def parse_precision(text: str) -> str:
     return parse_choice(text, PRECISIONS, "--precision")
 
 
 def parse_residual(text: str) -> tuple[bool, ...]:
     return parse_on_off(text, "--residual")
-
-
-def reuse_source(storage: str | None, study: str | None) -> ReuseSource | None:
-    if storage is None:
-        if study is not None:
-            raise SpecError("--reuse-study needs --reuse (where the study to reuse is stored)")
-        return None
-    return ReuseSource(storage, study)
 
 
 def invoked_args() -> list[str]:

@@ -28,9 +28,11 @@ from ..net.xception import NetConfig, check_config
 from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, parse_choice
 from ..study.trial import TrialSpec, run_trial, uniform_net
 from .flags import (
+    ACTIVATION,
     DATA,
     DEVICE,
     DEVICE_OPTION,
+    ORDER,
     PRECISION,
     PRESET,
     SEGMENTS,
@@ -46,8 +48,8 @@ from .progress import TrialProgress, echo_table
 def count(
     segments: str = SEGMENTS,
     preset: str = typer.Option("proxy-28", help="xception | proxy-28 | proxy-28s | proxy-32"),
-    order: str = typer.Option("depthwise-first", help="depthwise-first | pointwise-first"),
-    activation: str = typer.Option("none", help="Intermediate activation: none | relu | elu"),
+    order: str = ORDER,
+    activation: str = ACTIVATION,
     match: str = typer.Option(
         "none",
         help="Scale widths to the g=C budget: none | params | flops | live-params | live-flops "
@@ -103,8 +105,8 @@ def count(
 @command(*DATA.values(), *TRAINING.values(), DEVICE_OPTION)
 def train(
     segments: str = typer.Option("C", help="g for every flow (a positive integer or C)."),
-    order: str = typer.Option("depthwise-first", help="depthwise-first | pointwise-first"),
-    activation: str = typer.Option("none", help="Intermediate activation: none | relu | elu"),
+    order: str = ORDER,
+    activation: str = ACTIVATION,
     residual: str = typer.Option("on", help="Residual connections: on | off"),
     width: float = typer.Option(1.0, help="Width multiplier."),
     preset: str = PRESET,

@@ -1,17 +1,15 @@
 """What a running command shows: tables, the trial and step progress bars of one process, the
-bar of a packed run's workers (with each running trial's epoch, read from the storage).
+bar of a packed run's workers (with each running trial's epoch, read from the storage), drawn
+from the API's progress events (:class:`RunProgress`).
 """
 
 from __future__ import annotations
 
-import time
-
 import typer
-from optuna.trial import TrialState
 from tqdm import tqdm
 
-from ..study import workers
-from ..study.grid import SweepPlan
+from ..api import runs
+from ..engine.train import EpochRecord
 from ..study.trial import TrialEvents
 
 
@@ -97,44 +95,88 @@ def packed_bar(total: int) -> tqdm:
     )
 
 
-def running_epochs(trials, epochs: int) -> tuple[float, list[str]]:
-    """(fraction of a trial done, summed over ``trials``; one label per trial with its epoch).
-
-    A running trial reports each finished epoch to the storage (an Optuna intermediate value),
-    so ``g=4|...|seed=0 epoch 2/4`` names the epoch it is in and 1/4 of it counts as done.
-    """
-    done, labels = 0.0, []
-    for trial in trials:
-        finished = min(len(trial.intermediate_values), epochs)
-        done += finished / epochs if epochs else 0.0
-        now = min(finished + 1, epochs)
-        labels.append(f"{workers.trial_label(trial)} epoch {now}/{epochs}")
-    return done, labels
+def draw_workers(bar: tqdm, data: dict) -> None:
+    """Show a ``workers`` event of a packed run (:func:`spectrum.api.runs.watch_workers`) on
+    ``bar``: the trials finished and running, each running trial's epoch, one line per trial as
+    it ends."""
+    for trial in data["ended"]:
+        accuracy = trial["test_acc"]
+        result = f"test {accuracy:.4f}" if accuracy is not None else trial["error"]
+        bar.write(f"  {trial['label']}: {trial['status']}, {result}")
+    bar.total = data["total"]
+    bar.n = bar_count(min(data["done"] + data["partly"], bar.total))
+    bar.set_postfix_str(f"{len(data['running'])} running: " + " | ".join(data["running"]))
+    bar.refresh()
 
 
 def watch_workers(processes, study_run, bar: tqdm, poll_s: float) -> None:
-    """Until every worker has exited, show on ``bar`` the trials finished and running (read from
-    the storage), each running trial's epoch, and one line per trial as it ends."""
-    sweep_run = isinstance(study_run.plan, SweepPlan)
-    epochs = int(study_run.plan.train.epochs)
-    shown: set[int] = set()
-    while True:
-        alive = [p for p in processes if p.poll() is None]
-        study = study_run.load()
-        done, known, ended = workers.study_progress(study, sweep_run)
-        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
-        partly, labels = running_epochs(running, epochs)
-        for trial in ended:
-            if trial.number not in shown:
-                shown.add(trial.number)
-                attrs = trial.user_attrs
-                accuracy = attrs.get("test_acc")
-                result = f"test {accuracy:.4f}" if accuracy is not None else attrs.get("error")
-                bar.write(f"  {workers.trial_label(trial)}: {attrs.get('status')}, {result}")
-        bar.total = max(study_run.total, known)  # a sequential sweep's grid grows by rounds
-        bar.n = bar_count(min(done + partly, bar.total))
-        bar.set_postfix_str(f"{len(running)} running: " + " | ".join(labels))
-        bar.refresh()
-        if not alive:
-            return
-        time.sleep(poll_s)
+    """Until every worker has exited, show a packed run's progress on ``bar``
+    (:func:`draw_workers` of :func:`spectrum.api.runs.watch_workers`)."""
+    runs.watch_workers(processes, study_run, lambda _, data: draw_workers(bar, data), poll_s)
+
+
+def say(text: str) -> None:
+    """A notice from the library (not an error): one line on stderr."""
+    typer.echo(f"spectrum: {text}", err=True)
+
+
+class RunProgress:
+    """What a running study shows, drawn from the API's progress events
+    (:data:`spectrum.api.runs.PROGRESS_EVENTS`): a run in this process, its trial and step bars
+    (:class:`TrialProgress`); a packed run, a line naming its workers and their bar
+    (:func:`draw_workers`); a packed run's worker, only the library's notices."""
+
+    def __init__(self) -> None:
+        self.opened: dict = {}
+        self.trials: TrialProgress | None = None
+        self.bar: tqdm | None = None
+        self.in_process = False
+        self.started = 0
+
+    def __call__(self, event: str, data: dict) -> None:
+        if event == "opened":
+            self.opened = data
+            if data.get("worker"):
+                return
+            if data["jobs"] > 1:
+                typer.echo(
+                    f"{data['jobs']} workers, {data['threads']} CPU thread(s) each, on "
+                    f"{data['storage']}"
+                )
+                self.bar = packed_bar(data["total"])
+            else:
+                self.in_process = True
+                self.trials = TrialProgress(data["total"])
+        elif event == "notice":
+            say(data["text"])
+        elif event == "workers" and self.bar is not None:
+            draw_workers(self.bar, data)
+        elif self.trials is not None:
+            if event == "trial_started":
+                self.started += 1
+                self.trials.trial_started(data["done"], data["total"], data["label"])
+            elif event == "step":
+                self.trials.step(data["epoch"], data["step"], data["steps"])
+            elif event == "epoch":
+                self.trials.epoch(EpochRecord(**data))
+            elif event == "trial_finished":
+                self.trials.trial_finished(data)
+
+    @property
+    def total(self) -> int:
+        return self.opened.get("total", 0)
+
+    @property
+    def storage_label(self) -> str:
+        return self.opened.get("storage", "the study's storage")
+
+    @property
+    def nothing_trained(self) -> bool:
+        """A run in this process that found every trial done."""
+        return self.in_process and self.started == 0
+
+    def close(self) -> None:
+        for shown in (self.trials, self.bar):
+            if shown is not None:
+                shown.close()
+        self.trials = self.bar = None

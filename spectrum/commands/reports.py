@@ -10,12 +10,17 @@ from ..errors import SpecError
 from ..study.run import check_study_name
 from ..study.storage import describe_storage, load_existing_study, open_storage
 
+# What ``spectrum report`` and ``spectrum dashboard`` read: a report directory, or a study name
+# in a storage.
+TARGET = typer.Argument(
+    ..., help="A report directory holding study.db, or a study name with --storage."
+)
+STORAGE = typer.Option(None, help="Optuna storage URL or file.")
+
 
 def report_command(
-    target: str = typer.Argument(
-        ..., help="A report directory holding study.db, or a study name with --storage."
-    ),
-    storage: str | None = typer.Option(None, help="Optuna storage URL or file."),
+    target: str = TARGET,
+    storage: str | None = STORAGE,
     study: str | None = typer.Option(
         None, help="Study name (needed if the storage holds several)."
     ),
@@ -48,7 +53,7 @@ def report_command(
     if out is None and not target_path.is_dir():
         check_study_name(loaded.study_name, "study")
     out_dir = out or (target_path if target_path.is_dir() else Path("reports") / loaded.study_name)
-    from spectrum.report import write_report  # seconds of imports, as in finish_study
+    from spectrum.report import write_report  # seconds of imports, as in api.runs.run_study
 
     label = describe_storage(storage, base_dir)
     path = write_report(loaded, out_dir, storage_label=label, margin=margin)
@@ -95,10 +100,8 @@ def compare_command(
 
 
 def dashboard(
-    target: str = typer.Argument(
-        ..., help="A report directory holding study.db, or a study name with --storage."
-    ),
-    storage: str | None = typer.Option(None, help="Optuna storage URL or file."),
+    target: str = TARGET,
+    storage: str | None = STORAGE,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on (loopback by default)."),
     port: int = typer.Option(8080, help="Port to listen on (0: any free port)."),
 ) -> None:

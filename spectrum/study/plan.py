@@ -14,46 +14,70 @@ refuse several objectives.
 
 Constraints (:class:`Constraints`: max params, FLOPs, latency) are checked from the counts BEFORE
 training; an infeasible trial is not trained (see :mod:`spectrum.study.search`).
+
+The options of a search are declared once, on the fields of :class:`SearchPlan`,
+:class:`Constraints`, :class:`SpaceOptions` (the space as flags and keywords give it) and
+:class:`Heartbeat`: :func:`search_options` lists them for ``spectrum search`` and
+:func:`spectrum.search`, and :func:`search_plan` builds the plan from their values, as it does from
+a study file's ``[search]`` table.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from ..cost.latency import LatencySettings
 from ..data import DataConfig
 from ..engine.train import TrainConfig
 from ..errors import SpecError
+from ..fields import Option, build, flag_of, option, options_of
 from ..options import SEARCH_OBJECTIVES as OBJECTIVES
 from ..options import items, number
 from .front_pruner import BAND_POWER, DEFAULT_PRUNE_BAND
-from .space import SPACE_KEYS, SearchSpace, merge_space_data
+from .grid import LATENCY as SWEEP_LATENCY
+from .space import SPACE_KEYS, SearchSpace
+from .space_options import SpaceOptions
+from .storage import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S
 
 SAMPLERS = ("tpe", "nsga2", "random")
 PRUNERS = ("auto", "median", "hyperband", "front", "none")
-PLAN_KEYS = (
-    "objectives",
-    "trials",
-    "sampler",
-    "pruner",
-    "prune_band",
-    "confirm",
-    "seed",
-    "max_params",
-    "max_flops",
-    "max_latency_ms",
-)
+
+
+def _number(kind: type, unset: Any = None) -> Callable[[Any, str], Any]:
+    """A parser for an ``int`` or ``float`` option given as a number or as text (None: ``unset``)."""
+    return lambda value, where: unset if value is None else kind(number(value, where, kind))
+
+
+def _word(value: Any, where: str) -> str:
+    return str(value).strip().lower()
 
 
 @dataclass(frozen=True)
 class Constraints:
     """Upper bounds checked before training; ``None`` = no bound."""
 
-    max_params: int | None = None
-    max_flops: int | None = None
-    max_latency_ms: float | None = None
+    max_params: int | None = field(
+        default=None,
+        metadata=option(
+            "Constraint: at most this many parameters (checked before training).",
+            parse=_number(int),
+        ),
+    )
+    max_flops: int | None = field(
+        default=None,
+        metadata=option(
+            "Constraint: at most this many FLOPs (fvcore multiply-adds per image).",
+            parse=_number(int),
+        ),
+    )
+    max_latency_ms: float | None = field(
+        default=None,
+        metadata=option(
+            "Constraint: at most this inference latency per batch (ms).", parse=_number(float)
+        ),
+    )
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -92,14 +116,64 @@ class SearchPlan:
     """Everything that defines a search's results (and so what every worker must agree on)."""
 
     space: SearchSpace = field(default_factory=SearchSpace)
-    objectives: tuple[str, ...] = ("accuracy",)
+    objectives: tuple[str, ...] = field(
+        default=("accuracy",),
+        metadata=option(
+            "Comma-separated, any of: accuracy (validation, maximized), params, flops, latency "
+            "(minimized). Several objectives make a multi-objective study.",
+            parse=lambda value, where: tuple(_word(o, where) for o in items(value, where)),
+            cli_type=str,
+        ),
+    )
     constraints: Constraints = field(default_factory=Constraints)
-    trials: int = 20
-    sampler: str = "tpe"
-    pruner: str = "auto"
-    prune_band: float = DEFAULT_PRUNE_BAND  # accuracy (fraction); the front pruner only
-    confirm: int = 0  # seeds per front candidate after the search (0: none); not fingerprinted
-    seed: int = 0
+    trials: int = field(
+        default=20,
+        metadata=option(
+            "Stop when the study holds this many finished trials (complete, infeasible or "
+            "pruned; failed ones do not count). Every worker on the study stops there.",
+            parse=_number(int),
+        ),
+    )
+    sampler: str = field(
+        default="tpe",
+        metadata=option("tpe | nsga2 | random (NSGA-II population 10).", parse=_word),
+    )
+    pruner: str = field(
+        default="auto",
+        metadata=option(
+            "auto | median | hyperband | front | none. median and hyperband: single objective "
+            "'accuracy' only (auto: hyperband there, else none); front: several objectives, "
+            "prunes a trial when a finished trial that costs no more was ahead by more than the "
+            "band at the same epoch (--prune-band, wider toward early epochs).",
+            parse=_word,
+        ),
+    )
+    prune_band: float = field(  # accuracy (fraction); the front pruner only
+        default=DEFAULT_PRUNE_BAND,
+        metadata=option(
+            "The seed-noise band for the final validation accuracy (0.015 = 1.5 points): "
+            "screens the candidates of --confirm; the front pruner widens it toward early "
+            "epochs (docs/search.md).",
+            parse=_number(float, unset=DEFAULT_PRUNE_BAND),
+        ),
+    )
+    confirm: int = field(  # seeds per front candidate after the search; not fingerprinted
+        default=0,
+        metadata=option(
+            "After the search, re-train the configurations near the Pareto front with up to "
+            "this many seeds (3 first, more only where dominance is undecided) and report the "
+            "front within noise. 0: off.",
+            parse=_number(int),
+        ),
+    )
+    seed: int = field(
+        default=0,
+        metadata=option(
+            "Seeds the sampler (per trial number, so workers differ and one worker is "
+            "reproducible) and every trial's training.",
+            parse=_number(int),
+        ),
+    )
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
     latency: LatencySettings | None = field(default_factory=LatencySettings)
@@ -195,7 +269,8 @@ class SearchPlan:
             )
             return search_plan(
                 {**table, "objectives": objectives},
-                space,
+                lambda opt: opt.name,
+                space=space,
                 data=data or DataConfig(),
                 train=train or TrainConfig(),
                 latency=latency,
@@ -235,84 +310,81 @@ class SearchPlan:
         }
 
 
-# The plan's numbers and their kinds, as a study file, the command line or the API gives them.
-PLAN_NUMBERS = {
-    "trials": int,
-    "seed": int,
-    "prune_band": float,
-    "confirm": int,
-    "max_params": int,
-    "max_flops": int,
-    "max_latency_ms": float,
-}
+# The keys of a study file's [search] table that are the plan's (the rest are the space's).
+PLAN_KEYS = tuple(opt.name for opt in (*options_of(SearchPlan), *options_of(Constraints)))
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """How a search's running trials show they are alive (SQL storages): the storage's options,
+    not the plan's, so each worker may give its own."""
+
+    heartbeat_interval: int = field(
+        default=HEARTBEAT_INTERVAL_S,
+        metadata=option("Seconds between trial heartbeats (SQL storages).", parse=_number(int)),
+    )
+    grace_period: int = field(
+        default=GRACE_PERIOD_S,
+        metadata=option(
+            "Seconds without a heartbeat before a trial is failed and re-queued once.",
+            parse=_number(int),
+        ),
+    )
+
+
+# The search's latency switch: the sweep's, with what the search needs it for.
+LATENCY = replace(
+    SWEEP_LATENCY,
+    help="Measure latency of every trial (needed by the latency objective/constraint).",
+)
+
+
+def search_options() -> tuple[Option, ...]:
+    """Every option of a search, as ``spectrum search`` lists them: the plan's, the space's, the
+    constraints, the latency switch, the heartbeat's, then the data's and the training's (whose
+    learning rate the space's ``lr`` gives)."""
+    return (
+        *options_of(SearchPlan),
+        *options_of(SpaceOptions),
+        *options_of(Constraints),
+        LATENCY,
+        *options_of(Heartbeat),
+        *options_of(DataConfig),
+        *(opt for opt in options_of(TrainConfig) if opt.name != "lr"),
+    )
 
 
 def search_plan(
     values: Mapping[str, Any],
-    space: SearchSpace,
+    where: Callable[[Option], str] = flag_of,
     *,
-    data: DataConfig,
-    train: TrainConfig,
-    latency: LatencySettings | None,
-    where: Callable[[str], str] = lambda key: key,
+    space: SearchSpace | None = None,
+    data: DataConfig | None = None,
+    train: TrainConfig | None = None,
+    latency: LatencySettings | None = LatencySettings(),
 ) -> SearchPlan:
-    """The search that ``values`` (keyed by :data:`PLAN_KEYS`; missing: the plan's defaults) ask
-    for over ``space``: the one place a :class:`SearchPlan` is made, for a study file's
-    ``[search]`` table, ``spectrum search`` and :func:`spectrum.search`. Numbers may be text;
-    errors name a value by ``where(key)``."""
-    numbers = {
-        key: kind(number(values[key], where(key), kind))
-        for key, kind in PLAN_NUMBERS.items()
-        if values.get(key) is not None
-    }
-    objectives = values.get("objectives", SearchPlan.objectives)
-    return SearchPlan(
+    """The search that option ``values`` (keyed by option name; missing: the defaults) ask for:
+    the one place a :class:`SearchPlan` is made, for ``spectrum search``, :func:`spectrum.search`
+    and a study file's ``[search]`` table, which gives its ``space``, ``data``, ``train`` and
+    ``latency`` whole. Errors name each value by ``where`` (the flag, or a study file's key)."""
+    lr = TrainConfig.lr
+    if space is None:
+        space, lr = build(SpaceOptions, values, where).space()
+    return build(
+        SearchPlan,
+        values,
+        where,
         space=space,
-        objectives=tuple(str(o).strip().lower() for o in items(objectives, where("objectives"))),
-        constraints=Constraints(
-            numbers.get("max_params"), numbers.get("max_flops"), numbers.get("max_latency_ms")
-        ),
-        trials=numbers.get("trials", SearchPlan.trials),
-        sampler=str(values.get("sampler", SearchPlan.sampler)).strip().lower(),
-        pruner=str(values.get("pruner", SearchPlan.pruner)).strip().lower(),
-        seed=numbers.get("seed", SearchPlan.seed),
-        prune_band=numbers.get("prune_band", SearchPlan.prune_band),
-        confirm=numbers.get("confirm", SearchPlan.confirm),
-        train=train,
-        data=data,
-        latency=latency,
+        constraints=build(Constraints, values, where),
+        data=data or build(DataConfig, values, where),
+        train=train or build(TrainConfig, {**values, "lr": lr}, where),
+        latency=latency if values.get("latency", True) else None,
     )
 
 
-def search_space(
-    flows: Sequence[Mapping[str, Any]], values: Mapping[str, Any]
-) -> tuple[SearchSpace, float]:
-    """The space of ``spectrum search`` and :func:`spectrum.search`, and the training's learning
-    rate: ``flows`` are the per-flow choices as :meth:`SearchSpace.from_dict` data (each door
-    reads its own spelling of them), ``values`` the ``widths``, ``repeats``, ``residual``,
-    ``preset`` and ``lr`` given (see :func:`searched_lr`)."""
-    base_lr, searched = searched_lr(values.get("lr", TrainConfig.lr))
-    rest = {
-        key: values[key] for key in ("widths", "repeats", "residual", "preset") if key in values
-    }
-    return SearchSpace.from_dict(merge_space_data(*flows, {**rest, **searched})), base_lr
-
-
-def searched_lr(lr: Any, where: str = "--lr") -> tuple[float, dict]:
-    """``--lr`` of a search: one number (the training's, not searched), or a list of choices
-    (``0.05,0.2``) or a log-uniform range (``LOW:HIGH``) for the space. Returns the training's
-    learning rate and the space's ``lr`` entry (empty when not searched)."""
-    if isinstance(lr, (int, float)) and not isinstance(lr, bool):
-        return float(lr), {}
-    text = (lr if isinstance(lr, str) else ",".join(str(v) for v in lr)).strip()
-    if "," in text or ":" in text:
-        return TrainConfig.lr, {"lr": text}
-    try:
-        return float(text), {}
-    except ValueError:
-        raise SpecError(
-            f"{where} {lr!r}: give a number, a list (0.05,0.2) or a range LOW:HIGH"
-        ) from None
+def storage_options(values: Mapping[str, Any], where: Callable[[Option], str] = flag_of) -> dict:
+    """The storage's options (:class:`Heartbeat`) among a search's option ``values``."""
+    return asdict(build(Heartbeat, values, where))
 
 
 # The name the study-file loader uses for a search's settings.
