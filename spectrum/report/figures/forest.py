@@ -20,6 +20,7 @@ from pathlib import Path
 
 from matplotlib.transforms import blended_transform_factory
 
+from ... import fmt
 from ...labels import FACTOR_NAMES, level_name
 from ...stats.comparison import Comparison
 from ...stats.difference import Test
@@ -253,7 +254,7 @@ def factor_rows(report: FactorReport) -> tuple[list[Row], dict]:
     for factor in report.varied:
         mine = [t for t in comparisons if t.factor == factor]
         if mine and len(report.varied) > 1:
-            rows.append(Row(("group", factor), FACTOR_NAMES[factor].capitalize()))
+            rows.append(Row(("group", factor), fmt.capitalized(FACTOR_NAMES[factor])))
         for i, t in enumerate(mine):
             key = ("factor", factor, i)
             tests[key] = t

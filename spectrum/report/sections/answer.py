@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ... import fmt
-from ...labels import FACTOR_NAMES, level_name
+from ...labels import FACTOR_NAMES, level_name, sorted_levels
 from ...options import MATCH_NAMES
 from ...stats.factors import FactorReport
 from ...stats.frames import study_fact
@@ -156,7 +156,7 @@ def answer_blocks(
     to compare answers its factors' questions instead, saying that g was not varied."""
     text = answer_text(verdict)
     if not verdict.comparisons and factors is not None and factors.factors:
-        segments = sorted(summary["segments"].astype(str).unique()) if not summary.empty else []
+        segments = sorted_levels("segments", summary["segments"].astype(str))
         names = fmt.listing([level_name("segments", g) for g in segments])
         trained = f"only {names} {'was' if len(segments) == 1 else 'were'} trained"
         text = f"{factor_answer_text(factors)}; g is not compared here ({trained})"
