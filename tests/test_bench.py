@@ -18,11 +18,13 @@ from spectrum.bench.train_report import (
     COLUMNS,
     COMPILED_COLUMNS,
     FLOAT32_COLUMNS,
+    document,
     markdown,
     write_bench,
 )
 from spectrum.data import DataConfig
 from spectrum.errors import DataError, SpecError
+from spectrum.report.render_md import render_markdown
 
 # bf16 is asked for explicitly so that every machine measures the same runs (bf16, then float32);
 # where the CPU has no native bf16 it is emulated, which is slow but fine at this size.
@@ -110,6 +112,9 @@ def test_writes_csv_and_markdown(measured, tmp_path):
     assert "`spectrum bench train`" in text and "1 multiply-add = 1 flop" in text
     assert "Engine precision: bfloat16 (asked: bfloat16)" in text
     assert "float32 engine img/s" in text and "forced to float32" in text
+    doc = document(table, meta)  # the markdown is the document, rendered
+    assert [type(block).__name__ for block in doc.blocks] == ["Table", "Bullets"]
+    assert len(doc.blocks[0].rows) == 2 and render_markdown(doc) == text
 
 
 def test_compiled_engine_is_measured_separately_when_asked(monkeypatch):

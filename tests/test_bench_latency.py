@@ -20,9 +20,11 @@ from spectrum.bench.latency import (
 )
 from spectrum.bench.latency_report import (
     LATENCY_COLUMNS,
+    latency_document,
     latency_markdown,
     write_latency_bench,
 )
+from spectrum.report.render_md import render_markdown
 
 
 def fake_bench(factors: dict[str, float], rounds: int = 12, noise: float = 0.02, load=0.1):
@@ -128,6 +130,9 @@ def test_files_say_how_it_was_measured_and_warn_when_not_quiet(tmp_path):
     text = md_path.read_text()
     assert "at matched FLOPs" in text and "| C | 1 | 1 k | 2 k |" in text
     assert "The machine was quiet" in text and "**Warning**" not in text
+    doc = latency_document(bench)  # the markdown is the document, rendered
+    assert [type(block).__name__ for block in doc.blocks] == ["Paragraph", "Table", "Bullets"]
+    assert render_markdown(doc) == text and "(as `spectrum sweep --match flops`)" in text
     busy = latency_markdown(fake_bench({"1": 1.0, "C": 2.0}, load=1.4))
     assert busy.count("**Warning**") == 1 and "other processes kept 1.40 cores busy" in busy
     after_other_work = fake_bench({"1": 1.0, "C": 2.0}, load=0.0)

@@ -24,8 +24,14 @@ from spectrum.bench.sweep import (
     packed_jobs,
     trial_threads,
 )
-from spectrum.bench.sweep_report import SWEEP_COLUMNS, sweep_markdown, write_sweep_bench
+from spectrum.bench.sweep_report import (
+    SWEEP_COLUMNS,
+    sweep_document,
+    sweep_markdown,
+    write_sweep_bench,
+)
 from spectrum.errors import SpecError
+from spectrum.report.render_md import render_markdown
 from spectrum.study import workers
 
 CPU = torch.device("cpu")
@@ -141,6 +147,9 @@ def test_rows_markdown_and_files(tmp_path):
     assert "| 1 | sequential | 1 x 2 | 6/6 |" in text and "| 2 | packed | 2 x 1 | 6/6 |" in text
     assert "`spectrum bench sweep --repeats 3`" in text and "getloadavg" in text
     assert "The machine was quiet" in text and "Warning" not in text
+    doc = sweep_document(bench)  # the markdown is the document, rendered
+    assert [type(block).__name__ for block in doc.blocks] == ["Paragraph", "Table", "Bullets"]
+    assert render_markdown(doc) == text and f"ratio {bench.ratio:.2f}x** (per repeat" in text
 
 
 def test_a_busy_machine_is_flagged():

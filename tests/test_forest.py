@@ -14,7 +14,7 @@ from spectrum.report.compare_report import write_compare
 from spectrum.report.figures import forest
 from spectrum.report.sections.answer import answer_text, scope_text
 from spectrum.stats.frames import trial_frame, usable_sweep
-from spectrum.stats.inference import plan_of
+from spectrum.stats.looks import plan_of
 from spectrum.stats.summary import summarize
 from spectrum.stats.verdict import build_verdict
 

@@ -13,6 +13,7 @@ import optuna
 import pytest
 
 from spectrum import cli
+from spectrum.cost.latency import LatencySettings
 from spectrum.data import DataConfig
 from spectrum.engine.train import TrainConfig
 from spectrum.errors import SpecError
@@ -27,6 +28,7 @@ from spectrum.stats.front import (
     sequential_front,
 )
 from spectrum.study.plan import SearchPlan
+from spectrum.study.studyfile import search_settings
 
 RULE = FrontRule(start=3, step=2, max_seeds=7)
 
@@ -194,11 +196,12 @@ def test_confirm_end_to_end_stores_seeds_and_reports_the_front(tmp_path, capsys,
 
 
 def test_plan_defaults_are_in_the_settings():
-    plan = SearchPlan.from_dict(
+    plan = search_settings(
         {"objectives": "accuracy,flops", "pruner": "front", "prune_band": 0.02, "confirm": 5},
-        data=DataConfig(name="synthetic"),
-        train=TrainConfig(epochs=1),
-        latency=None,
+        DataConfig(name="synthetic"),
+        TrainConfig(epochs=1),
+        LatencySettings(),
+        "s.toml",
     )
     assert plan.prune_band == 0.02 and plan.confirm == 5
     assert plan.fingerprint()["prune_band"] == 0.02

@@ -18,7 +18,6 @@ from spectrum.stats.difference import Test as Settled
 from spectrum.stats.difference import compare, settle
 from spectrum.stats.inference import (
     Design,
-    Plan,
     decide,
     minimum_detectable_effect,
     paired,
@@ -27,6 +26,7 @@ from spectrum.stats.inference import (
     t_interval,
     tost_p,
 )
+from spectrum.stats.looks import Plan
 from spectrum.stats.plateau import Plateau, step_down
 
 SEGMENTS = ("1", "2", "4", "8", "16", "32", "C")  # the matched-budget studies' g

@@ -8,6 +8,7 @@ ahead at the epoch it was pruned.
 from __future__ import annotations
 
 import math
+from dataclasses import asdict
 from pathlib import Path
 
 import optuna
@@ -30,6 +31,7 @@ from spectrum.study.front_pruner import (
     PruneBand,
     measured_sd,
     outrun_by,
+    pilot_noise,
 )
 from spectrum.study.plan import SearchPlan
 from spectrum.study.search import run_search
@@ -104,9 +106,11 @@ def test_curve_noise_pools_per_epoch_and_ragged_curves():
     assert noise[2] == pytest.approx((math.sqrt((0.02 + 0.045) / 2), 2))
 
 
-def _cheap_finished_study(confirm_runs: dict | None = None) -> optuna.Study:
+def _cheap_finished_study(
+    confirm_runs: dict | None = None, storage: str | None = None
+) -> optuna.Study:
     """One complete trial: 100 FLOPs, validation 0.689 after epoch 2 of 4 (seed 3's trial 7)."""
-    study = optuna.create_study(directions=["maximize", "minimize"])
+    study = optuna.create_study(directions=["maximize", "minimize"], storage=storage)
     curve = [{"epoch": e, "val_acc": a} for e, a in enumerate([0.286, 0.689, 0.759, 0.789], 1)]
     study.add_trial(
         create_trial(
@@ -151,6 +155,75 @@ def test_the_pruner_uses_the_seed_sd_the_studys_repeats_measured():
     few = _cheap_finished_study({str(s): runs[str(s)] for s in range(1, MIN_DF)})
     assert measured_sd(few) == {}
     assert pruner.outrun_by(few, {"flops": 200}, 2, 0.619) is None
+
+
+def _pilot(folder: Path, confirm: bool = True) -> Path:
+    """A finished 4-epoch search's folder whose --confirm seeds measured a narrow seed SD."""
+    folder.mkdir()
+    offsets = [-0.002, 0.002] * 6
+    runs = {
+        str(seed): {"val_curve": [0.286, 0.689 + offsets[seed - 1], 0.759, 0.789]}
+        for seed in range(1, 13)
+    }
+    study = _cheap_finished_study(runs if confirm else None, f"sqlite:///{folder / 'study.db'}")
+    study.set_user_attr("kind", "search")
+    study.set_user_attr("train", TrainConfig(epochs=4).as_dict())
+    study.set_user_attr("data", asdict(DataConfig()))
+    return folder
+
+
+def test_a_pilot_searchs_measured_noise_sets_the_band_of_a_new_search(tmp_path):
+    pilot = _pilot(tmp_path / "pilot")
+    train, data = TrainConfig(epochs=4).as_dict(), asdict(DataConfig())
+    sd = pilot_noise(pilot, train, data)
+    assert sorted(sd) == [1, 2, 3, 4] and sd[2] == pytest.approx(0.002)
+    # A new search without repeats of its own: 7 points behind a cheaper trial after epoch 2 of
+    # 4 is inside the default band but far outside the band of the pilot's measured noise.
+    study = _cheap_finished_study()
+    assert (
+        FrontPruner(("accuracy", "flops"), PruneBand(), 4).outrun_by(
+            study, {"flops": 200}, 2, 0.619
+        )
+        is None
+    )
+    by, band = FrontPruner(("accuracy", "flops"), PruneBand(), 4, sd).outrun_by(
+        study, {"flops": 200}, 2, 0.619
+    )
+    assert by == 0 and band == pytest.approx(PruneBand().at(2, 4, sd[2]))
+
+
+def test_a_pilot_at_another_budget_or_without_repeats_is_refused(tmp_path):
+    pilot = _pilot(tmp_path / "pilot")
+    data = asdict(DataConfig())
+    with pytest.raises(SpecError, match=r"another budget \(epochs: 4 there, 8 here\)"):
+        pilot_noise(pilot, TrainConfig(epochs=8).as_dict(), data)
+    other = {**data, "val_size": 1000}
+    with pytest.raises(SpecError, match="data val_size"):
+        pilot_noise(pilot, TrainConfig(epochs=4).as_dict(), other)
+    bare = _pilot(tmp_path / "bare", confirm=False)
+    with pytest.raises(SpecError, match="holds no --confirm seeds"):
+        pilot_noise(bare, TrainConfig(epochs=4).as_dict(), data)
+    with pytest.raises(SpecError, match="no study.db there"):
+        pilot_noise(tmp_path, TrainConfig(epochs=4).as_dict(), data)
+    with pytest.raises(SpecError, match="give --pruner front"):
+        SearchPlan(objectives=("accuracy", "flops"), prune_noise_from=str(pilot))
+    plan = SearchPlan(
+        objectives=("accuracy", "flops"),
+        pruner="front",
+        prune_noise_from=str(pilot),
+        train=TrainConfig(epochs=4),
+    )
+    assert plan.fingerprint()["prune_noise_from"] == str(pilot)
+
+
+def test_a_bad_pilot_on_the_command_line_exits_2_before_any_study_exists(capsys, tmp_path):
+    out = tmp_path / "out"
+    args = ["search", "--objectives", "accuracy,flops", "--pruner", "front"]
+    code = cli.main([*args, "--prune-noise-from", str(tmp_path), "--out", str(out)])
+    assert code == 2
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "--prune-noise-from" in err[0] and "no study.db there" in err[0]
+    assert not (out / "study.db").exists()
 
 
 def test_front_pruner_needs_accuracy_and_a_cost():

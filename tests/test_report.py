@@ -589,7 +589,7 @@ def shifted_study(shifts, seeds=6, noise=0.001, rng_seed=1, attrs=None):
 
 
 def verdict_with(study, margin=None):
-    from spectrum.stats.inference import plan_of
+    from spectrum.stats.looks import plan_of
 
     usable = usable_sweep(trial_frame(study))
     return build_verdict(usable, summarize(usable), plan=plan_of(study.user_attrs, margin))

@@ -14,7 +14,7 @@ from spectrum.report.document import Document
 from spectrum.report.render_md import render_markdown
 from spectrum.report.sections.factors import factor_blocks
 from spectrum.stats.factors import CSV_COLUMNS
-from spectrum.stats.inference import plan_of
+from spectrum.stats.looks import plan_of
 
 SEED_EFFECT = [0.004, -0.003, 0.001, -0.002, 0.0]
 

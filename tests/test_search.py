@@ -24,6 +24,7 @@ import torch
 from optuna.trial import TrialState
 
 from spectrum import cli
+from spectrum.cost.latency import LatencySettings
 from spectrum.cost.metrics import count
 from spectrum.data import DataConfig
 from spectrum.engine.train import TrainConfig
@@ -32,15 +33,14 @@ from spectrum.net.xception import FLOWS, build_net, check_config
 from spectrum.study.plan import (
     Constraints,
     SearchPlan,
-    SearchSettings,
     search_plan,
     storage_options,
 )
 from spectrum.study.samplers import TrialSeededSampler
 from spectrum.study.search import open_search_study, run_search, state_counts
-from spectrum.study.space import SearchSpace, flow_overrides, merge_space_data, net_for_params
-from spectrum.study.space_options import flow_choices
+from spectrum.study.space import SearchSpace, assemble, flow_choices, net_for_params
 from spectrum.study.storage import open_storage
+from spectrum.study.studyfile import search_settings
 
 optuna.logging.set_verbosity(optuna.logging.ERROR)
 
@@ -160,12 +160,21 @@ def test_default_space_segments_are_powers_of_two_dividing_every_width():
 
 
 def test_narrowing():
-    data = merge_space_data(
-        flow_overrides(["1,4,C", "exit=C"], "segments"),
-        flow_overrides(["depthwise-first"], "orders"),
-        {"widths": "0.5,1.0", "repeats": "1,2", "lr": "0.05,0.2", "residual": "on"},
+    space, lr = assemble(
+        {
+            "segments": flow_choices(["1,4,C", "exit=C"], "--segments", "segments"),
+            "orders": flow_choices(["depthwise-first"], "--orders", "orders"),
+            "widths": (0.5, 1.0),
+            "repeats": (1, 2),
+            "lr": (0.05, 0.2),
+            "residual": (True,),
+        }
     )
-    space = SearchSpace.from_dict(data)
+    assert lr is None  # searched, not the training's
+    assert space == SearchSpace.from_dict(
+        {"segments": ["1,4,C", "exit=C"], "orders": "depthwise-first", "widths": "0.5,1.0",
+         "repeats": "1,2", "lr": "0.05,0.2", "residual": "on"}
+    )  # fmt: skip
     choices = space.choices()
     assert choices["entry_segments"] == choices["middle_segments"] == ("1", "4", "C")
     assert choices["exit_segments"] == ("C",)
@@ -177,25 +186,31 @@ def test_narrowing():
     ranged = SearchSpace.from_dict({"lr": "0.01:0.5"})
     assert ranged.lr_range == (0.01, 0.5) and ranged.size() is None
     assert ranged.distributions()["lr"].log
+    assert SearchSpace.from_dict({"lr_range": [0.01, 0.5]}) == ranged
+    assert SearchSpace.from_dict({"lr": {"low": 0.01, "high": 0.5}}) == ranged
 
 
 def test_flow_choices_read_the_command_lines_texts_and_the_apis_values():
-    assert flow_choices(None, "segments") == {}
+    assert flow_choices(None, "--segments", "segments") == {}
     # The command line's repeated LIST / FLOW=LIST texts; a FLOW= one wins for its flow.
-    texts = flow_choices(["1,4,C", "exit=C"], "segments")
-    assert texts == {"segments": ["1", "4", "C"], "exit": {"segments": "C"}}
+    texts = flow_choices(["1,4,C", "exit=C"], "--segments", "segments")
+    assert texts == {None: (1, 4, "C"), "exit": ("C",)}
     # The API's choices for every flow (a list or one text) and per flow (a mapping).
-    assert flow_choices([16, "C"], "segments") == {"segments": [16, "C"]}
-    assert flow_choices("relu,elu", "activations") == {"activations": ["relu", "elu"]}
-    assert flow_choices({"entry": [1, 2]}, "segments") == {"entry": {"segments": [1, 2]}}
+    assert flow_choices([16, "C"], "--segments", "segments") == {None: (16, "C")}
+    assert flow_choices("all", "--segments", "segments") == {None: None}  # every g that builds
+    assert flow_choices("relu,elu", "--activations", "activations") == {None: ("relu", "elu")}
+    assert flow_choices({"entry": [1, 2]}, "--segments", "segments") == {"entry": (1, 2)}
     mapping = {"entry": "1,4,C", "middle": [1, 4, "C"], "exit": ["C"]}
-    assert SearchSpace.from_dict(flow_choices(mapping, "segments")) == SearchSpace.from_dict(texts)
-    with pytest.raises(SpecError, match=r"^search space segments: 'side' names no flow"):
-        flow_choices({"side": [1]}, "segments")
-    with pytest.raises(SpecError, match=r"^search space exit.segments: given twice"):
-        flow_choices(["exit=1", "exit=C"], "segments")
+    by_flow = assemble({"segments": flow_choices(mapping, "--segments", "segments")})
+    assert by_flow == assemble({"segments": texts})
+    with pytest.raises(SpecError, match=r"^--segments: 'side' names no flow"):
+        flow_choices({"side": [1]}, "--segments", "segments")
+    with pytest.raises(SpecError, match=r"^--segments: the exit flow is given twice"):
+        flow_choices(["exit=1", "exit=C"], "--segments", "segments")
     with pytest.raises(SpecError, match="names no flow; write LIST or FLOW=LIST"):
-        flow_choices(["side=1"], "segments")
+        flow_choices(["side=1"], "--segments", "segments")
+    with pytest.raises(SpecError, match=r"^search space exit.segments: given twice"):
+        SearchSpace.from_dict({"segments": ["exit=1"], "exit": {"segments": "C"}})
 
 
 def captured_search(monkeypatch, argv: list[str]) -> dict:
@@ -277,8 +292,12 @@ def test_bad_narrowing_on_the_command_line_exits_2(capsys, tmp_path):
     assert not (tmp_path / "study.db").exists()  # refused before anything was opened
 
 
+def _settings(table: dict) -> SearchPlan:
+    return search_settings(table, SYNTHETIC, TINY_TRAIN, LatencySettings(), "s.toml")
+
+
 def test_settings_from_a_study_file_table():
-    settings = SearchSettings.from_dict(
+    settings = _settings(
         {
             "objectives": ["accuracy", "flops"],
             "trials": 7,
@@ -286,18 +305,15 @@ def test_settings_from_a_study_file_table():
             "pruner": "none",
             "max_flops": 2_000_000,
             "space": {"segments": [1, "C"], "widths": [0.5]},
-        },
-        data=SYNTHETIC,
-        train=TINY_TRAIN,
-        where="s.toml [search]",
+        }
     )
     assert settings.objectives == ("accuracy", "flops") and settings.trials == 7
     assert settings.constraints.max_flops == 2_000_000
     assert settings.space.choices()["entry_segments"] == ("1", "C")
     with pytest.raises(SpecError, match=r"^s.toml \[search\]: unknown key 'trails'"):
-        SearchSettings.from_dict({"trails": 3}, where="s.toml [search]")
+        _settings({"trails": 3})
     with pytest.raises(SpecError, match=r"^s.toml \[search\]: search space widths"):
-        SearchSettings.from_dict({"widths": "-1"}, where="s.toml [search]")
+        _settings({"widths": "-1"})
 
 
 def test_plan_checks():

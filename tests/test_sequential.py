@@ -29,7 +29,7 @@ from spectrum.errors import SpecError
 from spectrum.records import SeedSchedule
 from spectrum.report import build_verdict, summarize, trial_frame, usable_sweep
 from spectrum.stats.frames import pending_seeds
-from spectrum.stats.inference import plan_of
+from spectrum.stats.looks import plan_of
 from spectrum.study.grid import SweepPlan
 from spectrum.study.resume import pop_waiting_trial
 from spectrum.study.sequential import scheduled_points

@@ -129,6 +129,40 @@ def replay(study: optuna.Study, band: PruneBand = PruneBand(), sd: dict | None =
     }
 
 
+def familywise_z(study: optuna.Study, alpha: float = 0.05, draws: int = 400_000) -> dict:
+    """How far the Bonferroni split of the pruner's z over a trial's looks is from exact: the
+    correlation across epochs of the seed deviations that a study's ``--confirm`` seeds measured
+    (each run's curve minus its configuration's mean curve, per epoch over the pooled SD), and
+    the z whose one-sided crossing at any look before the last has probability ``alpha`` for
+    normal deviations with that correlation (simulated), next to Bonferroni's."""
+    from scipy import stats
+
+    runs = study.user_attrs["front_confirm"]["runs"]
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    deviations = []
+    for number, seeds in runs.items():
+        curves = [[float(p["val_acc"]) for p in trials[int(number)].user_attrs["curve"]]]
+        curves += [list(r["val_curve"]) for r in seeds.values()]
+        epochs = max(len(c) for c in curves)
+        group = np.array([c for c in curves if len(c) == epochs])
+        if len(group) > 1:
+            deviations.append((group - group.mean(0)) * math.sqrt(len(group) / (len(group) - 1)))
+    looks = np.vstack(deviations)[:, :-1]
+    corr = np.corrcoef((looks / looks.std(0)).T)
+    off = corr[~np.eye(len(corr), dtype=bool)]
+    draws_max = (
+        np.random.default_rng(0).multivariate_normal(np.zeros(len(corr)), corr, draws).max(1)
+    )
+    return {
+        "runs": len(looks),
+        "looks": len(corr),
+        "median_abs_r": float(np.median(np.abs(off))),
+        "max_abs_r": float(np.abs(off).max()),
+        "z_exact": float(np.quantile(draws_max, 1 - alpha)),
+        "z_bonferroni": float(stats.norm.ppf(1 - alpha / len(corr))),
+    }
+
+
 def compare_runs(runs: dict, seeds: list[int], ref_acc: float, ref_cost: float) -> None:
     """The table of pruned against unpruned runs, seed by seed, then epochs and hypervolume."""
     print(
@@ -156,6 +190,12 @@ def compare_runs(runs: dict, seeds: list[int], ref_acc: float, ref_cost: float) 
     hv_none = t_interval([runs[("none", s)]["hv"] for s in seeds])
     hv_front = t_interval([runs[("front", s)]["hv"] for s in seeds])
     d = t_interval(diffs)
+    paired = (
+        f"paired difference front - none {d.mean:+.3f} [{d.ci_low:+.3f}, {d.ci_high:+.3f}] "
+        f"({100 * d.mean / hv_none.mean:+.1f}% of none)"
+        if np.ptp(diffs) > 0
+        else f"the same difference on every seed, {diffs[0]:+.3f} (no interval to draw)"
+    )
     print(
         f"Epochs trained, all seeds: none {epochs['none']}, front {epochs['front']} "
         f"({epochs['none'] / epochs['front']:.2f}x fewer). Study spans: none {span['none']:.0f} s, "
@@ -165,8 +205,7 @@ def compare_runs(runs: dict, seeds: list[int], ref_acc: float, ref_cost: float) 
         f"Hypervolume (reference: {ref_acc:.2f} points, 10^{ref_cost:.2f} FLOPs): none "
         f"{hv_none.mean:.3f} [{hv_none.ci_low:.3f}, {hv_none.ci_high:.3f}], front "
         f"{hv_front.mean:.3f} [{hv_front.ci_low:.3f}, {hv_front.ci_high:.3f}] (95% t over "
-        f"{len(seeds)} seeds); paired difference front - none {d.mean:+.3f} "
-        f"[{d.ci_low:+.3f}, {d.ci_high:+.3f}] ({100 * d.mean / hv_none.mean:+.1f}% of none)."
+        f"{len(seeds)} seeds); {paired}."
     )
 
 
@@ -192,6 +231,11 @@ def main() -> None:
         "--measured-from",
         type=Path,
         help="also replay with the seed SD per epoch measured by this study's --confirm seeds",
+    )
+    parser.add_argument(
+        "--look-correlation",
+        action="store_true",
+        help="also print how far Bonferroni over the looks is from exact (--measured-from)",
     )
     parser.add_argument(
         "--replay-seeds", type=int, nargs="*", help="unpruned runs to replay (default: --seeds)"
@@ -226,6 +270,14 @@ def main() -> None:
         sd = measured_sd(load(args.measured_from))
         label = ", ".join(f"{k}: {100 * v:.2f}" for k, v in sorted(sd.items()))
         rules.append((f"measured seed SD (pp, epoch: SD) {label}", PruneBand(), sd))
+    if args.look_correlation and args.measured_from is not None:
+        f = familywise_z(load(args.measured_from))
+        print(
+            f"Seed deviations across the {f['looks']} looks ({f['runs']} runs): median |r| "
+            f"{f['median_abs_r']:.2f}, largest {f['max_abs_r']:.2f}; z for a 5% crossing at any "
+            f"look {f['z_exact']:.2f} (simulated with that correlation), Bonferroni "
+            f"{f['z_bonferroni']:.2f}."
+        )
     for name, band, sd in rules:
         totals = {"epochs": 0, "base": 0, "kept": 0, "front": 0, "hv": []}
         for seed in args.seeds if args.replay_seeds is None else args.replay_seeds:

@@ -11,10 +11,11 @@ import torch
 from torch import nn
 
 from ..errors import SpecError
+from ..net.net_options import NetOptions
 from ..net.segments import PER_CHANNEL
 from ..net.xception import NetConfig, build_net
 from ..options import MATCH_CHOICES, parse_choice
-from .nets import SegmentsArg, net_config
+from .nets import SegmentsArg
 
 # --------------------------------------------------------------------------------------------
 # Complexity
@@ -210,6 +211,7 @@ def match_width(
     Raises:
         SpecError: a bad metric, or no width within ``tolerance`` (relative) of the target.
     """
+    given = dict(locals())  # order, activation, ...: the net's options (NetOptions) among them
     from ..cost.matching import match_width as match
     from ..cost.matching import matched_config
     from ..cost.metrics import count as count_metric
@@ -221,11 +223,8 @@ def match_width(
         )
 
     def config_at(g: SegmentsArg) -> NetConfig:
-        config = net_config(
-            preset, g, None, None, None, order, activation, residual, width,
-            num_classes, in_channels, None, None, None, True,
-        )  # fmt: skip
-        return config
+        net = NetOptions.parse({**given, "segments": g, "round_to_segments": True})
+        return net.config(preset)
 
     base = config_at(segments)
     if target is None:

@@ -1,5 +1,7 @@
-"""The API's network builders: ``xception(...)`` and ``proxy(...)`` with the CLI's options, and the
-parsing of their keyword arguments (segments for the whole net or per flow)."""
+"""The API's network builders: ``xception(...)`` and ``proxy(...)``, whose keywords are the options
+of one network declared once on :class:`~spectrum.net.net_options.NetOptions` (the flags of
+``spectrum train`` and ``spectrum count`` are made from the same fields;
+tests/test_net_options.py holds these signatures to it)."""
 
 from __future__ import annotations
 
@@ -9,86 +11,16 @@ from typing import Any
 from torch import nn
 
 from ..errors import SpecError
+from ..net.net_options import NetOptions
 from ..net.presets import PRESETS
-from ..net.segments import PER_CHANNEL, Segments, parse_segments
-from ..net.xception import FLOWS, FlowSettings, NetConfig, build_net, check_config
-from ..options import ACTIVATIONS, ORDERS, parse_choice, parse_on_off
+from ..net.segments import PER_CHANNEL, Segments
+from ..net.xception import build_net
 
 SegmentsArg = Segments | str
 Progress = Callable[[str, dict[str, Any]], None]
 """``progress(event, data)`` as a study runs: ``event`` and ``data`` as
 :data:`spectrum.api.runs.PROGRESS_EVENTS` lists them (``trial_started``: done, total, label;
 ``step``; ``epoch``; ``trial_finished``: the trial's record; ``workers`` with ``jobs``; ...)."""
-
-
-# --------------------------------------------------------------------------------------------
-# Networks
-
-
-def segments_arg(value: SegmentsArg, flag: str = "--segments") -> Segments:
-    if isinstance(value, str) and "," in value:
-        raise SpecError(f"{flag} {value!r}: give one g (a positive integer or C), not a list")
-    return parse_segments(value)
-
-
-def residual_arg(value: bool | str) -> bool:
-    if isinstance(value, bool):
-        return value
-    values = parse_on_off(str(value), "--residual")
-    if len(values) != 1:
-        raise SpecError(f"--residual {value!r}: give one of on, off")
-    return values[0]
-
-
-def net_config(
-    preset: str,
-    segments: SegmentsArg,
-    entry: SegmentsArg | None,
-    middle: SegmentsArg | None,
-    exit: SegmentsArg | None,
-    order: str,
-    activation: str,
-    residual: bool | str,
-    width: float,
-    num_classes: int | None,
-    in_channels: int | None,
-    image_size: int | None,
-    middle_repeats: int | None,
-    dropout: float | None,
-    round_to_segments: bool,
-) -> NetConfig:
-    """A validated :class:`NetConfig`; errors are the command line's, checked before building."""
-    order = parse_choice(order, ORDERS, "--order")
-    activation = parse_choice(activation, ACTIVATIONS, "--activation")
-    whole = segments_arg(segments)
-    given = {"entry": entry, "middle": middle, "exit": exit}
-    flows = {
-        name: FlowSettings(
-            whole if given[name] is None else segments_arg(given[name], f"--{name}"),
-            order,
-            activation,
-        )
-        for name in FLOWS
-    }
-    for name, value in (("num_classes", num_classes), ("in_channels", in_channels)):
-        if value is not None and (isinstance(value, bool) or int(value) < 1):
-            raise SpecError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
-    if image_size is not None and int(image_size) < 1:
-        raise SpecError(f"--image-size must be >= 1, got {image_size}")
-    config = NetConfig(
-        preset=preset,
-        **flows,
-        residual=residual_arg(residual),
-        middle_repeats=middle_repeats,
-        width_multiplier=float(width),
-        dropout=dropout,
-        in_channels=in_channels,
-        num_classes=num_classes,
-        image_size=image_size,
-        round_to_segments=round_to_segments,
-    )
-    check_config(config)
-    return config
 
 
 def xception(
@@ -124,24 +56,8 @@ def xception(
             rounds channels up to a multiple of g instead).
         SpecError: any other bad argument, with the command line's one-line message.
     """
-    config = net_config(
-        "xception",
-        segments,
-        entry,
-        middle,
-        exit,
-        order,
-        activation,
-        residual,
-        width,
-        num_classes,
-        in_channels,
-        image_size,
-        middle_repeats,
-        dropout,
-        round_to_segments,
-    )
-    return build_net(config)
+    given = dict(locals())  # the keywords, each an option of NetOptions
+    return build_net(NetOptions.parse(given).config("xception"))
 
 
 def proxy(
@@ -174,24 +90,8 @@ def proxy(
     Raises:
         SegmentsError, SpecError: as :func:`xception` (and ``spectrum count --segments ...``).
     """
+    given = dict(locals())  # the keywords, each an option of NetOptions (and the preset)
     proxies = [name for name in PRESETS if name.startswith("proxy-")]
     if preset not in proxies:
         raise SpecError(f"preset {preset!r} is not one of: {', '.join(proxies)}")
-    config = net_config(
-        preset,
-        segments,
-        entry,
-        middle,
-        exit,
-        order,
-        activation,
-        residual,
-        width,
-        num_classes,
-        in_channels,
-        image_size,
-        middle_repeats,
-        dropout,
-        round_to_segments,
-    )
-    return build_net(config)
+    return build_net(NetOptions.parse(given).config(preset))

@@ -41,9 +41,7 @@ import torch
 
 from ..cost.counts import count_flops, count_params
 from ..cost.latency import LatencySettings, inference_step, prepared_copy, timed_ms
-from ..cost.table import spectrum_configs
 from ..device import (
-    check_precision,
     cpu_name,
     device_label,
     device_name,
@@ -52,65 +50,11 @@ from ..device import (
     torch_threads,
     usable_cores,
 )
-from ..errors import SpecError
 from ..labels import segment_positions
-from ..net.presets import get_preset
-from ..net.segments import Segments, segments_label
-from ..net.xception import NetConfig, build_net, check_config
-from ..options import MATCH_CHOICES, parse_choice
+from ..net.xception import build_net
 from ..stats.inference import ALPHA, holm, paired_t_p, per_seed_slopes, t_interval
 from .machine_load import QUIET_LOAD, cpu_marks, load_average, other_load_since
-
-
-@dataclass(frozen=True)
-class LatencyBenchSettings:
-    """Which nets are timed, how, and against which g."""
-
-    segments: tuple[Segments, ...] = (1, 2, 4, 8, 16, 32, "C")
-    match: str = "flops"  # none | params | flops: widths matched to the g = C net's budget
-    preset: str = "proxy-28"
-    width: float = 1.0  # the g = C net's width multiplier (the budget's reference)
-    batch_size: int = 64
-    rounds: int = 15
-    repeats: int = 5  # timed passes per g and round; the round's value is their median
-    warmup: int = 2
-    precision: str = "float32"
-    reference: str = "1"
-
-    def __post_init__(self) -> None:
-        labels = [segments_label(g) for g in self.segments]
-        if len(set(labels)) < 2:
-            raise SpecError("--segments: give at least two different g to compare")
-        if self.reference not in labels:
-            raise SpecError(
-                f"--reference {self.reference}: not one of --segments {','.join(labels)}; "
-                "give one of them"
-            )
-        parse_choice(self.match, MATCH_CHOICES, "--match")
-        get_preset(self.preset)
-        if self.rounds < 3:
-            raise SpecError(f"--rounds must be >= 3 (intervals over rounds), got {self.rounds}")
-        for name in ("repeats", "batch_size"):
-            if getattr(self, name) < 1:
-                raise SpecError(
-                    f"--{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}"
-                )
-        if self.warmup < 0:
-            raise SpecError(f"--warmup must be >= 0, got {self.warmup}")
-        if not self.width > 0:
-            raise SpecError(f"--width must be > 0, got {self.width}")
-        check_precision(self.precision)
-
-    @property
-    def labels(self) -> tuple[str, ...]:
-        return tuple(segments_label(g) for g in self.segments)
-
-    def configs(self) -> list[NetConfig]:
-        base = NetConfig.uniform("C", preset=self.preset, width_multiplier=self.width)
-        configs = spectrum_configs(base, self.segments, self.match)
-        for config in configs:
-            check_config(config)
-        return configs
+from .settings import LatencyBenchSettings
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """``spectrum bench sweep``: trials per hour of one small real sweep, sequential and packed.
 
-This module owns the measurement: the settings (:class:`SweepBenchSettings`), the interleaved
-runner (:func:`bench_sweep`) and its records (:class:`SweepRun`, :class:`SweepBench`). The CSV
-and the markdown report are :mod:`spectrum.bench.sweep_report`; it never prints.
+This module owns the measurement: the interleaved runner (:func:`bench_sweep`) of the settings
+(:class:`~spectrum.bench.settings.SweepBenchSettings`, the command's options) and its records
+(:class:`SweepRun`, :class:`SweepBench`). The CSV and the markdown report are
+:mod:`spectrum.bench.sweep_report`; it never prints.
 
 Both modes run the same grid exactly as ``spectrum sweep --jobs N`` runs it, through
 :mod:`spectrum.study.workers` (no packing of its own): the parent creates the study and queues
@@ -46,96 +47,24 @@ from pathlib import Path
 import optuna
 import torch
 
-from ..data import DEFAULT_VAL_SIZE, load_dataset
+from ..data import load_dataset
 from ..device import (
-    check_precision,
     cpu_name,
     device_label,
     device_name,
     threading_env,
     usable_cores,
 )
-from ..engine.train import TrainConfig
 from ..errors import SpecError, SpectrumError
-from ..net.segments import Segments, segments_label
 from ..records import is_finished
 from ..study import workers
-from ..study.grid import sweep_plan
 from ..study.run import StudyRun
 from ..study.storage import open_storage
 from ..study.sweep import SweepPlan
 from .machine_load import QUIET_LOAD, cpu_marks, load_average, other_load_since
+from .settings import SweepBenchSettings
 
 POLL_S = 1.0
-
-
-@dataclass(frozen=True)
-class SweepBenchSettings:
-    """The grid both modes run, how many workers packing uses, and how often each mode runs."""
-
-    segments: tuple[Segments, ...] = (1, 4, "C")
-    seeds: int = 2
-    epochs: int = 1
-    train_subset: int = 5000
-    batch_size: int = TrainConfig.batch_size
-    val_size: int = DEFAULT_VAL_SIZE
-    jobs: str = "auto"  # packed workers, as --jobs of spectrum sweep (auto: one per core)
-    repeats: int = 3
-    preset: str = "auto"
-    precision: str = "auto"
-    dataset: str = "fashion-mnist"  # the --dataset text
-    data_dir: str | None = None
-
-    def __post_init__(self) -> None:
-        if not self.segments:
-            raise SpecError("give at least one g to sweep")
-        for name in ("seeds", "epochs", "train_subset", "batch_size", "repeats"):
-            if getattr(self, name) < 1:
-                raise SpecError(f"{name.replace('_', '-')} must be >= 1, got {getattr(self, name)}")
-        if self.val_size < 0:
-            raise SpecError(f"val-size must be >= 0, got {self.val_size}")
-        check_precision(self.precision)
-
-    def plan(self) -> SweepPlan:
-        """The sweep that :meth:`argv` describes (its fingerprint must equal the workers')."""
-        return sweep_plan(
-            {
-                "segments": self.segments,
-                "seeds": self.seeds,
-                "preset": self.preset,
-                "epochs": self.epochs,
-                "batch_size": self.batch_size,
-                "train_subset": self.train_subset,
-                "precision": self.precision,
-                "dataset": self.dataset,
-                "data_dir": self.data_dir,
-                "val_size": self.val_size,
-            }
-        )
-
-    def argv(self, device: torch.device, study: str, storage: str, out: Path) -> list[str]:
-        """``spectrum sweep`` arguments of a worker (``--jobs 1`` is added by the workers)."""
-        flags = {
-            "--segments": ",".join(segments_label(g) for g in self.segments),
-            "--seeds": self.seeds,
-            "--epochs": self.epochs,
-            "--train-subset": self.train_subset,
-            "--batch-size": self.batch_size,
-            "--val-size": self.val_size,
-            "--preset": self.preset,
-            "--precision": self.precision,
-            "--dataset": self.dataset,
-            "--data-dir": self.data_dir,
-            "--device": device,
-            "--study": study,
-            "--storage": storage,
-            "--out": out,
-        }
-        args = ["sweep"]
-        for flag, value in flags.items():
-            if value is not None:
-                args += [flag, str(value)]
-        return [*args, "--no-report"]
 
 
 @dataclass(frozen=True)

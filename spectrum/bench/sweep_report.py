@@ -1,6 +1,7 @@
 """The output of ``spectrum bench sweep`` (:mod:`spectrum.bench.sweep`):
-:data:`SWEEP_COLUMNS`, :func:`sweep_rows`, :func:`sweep_markdown`, :func:`write_sweep_bench` ->
-``reports/bench/sweep-<device>.{csv,md}``.
+:data:`SWEEP_COLUMNS`, :func:`sweep_rows`, :func:`sweep_document` (the report's blocks) and
+:func:`sweep_markdown` (rendered by :mod:`spectrum.report.render_md`), :func:`write_sweep_bench`
+-> ``reports/bench/sweep-<device>.{csv,md}``.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..report.document import Bullets, Document, Paragraph, Rich, Span, Table
+from ..report.render_md import render_markdown
 from .machine_load import QUIET_LOAD
-from .train_report import env_text, load_text, write_files
+from .train_report import command_item, env_text, load_text, warning_item, write_files
 
 if TYPE_CHECKING:
     from .sweep import SweepBench
@@ -109,7 +112,7 @@ def sweep_rows(bench: SweepBench) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(SWEEP_COLUMNS))
 
 
-def sweep_markdown(bench: SweepBench) -> str:
+def sweep_document(bench: SweepBench) -> Document:
     """The report: the headline ratio, one row per run, then how it was measured."""
     settings = bench.settings
     sequential, packed = bench.mode_runs("sequential")[0], bench.mode_runs("packed")[0]
@@ -120,30 +123,20 @@ def sweep_markdown(bench: SweepBench) -> str:
         )
 
     ratios = ", ".join(f"{ratio:.2f}x" for ratio in bench.repeat_ratios)
-    header = [
-        "repeat",
-        "mode",
-        "workers x threads",
-        "trials",
-        "wall s",
-        "trials/h",
-        "mean trial s",
-        "load before / after",
-        "other load",
-        "warning",
-    ]
-    lines = [
-        f"# Sweep throughput: sequential vs packed workers ({bench.device})",
-        "",
-        f"**Packed ({shape(packed)}): {bench.trials_per_hour('packed'):.1f} trials/h; "
-        f"sequential ({shape(sequential)}): {bench.trials_per_hour('sequential'):.1f} "
-        f"trials/h; ratio {bench.ratio:.2f}x** (per repeat: {ratios}).",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
-    for run in bench.runs:
-        cells = [
+    headline = Rich(
+        Span(
+            f"Packed ({shape(packed)}): {bench.trials_per_hour('packed'):.1f} trials/h; "
+            f"sequential ({shape(sequential)}): {bench.trials_per_hour('sequential'):.1f} "
+            f"trials/h; ratio {bench.ratio:.2f}x"
+        ),
+        f" (per repeat: {ratios}).",
+    )
+    header = (
+        *("repeat", "mode", "workers x threads", "trials", "wall s", "trials/h"),
+        *("mean trial s", "load before / after", "other load", "warning"),
+    )
+    rows = tuple(
+        (
             str(run.repeat),
             run.mode,
             f"{run.jobs} x {run.threads}",
@@ -154,46 +147,57 @@ def sweep_markdown(bench: SweepBench) -> str:
             f"{run.load_before:.2f} / {run.load_after:.2f}",
             f"{run.other_load:.2f}",
             run_warning(run),
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
+        )
+        for run in bench.runs
+    )
     segments = ", ".join(str(g) for g in settings.segments)
     points = sequential.grid_points
     precision = ", ".join(sorted({run.precision for run in bench.runs}))
-    lines += [
-        "",
-        f"- Grid: g = {segments} x {settings.seeds} seed(s) = {points} trials per run, "
+    items: list[str] = [
+        f"Grid: g = {segments} x {settings.seeds} seed(s) = {points} trials per run, "
         f"{settings.epochs} epoch(s) on {bench.train_images:,} training images of "
         f"{bench.dataset} ({bench.source}); batch {settings.batch_size}, "
         f"{settings.val_size:,} validation images, preset {settings.preset}, precision "
         f"{settings.precision} (trained in {precision}). Every trial also evaluates on the "
         "validation and test sets and measures its latency, as in any sweep.",
-        f"- Modes: sequential = one `spectrum sweep ... --jobs 1` worker process with "
-        f"{sequential.threads} thread(s); packed = {packed.jobs} such workers at once "
-        f"(`--jobs {settings.jobs}`) with {packed.threads} thread(s) each, started as "
-        "`spectrum sweep --jobs N` starts them (spectrum.study.workers). Each run is a fresh "
-        "study in its own temporary SQLite file, created and queued by the parent first.",
-        "- Timing: wall clock from creating the study to the exit of the last worker "
+        Rich(
+            "Modes: sequential = one ",
+            Span("spectrum sweep ... --jobs 1", "code"),
+            f" worker process with {sequential.threads} thread(s); packed = {packed.jobs} such "
+            "workers at once (",
+            Span(f"--jobs {settings.jobs}", "code"),
+            f") with {packed.threads} thread(s) each, started as ",
+            Span("spectrum sweep --jobs N", "code"),
+            " starts them (spectrum.study.workers). Each run is a fresh study in its own "
+            "temporary SQLite file, created and queued by the parent first.",
+        ),
+        "Timing: wall clock from creating the study to the exit of the last worker "
         "(process start-up, data loading and every trial). Runs alternate, sequential then "
         f"packed, {settings.repeats} time(s), so that drifting load falls on both alike. "
         "trials/h of a mode = the median over its runs; ratio = packed / sequential of the "
         "medians; per repeat: packed / sequential of that repeat's two runs.",
-        f"- Device: {bench.device} ({bench.cpu}), {bench.cores} logical CPUs; torch "
+        f"Device: {bench.device} ({bench.cpu}), {bench.cores} logical CPUs; torch "
         f"{bench.torch}; date {bench.date}; threading environment: {env_text(bench.env)}.",
-        f"- Machine load (os.getloadavg, 1/5/15 min): {load_text(bench.load_start)} at the "
+        f"Machine load (os.getloadavg, 1/5/15 min): {load_text(bench.load_start)} at the "
         f"start, {load_text(bench.load_end)} at the end; a run's own workers raise it, so "
         "'other load' is the mean number of cores that other processes (and the hypervisor's "
         "steal) kept busy during a run: /proc/stat minus this benchmark's CPU time.",
     ]
-    found = bench.warnings()
-    lines += [
-        f"- **Warning**: {warning}; the ratio may not be that of a quiet machine."
-        for warning in found
+    items += [
+        warning_item(warning, "the ratio may not be that of a quiet machine.")
+        for warning in bench.warnings()
     ] or [
-        f"- The machine was quiet: load average at most {QUIET_LOAD} before starting, and no "
+        f"The machine was quiet: load average at most {QUIET_LOAD} before starting, and no "
         f"run shared the CPU with more than {QUIET_LOAD} cores of other work."
     ]
-    lines.append(f"- Command: `{bench.command}`")
-    return "\n".join(lines) + "\n"
+    items.append(command_item(bench.command))
+    title = f"Sweep throughput: sequential vs packed workers ({bench.device})"
+    return Document(title).add(Paragraph(headline), Table(header, rows), Bullets(tuple(items)))
+
+
+def sweep_markdown(bench: SweepBench) -> str:
+    """The report as markdown (:func:`sweep_document`, rendered)."""
+    return render_markdown(sweep_document(bench))
 
 
 def write_sweep_bench(bench: SweepBench, out_dir: Path) -> tuple[Path, Path]:

@@ -179,7 +179,6 @@ def bench_train(
     settings: BenchSettings,
     device: torch.device,
     data: DataConfig = DataConfig(),
-    preset: str = "auto",
     command: str = "",
     on_progress: ProgressCallback | None = None,
 ) -> tuple[pd.DataFrame, dict]:
@@ -188,7 +187,7 @@ def bench_train(
     load_start = load_average()
     splits, note = load_bench_data(data, settings.images_per_run)
     splits = enough_training_images(splits, settings.images_per_run)
-    nets = [net_for(g, splits, preset) for g in settings.segments]
+    nets = [net_for(g, splits, settings.preset) for g in settings.segments]
 
     device_data = DeviceData.from_splits(splits, device)
     # Evaluation after the engine's epoch is not timed; keep it to one small batch.

@@ -1,7 +1,9 @@
 """The output of ``spectrum bench train`` (:mod:`spectrum.bench.train`): :data:`COLUMNS`,
-:func:`markdown`, :func:`write_bench` -> ``reports/bench/train-<device>.{csv,md}``, the table and
-the markdown that says how the numbers were measured; also the file and text helpers that
-``spectrum bench sweep``'s output (:mod:`spectrum.bench.sweep_report`) shares.
+:func:`document` (the report as blocks of :mod:`spectrum.report.document`: the table, then how
+the numbers were measured), :func:`markdown` (rendered by :mod:`spectrum.report.render_md`),
+:func:`write_bench` -> ``reports/bench/train-<device>.{csv,md}``; also the file and text helpers
+that the other benchmarks' outputs (:mod:`spectrum.bench.sweep_report`,
+:mod:`spectrum.bench.latency_report`) share.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from ..report.document import Bullets, Document, Rich, Span, Table
+from ..report.render_md import render_markdown
 
 if TYPE_CHECKING:
     from .settings import EngineRun
@@ -59,8 +64,8 @@ FLOAT32_COLUMNS = run_columns("float32")
 COMPILED_COLUMNS = run_columns("compiled")
 
 
-def markdown(table: pd.DataFrame, meta: dict) -> str:
-    """A short markdown report: the table, then how it was measured."""
+def document(table: pd.DataFrame, meta: dict) -> Document:
+    """The report: the table, then how it was measured."""
     first = table.iloc[0]
     extra = meta["runs"][1:]
     header = [
@@ -74,12 +79,7 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
     for run in extra:
         header += [f"{run_title(run)} img/s", f"{run_title(run)} speedup"]
     header += ["spectrum MFU", "reference MFU"]
-    lines = [
-        f"# Training throughput: spectrum engine vs plain PyTorch loop ({first['device']})",
-        "",
-        "| " + " | ".join(header) + " |",
-        "|" + "---|" * len(header),
-    ]
+    rows = []
     for _, row in table.iterrows():
         cells = [
             str(row["g"]),
@@ -97,7 +97,7 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
                 f"{row[f'{run.name}_speedup']:.2f}x",
             ]
         cells += [f"{row['spectrum_mfu']:.1%}", f"{row['reference_mfu']:.1%}"]
-        lines.append("| " + " | ".join(cells) + " |")
+        rows.append(tuple(cells))
 
     def listed(values: list[float]) -> str:
         return ", ".join(f"{value:.1f}" for value in values)
@@ -113,43 +113,42 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
             f", {first['engine_peak_gflops']:.1f} GFLOP/s {precision} (best of "
             f"{listed(meta['engine_peaks_gflops'])})"
         )
-    lines += [
-        "",
-        f"- Device: {first['device']} ({meta['cpu']}), {first['threads']} torch threads, "
+    items = [
+        f"Device: {first['device']} ({meta['cpu']}), {first['threads']} torch threads, "
         f"{meta['cores']} logical CPUs; torch {first['torch']}; date {first['date']}; "
         f"threading environment: {env_text(meta['env'])}.",
-        f"- Engine precision: {precision} (asked: {meta['precision_asked']}). "
+        f"Engine precision: {precision} (asked: {meta['precision_asked']}). "
         + precision_note(precision, meta["precision_asked"], first["device"]),
-        f"- Matmul peak (torch.matmul): {peak_text}.",
-        f"- Data: {first['dataset']} ({meta['source']}); batch size {first['batch_size']}.",
-        f"- Timing: {first['warmup_steps']} untimed warm-up steps per side, then "
+        f"Matmul peak (torch.matmul): {peak_text}.",
+        f"Data: {first['dataset']} ({meta['source']}); batch size {first['batch_size']}.",
+        f"Timing: {first['warmup_steps']} untimed warm-up steps per side, then "
         f"{first['blocks']} blocks of {first['block_steps']} steps per side, interleaved "
         "(engine block, reference block, engine block, ...) so that other load on the machine "
         "falls on both alike; a block's images/s is its total time (device synchronized at "
         "block boundaries only); images/s is the median over blocks, speedup the median of "
         "the paired per-block ratios.",
-        "- MFU = images/s x training FLOPs per image / matmul peak of the precision the side "
+        "MFU = images/s x training FLOPs per image / matmul peak of the precision the side "
         "computes in (reference: float32); training FLOPs per image = 3 x forward "
         "multiply-adds (fvcore, 1 multiply-add = 1 flop) x 2 FLOPs per multiply-add.",
-        "- spectrum = spectrum.engine.train.train (uint8 data on the device, device-side normalization, "
-        "channels_last, fused SGD Nesterov); reference = DataLoader(TensorDataset(float32 "
-        "normalized images), shuffle=True), NCHW, float32, torch's default SGD Nesterov, same "
-        "model, hyper-parameters, loss and batch size.",
-        f"- Machine load (os.getloadavg, 1/5/15 min): {load_start} at the start, "
+        "spectrum = spectrum.engine.train.train (uint8 data on the device, device-side "
+        "normalization, channels_last, fused SGD Nesterov); reference = DataLoader("
+        "TensorDataset(float32 normalized images), shuffle=True), NCHW, float32, torch's default "
+        "SGD Nesterov, same model, hyper-parameters, loss and batch size.",
+        f"Machine load (os.getloadavg, 1/5/15 min): {load_start} at the start, "
         f"{load_end} at the end.",
-        f"- Command: `{first['command']}`",
+        command_item(first["command"]),
     ]
     busiest = max([*meta["load_start"], *meta["load_end"]])
     if busiest > (meta["cores"] or 1):
-        lines.append(
-            f"- The machine was oversubscribed (load average up to {busiest:.1f} on "
+        items.append(
+            f"The machine was oversubscribed (load average up to {busiest:.1f} on "
             f"{meta['cores']} logical CPUs): absolute images/s, the matmul peak and MFU "
             "are those of a shared machine and vary from block to block (see min-max); "
             "the paired speedup is the robust number."
         )
     for run in extra:
-        lines.append(
-            f"- {run_title(run)} = the engine "
+        items.append(
+            f"{run_title(run)} = the engine "
             + (
                 "with torch.compile (compilation falls in the warm-up)"
                 if run.compile
@@ -159,8 +158,24 @@ def markdown(table: pd.DataFrame, meta: dict) -> str:
             "against that reference."
         )
     if meta.get("note"):
-        lines.append(f"- Note: {meta['note']}")
-    return "\n".join(lines) + "\n"
+        items.append(f"Note: {meta['note']}")
+    title = f"Training throughput: spectrum engine vs plain PyTorch loop ({first['device']})"
+    return Document(title).add(Table(tuple(header), tuple(rows)), Bullets(tuple(items)))
+
+
+def markdown(table: pd.DataFrame, meta: dict) -> str:
+    """The report as markdown (:func:`document`, rendered)."""
+    return render_markdown(document(table, meta))
+
+
+def command_item(command: str) -> Rich:
+    """The bullet naming the command a benchmark ran, as typed."""
+    return Rich("Command: ", Span(command, "code"))
+
+
+def warning_item(warning: str, consequence: str) -> Rich:
+    """A bullet that warns: ``Warning`` in bold, then why and what it means for the numbers."""
+    return Rich(Span("Warning"), f": {warning}; {consequence}")
 
 
 def precision_note(precision: str, asked: str, device: str) -> str:

@@ -16,7 +16,8 @@ from ..data import DataConfig
 from ..device import PRECISIONS
 from ..engine.train import TrainConfig
 from ..fields import Option, options_of
-from ..options import ACTIVATIONS, ORDERS, parse_choice, parse_on_off
+from ..net.net_options import NetOptions
+from ..options import parse_choice
 from ..study.grid import SweepPlan
 from ..study.storage import mask_url
 
@@ -26,9 +27,10 @@ def typer_option(opt: Option):
     return typer.Option(opt.default, *opt.decls, help=opt.help, envvar=opt.envvar)
 
 
-def command(*options: Option):
-    """Give a command the flags of ``options`` after its own parameters: typer reads the
-    signature made here, and calls the command with the options' values as ``**values``."""
+def command(*options: Option, before: tuple[Option, ...] = ()):
+    """Give a command the flags of ``options`` after its own parameters (and those of ``before``
+    ahead of them): typer reads the signature made here, and calls the command with the options'
+    values as ``**values``."""
 
     def wrap(function):
         hints = typing.get_type_hints(function)
@@ -41,22 +43,24 @@ def command(*options: Option):
             if param.kind is not inspect.Parameter.VAR_KEYWORD
         ]
         taken = {param.name for param in own}
+        first = [opt for opt in before if opt.cli and opt.name not in taken]
+        taken |= {opt.name for opt in first}
         shown = [opt for opt in options if opt.cli and opt.name not in taken]
-        function.__signature__ = inspect.Signature(
-            [
-                *own,
-                *(
-                    inspect.Parameter(
-                        opt.name,
-                        inspect.Parameter.KEYWORD_ONLY,
-                        default=typer_option(opt),
-                        annotation=opt.type,
-                    )
-                    for opt in shown
-                ),
+
+        def made(opts: list[Option]) -> list[inspect.Parameter]:
+            return [
+                inspect.Parameter(
+                    opt.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=typer_option(opt),
+                    annotation=opt.type,
+                )
+                for opt in opts
             ]
-        )
+
+        function.__signature__ = inspect.Signature([*made(first), *own, *made(shown)])
         function.__annotations__ = {
+            **{opt.name: opt.type for opt in first},
             **{param.name: param.annotation for param in own},
             **{opt.name: opt.type for opt in shown},
         }
@@ -70,8 +74,10 @@ def _group(cls) -> dict[str, Option]:
 
 
 TRAINING, DATA = _group(TrainConfig), _group(DataConfig)
+NET = _group(NetOptions)  # one net's options (count, train; the API's xception and proxy)
 # The shared flags of the commands that declare their parameters one by one (count, train,
-# search, bench): each made from its one definition on TrainConfig, DataConfig or SweepPlan.
+# search, bench): each made from its one definition on TrainConfig, DataConfig, SweepPlan or
+# NetOptions.
 PRECISION = typer_option(TRAINING["precision"])
 DATASET = typer_option(DATA["dataset"])
 DATA_DIR = typer_option(DATA["data_dir"])
@@ -86,11 +92,11 @@ COMPILE = typer_option(TRAINING["compile"])
 TRAIN_SUBSET = typer_option(TRAINING["train_subset"])
 SEGMENTS = typer_option(_group(SweepPlan)["segments"])
 # One net's op order and activation (count, train), in the vocabulary's words.
-ORDER = typer.Option(ORDERS[0], help=" | ".join(ORDERS))
-ACTIVATION = typer.Option(
-    ACTIVATIONS[0], help="Intermediate activation: " + " | ".join(ACTIVATIONS)
-)
+ORDER = typer_option(NET["order"])
+ACTIVATION = typer_option(NET["activation"])
 PRESET = typer_option(_group(SweepPlan)["preset"])
+# count's --width: its base net's (at g = C), as a sweep's, which --match scales.
+BASE_WIDTH = typer_option(_group(SweepPlan)["width"])
 MARGIN = typer_option(_group(SweepPlan)["margin"])
 
 # The options of running a study (sweep, search, run); the Python API takes them as keywords.
@@ -145,10 +151,6 @@ def run_options(study: str, study_help: str, storage_help: str) -> tuple[Option,
 
 def parse_precision(text: str) -> str:
     return parse_choice(text, PRECISIONS, "--precision")
-
-
-def parse_residual(text: str) -> tuple[bool, ...]:
-    return parse_on_off(text, "--residual")
 
 
 def invoked_args() -> list[str]:

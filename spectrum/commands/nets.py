@@ -23,15 +23,19 @@ from ..engine.distributed import (
 from ..engine.train import TrainConfig
 from ..errors import SpecError
 from ..fields import build, flag_of
-from ..net.segments import parse_segments, parse_segments_list
-from ..net.xception import NetConfig, check_config
-from ..options import ACTIVATIONS, MATCH_CHOICES, ORDERS, parse_choice
-from ..study.trial import TrialSpec, run_trial, uniform_net
+from ..net.net_options import NetOptions
+from ..net.presets import PRESETS
+from ..net.segments import parse_segments_list
+from ..net.xception import check_config, choose_preset
+from ..options import MATCH_CHOICES, parse_choice
+from ..study.trial import TrialSpec, fit_to_data, run_trial
 from .flags import (
     ACTIVATION,
+    BASE_WIDTH,
     DATA,
     DEVICE,
     DEVICE_OPTION,
+    NET,
     ORDER,
     PRECISION,
     PRESET,
@@ -40,14 +44,14 @@ from .flags import (
     command,
     invoked_args,
     parse_precision,
-    parse_residual,
+    typer_option,
 )
 from .progress import TrialProgress, echo_table
 
 
 def count(
     segments: str = SEGMENTS,
-    preset: str = typer.Option("proxy-28", help="xception | proxy-28 | proxy-28s | proxy-32"),
+    preset: str = typer.Option("proxy-28", help=" | ".join(PRESETS)),
     order: str = ORDER,
     activation: str = ACTIVATION,
     match: str = typer.Option(
@@ -55,10 +59,8 @@ def count(
         help="Scale widths to the g=C budget: none | params | flops | live-params | live-flops "
         "(live: only weights and multiply-adds that touch real input, not padding).",
     ),
-    width: float = typer.Option(1.0, help="Width multiplier of the base net."),
-    round_to_segments: bool = typer.Option(
-        False, "--round-to-segments", help="Round channels up to a multiple of g."
-    ),
+    width: float = BASE_WIDTH,
+    round_to_segments: bool = typer_option(NET["round_to_segments"]),
     by_flow: bool = typer.Option(False, "--by-flow", help="Add a per-flow breakdown."),
     latency: bool = typer.Option(True, "--latency/--no-latency", help="Measure latency."),
     batch_size: int | None = typer.Option(
@@ -74,14 +76,10 @@ def count(
 
     values = parse_segments_list(segments)
     match = parse_choice(match, MATCH_CHOICES, "--match")
-    base = NetConfig.uniform(
-        "C",
-        parse_choice(order, ORDERS, "--order"),
-        parse_choice(activation, ACTIVATIONS, "--activation"),
-        preset=preset,
-        width_multiplier=width,
-        round_to_segments=round_to_segments,
+    given = dict(
+        order=order, activation=activation, width=width, round_to_segments=round_to_segments
     )
+    base = NetOptions.parse(given).config(preset)  # at g = C: spectrum_configs moves it
     batch_size = batch_size or (2 if preset == "xception" else 64)
     if batch_size < 1:
         raise SpecError("--batch-size must be >= 1")
@@ -102,13 +100,8 @@ def count(
         typer.echo(f"wrote {csv}")
 
 
-@command(*DATA.values(), *TRAINING.values(), DEVICE_OPTION)
+@command(*DATA.values(), *TRAINING.values(), DEVICE_OPTION, before=tuple(NET.values()))
 def train(
-    segments: str = typer.Option("C", help="g for every flow (a positive integer or C)."),
-    order: str = ORDER,
-    activation: str = ACTIVATION,
-    residual: str = typer.Option("on", help="Residual connections: on | off"),
-    width: float = typer.Option(1.0, help="Width multiplier."),
     preset: str = PRESET,
     seed: int = typer.Option(0, help="Seed for initialization and data order."),
     nproc_per_node: int = typer.Option(
@@ -119,12 +112,7 @@ def train(
     **values,
 ) -> None:
     """Train one configuration and print its numbers."""
-    point = (
-        parse_segments(segments),
-        parse_choice(order, ORDERS, "--order"),
-        parse_choice(activation, ACTIVATIONS, "--activation"),
-        parse_residual(residual)[0],
-    )
+    options = NetOptions.parse(values)  # the net's flags (those of NetOptions with cli=True)
     config = build(TrainConfig, values, flag_of)
     data = build(DataConfig, values, flag_of)
     device = values["device"]
@@ -146,8 +134,7 @@ def train(
     with process_group(launch, torch_device) as ranks:
         with main_rank_first(ranks):
             splits = load_dataset(data)
-        net = uniform_net(*point, splits, preset=preset, width_multiplier=width)
-        check_config(net)
+        net = fit_to_data(options.config(choose_preset(preset, splits.image_size)), splits)
         progress = TrialProgress(total=1) if launch is None or launch.is_main else None
         try:
             record = run_trial(

@@ -1,2 +1,3 @@
 """The networks: g segments (``segments``), the spectrum block (``blocks``), the network families'
-shapes (``presets``) and Xception with its CPU-sized proxies (``xception``)."""
+shapes (``presets``), Xception with its CPU-sized proxies (``xception``) and the options of one
+network, declared once for the API and the command line (``net_options``)."""

@@ -19,7 +19,7 @@ from .. import fmt
 from ..errors import SpecError
 from ..labels import level_name
 from ..stats.frames import pending_seeds, study_fact, study_kind, trial_frame, usable_sweep
-from ..stats.inference import Plan, plan_of
+from ..stats.looks import Plan, plan_of
 from ..stats.summary import CONFIG, configurations, summarize
 from ..stats.verdict import Verdict, build_verdict
 from .analysis.compare import StudyComparison, across_match, compare_studies

@@ -1,16 +1,33 @@
 """Render a :class:`~.document.Document` as GitHub-flavoured Markdown (report.md).
 
 Figures are linked by relative file name (``NAME.png``, with the SVG next to it), so the
-Markdown file reads correctly from inside the report folder.
+Markdown file reads correctly from inside the report folder. The benchmarks' reports
+(``reports/bench/``) are rendered here too.
 """
 
 from __future__ import annotations
 
-from .document import Bullets, Code, Document, Figure, Heading, Paragraph, Table
+from .document import Bullets, Code, Document, Figure, Heading, Paragraph, Rich, Span, Table
+
+
+def _inline(text: str) -> str:
+    """Text with its :class:`~.document.Span` parts marked up: bold in double asterisks, code
+    in backquotes."""
+    if not isinstance(text, Rich):
+        return text
+    return "".join(part if isinstance(part, str) else _span(part) for part in text.parts)
+
+
+def _span(span: Span) -> str:
+    if span.style == "code":
+        ticks = "``" if "`" in span.text else "`"
+        pad = " " if ticks == "``" else ""
+        return f"{ticks}{pad}{span.text}{pad}{ticks}"
+    return f"**{span.text}**"
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return _inline(text).replace("|", "\\|").replace("\n", " ")
 
 
 def render_markdown(document: Document) -> str:
@@ -20,15 +37,17 @@ def render_markdown(document: Document) -> str:
         if isinstance(block, Heading):
             out += [f"{'#' * max(2, block.level)} {block.text}", ""]
         elif isinstance(block, Paragraph):
-            out += [f"**{block.text}**" if block.strong else block.text, ""]
+            text = _inline(block.text)
+            out += [f"**{text}**" if block.strong else text, ""]
         elif isinstance(block, Bullets):
-            out += [f"- {item}" for item in block.items] + [""]
+            out += [f"- {_inline(item)}" for item in block.items] + [""]
         elif isinstance(block, Code):
             fence = "````" if "```" in block.text else "```"
             out += [fence, block.text, fence, ""]
         elif isinstance(block, Table):
-            tables += 1
-            out += [f"*Table {tables}. {block.caption}*", ""]
+            if block.caption:
+                tables += 1
+                out += [f"*Table {tables}. {block.caption}*", ""]
             out.append("| " + " | ".join(_cell(c) for c in block.columns) + " |")
             out.append("|" + "|".join(" --- " for _ in block.columns) + "|")
             out += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in block.rows]

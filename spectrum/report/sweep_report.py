@@ -22,8 +22,8 @@ from ..labels import FACTOR_NAMES
 from ..records import curves_frame
 from ..stats.factors import FactorReport, build_factors
 from ..stats.frames import excluded_trials, grid_match, pending_seeds
-from ..stats.inference import plan_of
 from ..stats.latency import LatencyCosts, cost_correlations
+from ..stats.looks import plan_of
 from ..stats.summary import summarize
 from ..stats.verdict import Verdict, build_verdict
 from .analysis.design import Design, design_of

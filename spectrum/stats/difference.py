@@ -23,7 +23,6 @@ from .inference import (
     ALPHA,
     Decision,
     Design,
-    Plan,
     decide,
     holm,
     paired_t_p,
@@ -31,6 +30,7 @@ from .inference import (
     t_interval,
     welch,
 )
+from .looks import Plan
 from .power import MAX_SEEDS_REPORTED
 
 __all__ = ["ALPHA", "Difference", "Plan", "Test", "compare", "holm", "seed_order", "settle"]
@@ -255,7 +255,7 @@ def settle(tests: Sequence[T], plan: Plan | Design | None = None) -> list[T]:
     Look k uses each comparison's paired differences of the seeds below n_k (the seeds a
     sequential sweep had trained at that look; the first n_k differences when the seeds are not
     known); Holm runs over the family at each look, at ``alpha / looks``. A look counts once it
-    is complete (:meth:`.inference.Plan.looks_at`; without the study's pending seeds, once every
+    is complete (:meth:`.looks.Plan.looks_at`; without the study's pending seeds, once every
     comparison still undecided has all its pairs): a look over a lost trial tests the pairs
     present, and each test states the seeds it lost below its deciding look (``lost``). A test
     without paired differences takes no part (its adjusted p-values stay NaN and it stays

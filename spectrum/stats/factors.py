@@ -30,8 +30,8 @@ from . import interaction
 from .claims import FACTORS, REFERENCES, FactorVerdict, factor_verdict
 from .difference import settle
 from .factor_tests import FactorTest, context_label, contexts, factor_test
-from .inference import Plan, plan_of
 from .interaction import Interaction
+from .looks import Plan, plan_of
 from .summary import CONFIG
 from .trends import Trend, settle_trends
 
@@ -104,7 +104,7 @@ class FactorReport:
 def build_factors(usable: pd.DataFrame, *, plan: Plan | None = None) -> FactorReport:
     """Every factor comparison of a sweep from its usable trials (see the module docstring).
 
-    ``plan`` (:func:`.inference.plan_of`) sets the level, margin and looks.
+    ``plan`` (:func:`.looks.plan_of`) sets the level, margin and looks.
     """
     plan = plan or plan_of({})
     alpha = plan.design.alpha

@@ -146,7 +146,7 @@ def usable_search(frame: pd.DataFrame, n_objectives: int) -> pd.DataFrame:
 def pending_seeds(study) -> frozenset[int]:
     """Seeds of the grid points still to finish: a trial queued, running or interrupted, and none
     finished (complete, failed or diverged). A sequential report's look is complete once no seed
-    below it is pending (:class:`.inference.Plan`); a lost trial is finished, not pending."""
+    below it is pending (:class:`.looks.Plan`); a lost trial is finished, not pending."""
     finished, open_ = set(), {}
     for trial in study.get_trials(deepcopy=False):
         key = trial.user_attrs.get("grid_key")

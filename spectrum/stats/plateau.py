@@ -27,7 +27,8 @@ import numpy as np
 from .. import fmt
 from ..labels import level_name, segment_key
 from .difference import Test
-from .inference import Design, Plan, tost_p
+from .inference import Design, tost_p
+from .looks import Plan
 
 
 @dataclass(frozen=True)

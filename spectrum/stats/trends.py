@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from .. import fmt
 from ..labels import level_name, segment_key, segment_positions
 from .difference import Difference, Test, settle
-from .inference import Plan, per_seed_slopes, slope_seeds
+from .inference import per_seed_slopes, slope_seeds
+from .looks import Plan
 
 MIN_SEGMENTS = 3
 

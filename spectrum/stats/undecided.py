@@ -17,7 +17,7 @@ from __future__ import annotations
 import pandas as pd
 
 from .factors import build_factors
-from .inference import Plan
+from .looks import Plan
 from .summary import summarize
 from .verdict import build_verdict
 

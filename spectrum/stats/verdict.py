@@ -31,8 +31,8 @@ from ..labels import level_name, segment_key
 from ..options import MATCH_NAMES
 from .comparison import Comparison, against
 from .difference import compare, settle
-from .inference import Plan, plan_of
 from .latency import LatencyNote, latency_measured, latency_notes
+from .looks import Plan, plan_of
 from .pairing import by_seed
 from .plateau import Plateau, plateau_of, shape_sentence
 from .summary import GROUP, configurations
@@ -222,7 +222,7 @@ def build_verdict(
 ) -> Verdict:
     """The verdict of a sweep from its usable trials and its summary table.
 
-    ``plan`` (:func:`.inference.plan_of`) sets the level, margin and looks; by default alpha
+    ``plan`` (:func:`.looks.plan_of`) sets the level, margin and looks; by default alpha
     0.05, the default margin and one look.
     """
     plan = plan or plan_of({})

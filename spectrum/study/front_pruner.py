@@ -16,7 +16,9 @@ are far noisier than the last: at epoch k of E it is ``z * sqrt(2) * sd_k``, a o
 for the difference of two single-seed runs, with ``z`` at ``0.05 / (E - 1)`` (Bonferroni over a
 trial's E - 1 looks). ``sd_k`` is the seed SD at epoch k: measured, where the study holds
 repeated configurations' curves (the seeds ``--confirm`` stores) with at least
-:data:`MIN_DF` degrees of freedom at that epoch; else ``sd_E * (E / k) ** BAND_POWER``, where
+:data:`MIN_DF` degrees of freedom at that epoch, or where ``--prune-noise-from`` names an earlier
+search at the same budget whose ``--confirm`` seeds measured it (:func:`pilot_noise`); else
+``sd_E * (E / k) ** BAND_POWER``, where
 ``sd_E`` follows from ``--prune-band`` (:data:`DEFAULT_PRUNE_BAND`, the band for the final
 accuracy: ``1.645 * sqrt(2) * sd_E``). :data:`BAND_POWER` is fitted to the seed SD per epoch
 that repeated configurations measured (reports/search-front-pruning, docs/search.md).
@@ -29,11 +31,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import optuna
 from optuna.trial import TrialState
 from scipy import stats
 
+from ..errors import SpecError
 from ..stats.front import curve_noise
 
 # 1.645 * sqrt(2) * 0.65 pp: a one-sided 95% band for the difference of two single-seed runs
@@ -111,6 +115,49 @@ def measured_sd(study: optuna.Study) -> dict[int, float]:
     return {k: sd for k, (sd, df) in curve_noise(groups).items() if df >= MIN_DF}
 
 
+# What must be equal for a pilot search's seed noise to stand for this search's: the training
+# (epochs, batch, learning rate, schedule, subset, precision, ...) and the validation data.
+PILOT_DATA_KEYS = ("name", "val_size", "split_seed")
+
+
+def pilot_noise(folder: str | Path, train: Mapping, data: Mapping) -> dict[int, float]:
+    """The seed SD per epoch that a finished search's ``--confirm`` seeds measured
+    (``--prune-noise-from``), checked to be at this search's budget (``train``: its
+    :meth:`TrainConfig.as_dict`, ``data``: its DataConfig as a dict).
+
+    Raises:
+        SpecError: no study.db in ``folder``, a study that is not a search with ``--confirm``
+            seeds, or one trained at another budget or on other data (the message names it).
+    """
+    from .storage import load_existing_study, open_storage
+
+    flag = f"--prune-noise-from {folder}"
+    if not (Path(folder) / "study.db").is_file():
+        raise SpecError(f"{flag}: no study.db there; give a search's report folder")
+    study = load_existing_study(open_storage(None, Path(folder), heartbeat=False), None)
+    attrs = study.user_attrs
+    if attrs.get("kind") != "search":
+        raise SpecError(f"{flag}: not a search's study; give a search run with --confirm K")
+    theirs, ours = attrs.get("train") or {}, dict(train)
+    differ = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+    their_data = attrs.get("data") or {}
+    differ += [f"data {k}" for k in PILOT_DATA_KEYS if their_data.get(k) != data.get(k)]
+    if differ:
+        first = differ[0]
+        raise SpecError(
+            f"{flag}: it was trained at another budget ({first}: {theirs.get(first)!r} there, "
+            f"{ours.get(first)!r} here); seed noise per epoch only carries over at the same "
+            f"training and data"
+        )
+    noise = measured_sd(study)
+    if not noise:
+        raise SpecError(
+            f"{flag}: its study holds no --confirm seeds with >= {MIN_DF} degrees of freedom "
+            f"at any epoch; re-run that search with --confirm K"
+        )
+    return noise
+
+
 def cost_objectives(objectives: Sequence[str]) -> tuple[str, ...]:
     return tuple(o for o in objectives if o in COST_KEYS)
 
@@ -157,12 +204,21 @@ def finished_trials(study: optuna.Study, objectives: Sequence[str]) -> list[Fini
 class FrontPruner:
     """Asked after every epoch by a multi-objective search trial; reads the storage each time."""
 
-    def __init__(self, objectives: Sequence[str], band: PruneBand, epochs: int) -> None:
+    def __init__(
+        self,
+        objectives: Sequence[str],
+        band: PruneBand,
+        epochs: int,
+        pilot_sd: Mapping[int, float] | None = None,
+    ) -> None:
+        """``pilot_sd``: the seed SD per epoch of :func:`pilot_noise`, used where the study's own
+        repeated configurations do not measure it."""
         if "accuracy" not in objectives or not cost_objectives(objectives):
             raise ValueError("the front pruner needs accuracy and at least one cost objective")
         self.objectives = tuple(objectives)
         self.band = band
         self.epochs = epochs
+        self.pilot_sd = dict(pilot_sd or {})
 
     def outrun_by(
         self, study: optuna.Study, attrs: Mapping, epoch: int, accuracy: float
@@ -171,6 +227,7 @@ class FrontPruner:
         costs = trial_costs(attrs, self.objectives)
         if costs is None:  # not counted (cannot happen after before_training): never prune
             return None
-        band = self.band.at(epoch, self.epochs, measured_sd(study).get(epoch))
+        sd = measured_sd(study).get(epoch, self.pilot_sd.get(epoch))
+        band = self.band.at(epoch, self.epochs, sd)
         by = outrun_by(costs, accuracy, epoch, finished_trials(study, self.objectives), band)
         return None if by is None else (by, band)

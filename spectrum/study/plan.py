@@ -2,8 +2,8 @@
 
 :class:`SearchPlan` is everything that defines a search's results, so every worker on a study
 must agree on it (its :meth:`~SearchPlan.fingerprint` is stored on the study). It is validated
-once, when made, from the command line or from a study file's ``[search]`` table
-(:meth:`SearchPlan.from_dict`).
+once, when made, by :func:`search_plan` from the command line's, the API's or a study file's
+``[search]`` values (:func:`spectrum.study.studyfile.search_settings`).
 
 Objectives (:data:`spectrum.options.SEARCH_OBJECTIVES`): ``accuracy`` (validation, maximised), ``params``, ``flops`` and
 ``latency`` (minimised). One objective may be pruned (median or Hyperband, fed the validation
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
 from typing import Any
 
 from ..cost.latency import LatencySettings
@@ -35,9 +36,9 @@ from ..errors import SpecError
 from ..fields import Option, build, flag_of, option, options_of
 from ..options import SEARCH_OBJECTIVES as OBJECTIVES
 from ..options import items, number
-from .front_pruner import BAND_POWER, DEFAULT_PRUNE_BAND
+from .front_pruner import BAND_POWER, DEFAULT_PRUNE_BAND, pilot_noise
 from .grid import LATENCY as SWEEP_LATENCY
-from .space import SPACE_KEYS, SearchSpace
+from .space import SearchSpace
 from .space_options import SpaceOptions
 from .storage import GRACE_PERIOD_S, HEARTBEAT_INTERVAL_S
 
@@ -157,6 +158,16 @@ class SearchPlan:
             parse=_number(float, unset=DEFAULT_PRUNE_BAND),
         ),
     )
+    prune_noise_from: str | None = field(  # a search's report folder; the front pruner only
+        default=None,
+        metadata=option(
+            "A finished search's report folder, trained at this budget, whose --confirm seeds "
+            "measured the seed SD per epoch: the front pruner's band at each epoch then comes "
+            "from that measurement instead of widening --prune-band (docs/search.md).",
+            parse=lambda value, where: str(value) if value else None,
+            cli_type=Path | None,
+        ),
+    )
     confirm: int = field(  # seeds per front candidate after the search; not fingerprinted
         default=0,
         metadata=option(
@@ -203,7 +214,10 @@ class SearchPlan:
                 raise SpecError(
                     f"--prune-band is an accuracy difference in [0, 1), got {self.prune_band}"
                 )
-        elif self.pruner not in ("auto", "none"):
+            self.pilot_sd()  # read now, so a bad folder fails before any training
+        elif self.prune_noise_from:
+            raise SpecError("--prune-noise-from sets the front pruner's band; give --pruner front")
+        if self.pruner not in ("auto", "none", "front"):
             if len(objectives) > 1:
                 raise SpecError(
                     f"--pruner {self.pruner}: pruning is not available for "
@@ -230,53 +244,11 @@ class SearchPlan:
                 "measurements; drop --no-latency"
             )
 
-    @classmethod
-    def from_dict(
-        cls,
-        table: Mapping[str, Any],
-        *,
-        data: DataConfig | None = None,
-        train: TrainConfig | None = None,
-        latency: LatencySettings | None = LatencySettings(),
-        where: str = "search",
-    ) -> SearchPlan:
-        """A plan from a study file's ``[search]`` table.
-
-        Keys: ``objectives``, ``trials``, ``sampler``, ``pruner``, ``seed``, ``max_params``,
-        ``max_flops``, ``max_latency_ms``, and the space: either a ``space`` table or its keys
-        (see :meth:`SearchSpace.from_dict`) directly in ``[search]``. Errors are one line
-        starting with ``where``.
-        """
-        if not isinstance(table, Mapping):
-            raise SpecError(f"{where}: expected a table, got {type(table).__name__}")
-        unknown = sorted(set(table) - set(PLAN_KEYS) - set(SPACE_KEYS) - {"space"})
-        if unknown:
-            raise SpecError(
-                f"{where}: unknown key {unknown[0]!r} (known: "
-                f"{', '.join((*PLAN_KEYS, 'space', *SPACE_KEYS))})"
-            )
-        inline = {k: v for k, v in table.items() if k in SPACE_KEYS}
-        if inline and "space" in table:
-            raise SpecError(
-                f"{where}: give the space as a [space] table or as keys of the "
-                f"section, not both ({', '.join(sorted(inline))})"
-            )
-        try:
-            space = SearchSpace.from_dict(table.get("space", inline))
-            objectives = tuple(
-                str(o).strip().lower()
-                for o in items(table.get("objectives", "accuracy"), "search space objectives")
-            )
-            return search_plan(
-                {**table, "objectives": objectives},
-                lambda opt: opt.name,
-                space=space,
-                data=data or DataConfig(),
-                train=train or TrainConfig(),
-                latency=latency,
-            )
-        except SpecError as error:
-            raise SpecError(f"{where}: {error}") from None
+    def pilot_sd(self) -> dict[int, float]:
+        """The seed SD per epoch that ``--prune-noise-from`` measured ({} without one)."""
+        if not self.prune_noise_from:
+            return {}
+        return pilot_noise(self.prune_noise_from, self.train.as_dict(), asdict(self.data))
 
     @property
     def pruner_name(self) -> str:
@@ -302,6 +274,7 @@ class SearchPlan:
                 if self.pruner_name == "front"
                 else {}
             ),
+            **({"prune_noise_from": self.prune_noise_from} if self.prune_noise_from else {}),
             "seed": self.seed,
             "train": self.train.as_dict(),
             "dataset": self.data.name,
@@ -385,7 +358,3 @@ def search_plan(
 def storage_options(values: Mapping[str, Any], where: Callable[[Option], str] = flag_of) -> dict:
     """The storage's options (:class:`Heartbeat`) among a search's option ``values``."""
     return asdict(build(Heartbeat, values, where))
-
-
-# The name the study-file loader uses for a search's settings.
-SearchSettings = SearchPlan

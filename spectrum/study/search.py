@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import optuna
@@ -156,6 +156,7 @@ class _Context:
     preset: str
     device: torch.device
     events: TrialEvents
+    pilot_sd: dict[int, float] = field(default_factory=dict)  # --prune-noise-from
 
 
 def _label(params: Mapping[str, Any]) -> str:
@@ -271,7 +272,7 @@ def run_search_trial(trial: optuna.Trial, ctx: _Context) -> float | list[float]:
 
     reporting = plan.objectives == ("accuracy",)  # Optuna reports single objectives only
     front = (
-        FrontPruner(plan.objectives, PruneBand(plan.prune_band), config.epochs)
+        FrontPruner(plan.objectives, PruneBand(plan.prune_band), config.epochs, ctx.pilot_sd)
         if plan.pruner_name == "front"
         else None
     )
@@ -350,6 +351,7 @@ def run_search(
     events = events or TrialEvents()
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # trials report through ``events``
     plan = with_study_preset(plan, study_name, storage)
+    pilot_sd = plan.pilot_sd()
     splits = load_dataset(plan.data)
     preset = plan.space.preset
     study = open_search_study(plan, study_name, storage)
@@ -367,12 +369,15 @@ def run_search(
         "sampler": plan.sampler,
         "pruner": plan.pruner_name,
         **({"prune_band": plan.prune_band} if plan.pruner_name == "front" else {}),
+        **({"prune_noise": {"from": plan.prune_noise_from, "sd": pilot_sd}} if pilot_sd else {}),
         "seed": plan.seed,
         "trials": plan.trials,
         "data": {**asdict(plan.data), "sizes": splits.sizes, "source": splits.source},
     }.items():
         study.set_user_attr(name, value)
-    ctx = _Context(plan, DeviceData.from_splits(splits, device), splits, preset, device, events)
+    ctx = _Context(
+        plan, DeviceData.from_splits(splits, device), splits, preset, device, events, pilot_sd
+    )
 
     def objective(trial: optuna.Trial):
         return run_search_trial(trial, ctx)

@@ -36,10 +36,10 @@ def finished_seed_frame(study: optuna.Study):
 
 
 def study_plan(study: optuna.Study):
-    """The report's :class:`~spectrum.stats.inference.Plan` of this study, as the
+    """The report's :class:`~spectrum.stats.looks.Plan` of this study, as the
     sweep's looks see it: every round up to the look is finished (nothing pending below it), so
     a look over a lost trial tests the pairs present, as the report replays it."""
-    from ..stats.inference import plan_of
+    from ..stats.looks import plan_of
 
     return plan_of(study.user_attrs, pending=frozenset())
 

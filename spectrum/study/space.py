@@ -1,12 +1,11 @@
-"""The search space: what a search may vary, per flow, and the grammar that writes it down.
+"""The search space: what a search may vary, per flow, and the one grammar that writes it down.
 
 A search samples, for each flow (entry, middle, exit), the segment count g, the op order and the
 intermediate activation, plus the width multiplier, the middle-flow repeats, residual connections
-and optionally the learning rate. :class:`SearchSpace` is the one definition of those choices;
-:meth:`SearchSpace.from_dict` builds it from plain data (command-line strings or a study file)
-and rejects a bad key or value with a one-line :class:`~spectrum.errors.SpecError` naming it.
-:func:`flow_overrides` and :func:`merge_space_data` turn the command line's ``LIST`` /
-``FLOW=LIST`` values into that data; :func:`net_for_params` turns one sampled point into a net.
+and optionally the learning rate: :class:`SearchSpace`. Its one grammar is a parser per key
+(:data:`SPACE_PARSERS`, with one-line errors naming the flag or key) and :func:`assemble`;
+:class:`~spectrum.study.space_options.SpaceOptions` makes those keys the flags, the API's keywords
+and a study file's keys. :func:`net_for_params` turns one sampled point into a net.
 
 Every point of a space builds: a flow's g choices are powers of two that divide every channel
 count the flow's spatial convolutions see at every width multiplier and op order of the space
@@ -17,9 +16,10 @@ would not divide is refused when the space is made.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 import optuna
 
@@ -34,41 +34,171 @@ from ..net.xception import (
     resolve_widths,
     separable_layers,
 )
-from ..options import ACTIVATIONS, ORDERS, items, number, on_off, unique
-from ..options import choices as choice_list
+from ..options import ACTIVATIONS, ORDERS, choices, items, number, on_off, unique
 
 DEFAULT_WIDTHS = (0.5, 0.75, 1.0)
 DEFAULT_REPEATS = (1, 2, 3)
-SPACE_KEYS = (
-    "segments",
-    "orders",
-    "activations",
-    "entry",
-    "middle",
-    "exit",
-    "widths",
-    "repeats",
-    "residual",
-    "lr",
-    "lr_range",
-    "preset",
-)
 FLOW_KEYS = ("segments", "orders", "activations")
 
 
-def _where(key: str) -> str:
-    """How errors name a key of the space, e.g. ``search space entry.orders``."""
+class LrRange(NamedTuple):  # a log-uniform learning-rate range: lr LOW:HIGH, or lr_range
+    low: float
+    high: float
+
+
+# -- the grammar: one parser per key, ``where`` naming the flag or the key -------------------
+
+
+def _where(key: str) -> str:  # how the space's own checks name a key
     return f"search space {key}"
 
 
-def _segments(values: Any, key: str) -> tuple[Segments, ...]:
+def _segments(value: Any, where: str) -> tuple[Segments, ...] | None:
+    """g choices (``C`` or positive integers); ``all``: every g that builds (None)."""
+    given = items(value, where)
+    if len(given) == 1 and str(given[0]).strip().lower() == "all":
+        return None
     parsed = []
-    for item in items(values, _where(key)):
+    for item in given:
         try:
             parsed.append(parse_segments(item))
         except SpecError as error:
-            raise SpecError(f"{_where(key)}: {error}") from None
-    return tuple(sorted(unique(parsed, _where(key)), key=segments_sort_key))
+            raise SpecError(f"{where}: {error}") from None
+    return tuple(sorted(unique(parsed, where), key=segments_sort_key))
+
+
+def _each(value: Any, where: str, parse: Callable[[Any, str], Any]) -> tuple:
+    """A list (or comma-separated text) of distinct values, each parsed."""
+    return unique([parse(item, where) for item in items(value, where)], where)
+
+
+CHOICE_PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    "segments": _segments,
+    "orders": lambda value, where: choices(value, ORDERS, where),
+    "activations": lambda value, where: choices(value, ACTIVATIONS, where),
+}
+
+
+def flow_choices(value: Any, where: str, key: str) -> dict:
+    """``segments``, ``orders`` or ``activations`` (``key``): ``{flow: choices}``, None for every
+    flow. ``value``: a mapping ``{flow: choices}``, or texts and values for every flow where a
+    text ``FLOW=LIST`` is that flow's (and wins for it): the command line's repeated ``LIST`` /
+    ``FLOW=LIST`` (``["1,4,C", "exit=C"]``), the API's and a study file's choices
+    (``[1, 4, "C"]``, ``"1,4,C"``)."""
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    else:
+        given = [] if value is None else list(value) if isinstance(value, list | tuple) else [value]
+        texts = [item for item in given if isinstance(item, str) and "=" in item]
+        every = [v for item in given if item not in texts for v in items(item, where)]
+        pairs = [(None, every)] * bool(every) + [tuple(t.split("=", 1)) for t in texts]
+    out: dict = {}
+    for flow, choices_ in pairs:
+        flow = None if flow is None else str(flow).strip().lower()
+        if flow is not None and flow not in FLOWS:
+            raise SpecError(
+                f"{where}: {flow!r} names no flow; write LIST or FLOW=LIST with FLOW one of "
+                f"{', '.join(FLOWS)}"
+            )
+        if flow in out:
+            raise SpecError(f"{where}: the {flow} flow is given twice")
+        out[flow] = CHOICE_PARSERS[key](choices_, where if flow is None else f"{where} {flow}")
+    return out
+
+
+def flow_table(value: Any, where: str) -> dict:
+    """One flow's choices: a table ``{segments, orders, activations}`` (a None value: unset), or
+    the command line's ``KEY=LIST`` texts (``--exit segments=C --exit orders=depthwise-first``)."""
+    if isinstance(value, Mapping):
+        pairs = [(key, given, f"{where}.{key}") for key, given in value.items()]
+    else:
+        pairs = []
+        for text in [] if value is None else [value] if isinstance(value, str) else value:
+            key, sep, rest = (part.strip() for part in str(text).partition("="))
+            if not sep:
+                raise SpecError(f"{where}: {text!r} is not KEY=LIST ({', '.join(FLOW_KEYS)})")
+            pairs.append((key.lower(), rest, f"{where} {key.lower()}"))
+    out: dict = {}
+    for key, given, at in pairs:
+        if key not in FLOW_KEYS:
+            raise SpecError(f"{where}: unknown key {key!r} (known: {', '.join(FLOW_KEYS)})")
+        if key in out:
+            raise SpecError(f"{at}: given twice")
+        if given is not None:
+            out[key] = CHOICE_PARSERS[key](given, at)
+    return out
+
+
+def lr_range(value: Any, where: str) -> LrRange | None:
+    """A log-uniform range: ``LOW:HIGH`` (or ``LOW,HIGH``), ``[low, high]`` or ``{low, high}``."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        if set(value) != {"low", "high"}:
+            raise SpecError(f"{where}: a range table needs exactly low and high")
+        bounds = [value["low"], value["high"]]
+    elif isinstance(value, str):
+        bounds = value.replace(",", ":").split(":")
+    else:
+        bounds = items(value, where)
+    if len(bounds) != 2:
+        raise SpecError(f"{where}: a range is LOW:HIGH, got {value!r}")
+    low, high = (float(number(v, where, float)) for v in bounds)
+    if not 0 < low < high:
+        raise SpecError(f"{where}: need 0 < low < high, got {low:g}:{high:g}")
+    return LrRange(low, high)
+
+
+def lr_choices(value: Any, where: str) -> float | tuple[float, ...] | LrRange:
+    """``lr``: one number (the training's, not searched), choices (``0.05,0.2`` or a list of
+    several) or a range (``LOW:HIGH`` or ``{low, high}``)."""
+    if isinstance(value, Mapping) or (isinstance(value, str) and ":" in value):
+        return lr_range(value, where)
+    several = isinstance(value, (list, tuple)) and len(value) != 1
+    if several or (isinstance(value, str) and "," in value):
+        return _each(value, where, lambda v, at: float(number(v, at, float)))
+    one = value[0] if isinstance(value, (list, tuple)) else value
+    return float(number(one, where, float))
+
+
+SPACE_PARSERS: dict[str, Callable[[Any, str], Any]] = {
+    **{key: partial(flow_choices, key=key) for key in FLOW_KEYS},
+    **{flow: flow_table for flow in FLOWS},
+    "widths": lambda value, where: _each(value, where, lambda w, at: float(number(w, at, float))),
+    "repeats": lambda value, where: _each(value, where, lambda r, at: int(number(r, at, int))),
+    "residual": lambda value, where: _each(value, where, on_off),
+    "lr": lr_choices,
+    "lr_range": lr_range,
+    "preset": lambda value, where: str(value).strip().lower(),
+}
+SPACE_KEYS = tuple(SPACE_PARSERS)
+
+
+def assemble(parsed: Mapping[str, Any]) -> tuple[SearchSpace, float | None]:
+    """The space that parsed values (keyed by :data:`SPACE_KEYS`; missing: the defaults) give,
+    and the training's learning rate when ``lr`` is one number (else None)."""
+    flows = {}
+    for flow in FLOWS:
+        by_flow, settings = parsed.get(flow, {}), {}
+        for key in FLOW_KEYS:
+            by_key = parsed.get(key, {})
+            if flow in by_key and key in by_flow:
+                raise SpecError(
+                    f"search space {flow}.{key}: given twice ({key} {flow}=LIST and {flow}.{key})"
+                )
+            found = [s[n] for s, n in ((by_flow, key), (by_key, flow), (by_key, None)) if n in s]
+            settings.update({key: found[0]} if found else {})
+        flows[flow] = FlowSpace(**settings)
+    kwargs: dict[str, Any] = {
+        key: parsed[key] for key in ("widths", "repeats", "residual", "preset") if key in parsed
+    }
+    lr, ranged = parsed.get("lr"), parsed.get("lr_range")
+    if isinstance(lr, tuple) and ranged is not None:
+        raise SpecError("search space lr: give lr choices or lr_range, not both")
+    ranged = lr if isinstance(lr, LrRange) else ranged
+    kwargs["lr"] = lr if isinstance(lr, tuple) and not isinstance(lr, LrRange) else ()
+    kwargs["lr_range"] = None if ranged is None else tuple(ranged)
+    return SearchSpace(**flows, **kwargs), lr if isinstance(lr, float) else None
 
 
 @dataclass(frozen=True)
@@ -104,18 +234,13 @@ class SearchSpace:
             raise SpecError(
                 f"search space preset: {self.preset!r} is not one of: auto, {', '.join(PRESETS)}"
             )
-        unique(list(self.widths), _where("widths"))
-        if any(not w > 0 for w in self.widths):
-            raise SpecError(
-                f"search space widths: every width multiplier must be > 0, got "
-                f"{', '.join(str(w) for w in self.widths)}"
-            )
-        unique(list(self.repeats), _where("repeats"))
-        if any(r < 0 for r in self.repeats):
-            raise SpecError(
-                f"search space repeats: middle-flow repeats must be >= 0, got "
-                f"{', '.join(str(r) for r in self.repeats)}"
-            )
+        for key, values, low, rule in (
+            ("widths", self.widths, 0, "every width multiplier must be > 0"),
+            ("repeats", self.repeats, -1, "middle-flow repeats must be >= 0"),
+        ):
+            unique(list(values), _where(key))
+            if any(not v > low for v in values):
+                raise SpecError(f"{_where(key)}: {rule}, got {', '.join(map(str, values))}")
         unique(list(self.residual), _where("residual"))
         if self.lr and self.lr_range is not None:
             raise SpecError("search space lr: give lr choices or lr_range, not both")
@@ -135,78 +260,24 @@ class SearchSpace:
                 unique(list(space.segments), _where(f"{flow}.segments"))
                 self._check_segments(flow, space)
 
-    # -- construction ------------------------------------------------------------------------
-
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> SearchSpace:
-        """A space from plain data, e.g. a study file's ``[space]`` table.
-
-        Keys: ``segments``, ``orders``, ``activations`` (every flow), tables ``entry``,
-        ``middle``, ``exit`` with the same three keys (that flow only, overriding), ``widths``,
-        ``repeats``, ``residual`` (on/off or booleans), ``lr`` (choices, or ``"LOW:HIGH"`` /
-        ``{low, high}`` for a log-uniform range), ``lr_range`` (``[low, high]``), ``preset``.
-        Each list may be a list or a comma-separated string. Missing keys keep the defaults.
-        Segments are ``C`` or positive integers (``"C"``/``"c"`` also as strings).
-        """
+    def from_dict(cls, data: Mapping[str, Any], where: str = "search space") -> SearchSpace:
+        """A space from plain data keyed by :data:`SPACE_KEYS` (e.g. :meth:`to_dict`'s), read by
+        the one grammar's parsers; None (and an empty ``lr``) leaves a key unset. One ``lr`` is
+        the training's learning rate, not a choice of the space: refused here."""
         if not isinstance(data, Mapping):
-            raise SpecError(f"search space: expected a table of keys, got {type(data).__name__}")
+            raise SpecError(f"{where}: expected a table of keys, got {type(data).__name__}")
         unknown = sorted(set(data) - set(SPACE_KEYS))
         if unknown:
+            raise SpecError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(SPACE_KEYS)})")
+        given = {key: value for key, value in data.items() if value not in (None, [], ())}
+        space, lr = assemble({k: SPACE_PARSERS[k](v, f"{where} {k}") for k, v in given.items()})
+        if lr is not None:
             raise SpecError(
-                f"search space: unknown key {unknown[0]!r} (known: {', '.join(SPACE_KEYS)})"
+                f"{where} lr: one value is the training's learning rate, not a choice of the "
+                f"space; give choices (0.05,0.2) or a range LOW:HIGH"
             )
-        shared = {key: data[key] for key in FLOW_KEYS if key in data}
-        flows = {}
-        for flow in FLOWS:
-            table = data.get(flow, {})
-            if not isinstance(table, Mapping):
-                raise SpecError(
-                    f"search space {flow}: expected a table with keys "
-                    f"{', '.join(FLOW_KEYS)}, got {table!r}"
-                )
-            bad = sorted(set(table) - set(FLOW_KEYS))
-            if bad:
-                raise SpecError(
-                    f"search space {flow}: unknown key {bad[0]!r} (known: {', '.join(FLOW_KEYS)})"
-                )
-            merged = {**shared, **table}
-            where = {key: (f"{flow}.{key}" if key in table else key) for key in FLOW_KEYS}
-            flows[flow] = FlowSpace(
-                segments=(
-                    _segments(merged["segments"], where["segments"])
-                    if merged.get("segments") not in (None, "", "all")
-                    else None
-                ),
-                orders=(
-                    choice_list(merged["orders"], ORDERS, _where(where["orders"]))
-                    if "orders" in merged
-                    else ORDERS
-                ),
-                activations=(
-                    choice_list(merged["activations"], ACTIVATIONS, _where(where["activations"]))
-                    if "activations" in merged
-                    else ACTIVATIONS
-                ),
-            )
-        kwargs: dict[str, Any] = dict(flows)
-        if "widths" in data:
-            at = _where("widths")
-            kwargs["widths"] = unique(
-                [float(number(w, at, float)) for w in items(data["widths"], at)], at
-            )
-        if "repeats" in data:
-            at = _where("repeats")
-            kwargs["repeats"] = unique(
-                [int(number(r, at, int)) for r in items(data["repeats"], at)], at
-            )
-        if "residual" in data:
-            at = _where("residual")
-            kwargs["residual"] = unique([on_off(r, at) for r in items(data["residual"], at)], at)
-        lr_choices, lr_range = _parse_lr(data.get("lr"), data.get("lr_range"))
-        kwargs["lr"], kwargs["lr_range"] = lr_choices, lr_range
-        if "preset" in data:
-            kwargs["preset"] = str(data["preset"]).strip().lower()
-        return cls(**kwargs)
+        return space
 
     def to_dict(self) -> dict:
         """Plain, JSON-ready data that :meth:`from_dict` reads back into an equal space."""
@@ -311,72 +382,6 @@ class SearchSpace:
         if self.lr_range is not None:
             return None
         return math.prod(len(v) for v in self.choices().values())
-
-
-def _parse_lr(lr: Any, lr_range: Any) -> tuple[tuple[float, ...], tuple[float, float] | None]:
-    def pair(value: Any, key: str) -> tuple[float, float]:
-        if isinstance(value, Mapping):
-            bad = sorted(set(value) - {"low", "high"})
-            if bad or not {"low", "high"} <= set(value):
-                raise SpecError(f"search space {key}: a range table needs exactly low and high")
-            bounds = [value["low"], value["high"]]
-        elif isinstance(value, str):
-            bounds = value.split(":")
-        else:
-            bounds = items(value, _where(key))
-        if len(bounds) != 2:
-            raise SpecError(f"search space {key}: a range is LOW:HIGH, got {value!r}")
-        low, high = (float(number(v, _where(key), float)) for v in bounds)
-        return low, high
-
-    if lr_range is not None:
-        if lr not in (None, (), []):
-            raise SpecError("search space lr: give lr choices or lr_range, not both")
-        return (), pair(lr_range, "lr_range")
-    if lr is None or (isinstance(lr, (list, tuple, str)) and len(lr) == 0):
-        return (), None
-    if isinstance(lr, Mapping) or (isinstance(lr, str) and ":" in lr):
-        return (), pair(lr, "lr")
-    values = [float(number(v, _where("lr"), float)) for v in items(lr, _where("lr"))]
-    return unique(values, _where("lr")), None
-
-
-def flow_overrides(values: list[str] | tuple[str, ...] | None, key: str) -> dict:
-    """Command-line values such as ``["1,4,C", "exit=C"]`` -> from_dict data for ``key``.
-
-    A bare list applies to every flow; ``FLOW=LIST`` to that flow only (and wins).
-    """
-    data: dict[str, Any] = {}
-    for value in values or ():
-        text = str(value).strip()
-        flow, sep, rest = text.partition("=")
-        if sep:
-            flow = flow.strip().lower()
-            if flow not in FLOWS:
-                raise SpecError(
-                    f"search space {key}: {text!r} names no flow; write "
-                    f"LIST or FLOW=LIST with FLOW one of {', '.join(FLOWS)}"
-                )
-            if key in data.get(flow, {}):
-                raise SpecError(f"search space {flow}.{key}: given twice")
-            data.setdefault(flow, {})[key] = rest
-        else:
-            if key in data:
-                raise SpecError(f"search space {key}: given twice (use FLOW=LIST for one flow)")
-            data[key] = text
-    return data
-
-
-def merge_space_data(*parts: Mapping[str, Any]) -> dict:
-    """Merge from_dict data, flow tables key by key (later parts win)."""
-    out: dict[str, Any] = {}
-    for part in parts:
-        for key, value in part.items():
-            if key in FLOWS and isinstance(value, Mapping):
-                out[key] = {**out.get(key, {}), **value}
-            else:
-                out[key] = value
-    return out
 
 
 def net_for_params(space: SearchSpace, params: Mapping[str, Any], preset: str) -> NetConfig:

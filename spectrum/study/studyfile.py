@@ -11,7 +11,13 @@
     segments = ["C"]             # width_multiplier, middle_repeats; sequential seeds:
     activations = ["none", "relu", "elu"]   # until_decided, max_seeds, seed_step; and the
     seeds = 3                    # equivalence margin (accuracy points)
-    [search]                     # spectrum.study.plan.SearchSettings (kind = "search" only)
+    [search]                     # kind = "search" only: the plan's keys (objectives, trials,
+    objectives = ["accuracy", "flops"]   # sampler, pruner, max_flops, ...: search_options())
+    trials = 30                  # and the space's keys, here or in their own table:
+    [search.space]               # the flags' keys and values (spectrum.study.space_options):
+    segments = [1, 4, "C"]       # every flow, or {exit = ["C"]} / ["1,4,C", "exit=C"] per flow
+    exit = {orders = ["depthwise-first"]}   # one flow's choices
+    lr = "0.01:0.5"              # one value (the training's), choices or a range LOW:HIGH
 
 An unknown key or a value of the wrong type is a one-line :class:`SpecError` naming the file and
 the key. ``overrides`` (``--set train.epochs=3``, or just ``epochs=3`` when unambiguous) are
@@ -32,7 +38,9 @@ from ..errors import SpecError
 from ..fields import Option, options_of
 from .grid import SEQUENTIAL, SweepPlan
 from .grid import sweep_plan as options_sweep_plan
-from .plan import SearchSettings
+from .plan import PLAN_KEYS, SearchPlan, search_plan
+from .space import SPACE_KEYS
+from .space_options import space_of
 
 KINDS = ("sweep", "search")
 STUDY_KEYS = {"name": str, "kind": str, "description": str, "device": str, "storage": str}
@@ -50,7 +58,7 @@ class Study:
     device: str = "auto"
     storage: str | None = None
     sweep: SweepPlan | None = None
-    search: SearchSettings | None = None  # for kind = "search"
+    search: SearchPlan | None = None  # for kind = "search"
 
 
 def type_name(kind) -> str:
@@ -159,6 +167,54 @@ def sweep_plan(
     )
 
 
+def search_settings(
+    table: dict,
+    data: DataConfig,
+    train: TrainConfig,
+    latency: LatencySettings,
+    source: str,
+    train_lr_given: bool = False,
+) -> SearchPlan:
+    """A ``[search]`` table: the plan's keys, and the space's keys (those of the flags, read by
+    :func:`~spectrum.study.space_options.space_of`) in the table or in its ``[search.space]``.
+    One ``lr`` is the training's learning rate, as ``--lr 0.05`` is (``[train].lr``: give it
+    once); choices or a range are searched."""
+    where = f"{source} [search]"
+    known = (*PLAN_KEYS, *SPACE_KEYS, "space")
+    for key in table:
+        if key not in known:
+            raise SpecError(f"{where}: unknown key {key!r} (known: {', '.join(known)})")
+    inline = {key: value for key, value in table.items() if key in SPACE_KEYS}
+    space_where = where
+    if "space" in table:
+        if inline:
+            raise SpecError(
+                f"{where}: give the space as a [space] table or as keys of the section, not "
+                f"both ({', '.join(sorted(inline))})"
+            )
+        inline, space_where = table["space"], f"{source} [search.space]"
+        if not isinstance(inline, dict):
+            raise SpecError(f"{where}.space must be a table ([search.space])")
+    space, lr = space_of(inline, lambda opt: f"{space_where}.{opt.name}", space_where)
+    if lr is not None:
+        if train_lr_given and lr != train.lr:
+            raise SpecError(
+                f"{space_where}.lr: one value is the training's learning rate, which [train].lr "
+                f"sets to {train.lr:g}; give it once (or choices / a range LOW:HIGH to search)"
+            )
+        try:
+            train = replace(train, lr=lr)
+        except SpecError as error:
+            raise SpecError(f"{space_where}.lr: {error}") from None
+    plan = {key: value for key, value in table.items() if key in PLAN_KEYS}
+    try:
+        return search_plan(
+            plan, lambda opt: opt.name, space=space, data=data, train=train, latency=latency
+        )
+    except SpecError as error:
+        raise SpecError(f"{where}: {error}") from None
+
+
 def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     """Read, override and validate a study file."""
     path = Path(path)
@@ -211,7 +267,7 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     if "sweep" in table:
         raise SpecError(f"{source}: a search study has no [sweep] section")
 
-    settings = SearchSettings.from_dict(
-        table.get("search", {}), data=data, train=train, latency=latency, where=f"{source} [search]"
-    )
+    search = table.get("search", {})
+    lr_given = "lr" in table.get("train", {})
+    settings = search_settings(search, data, train, latency, source, lr_given)
     return replace(study, search=settings)

@@ -27,7 +27,8 @@ from scipy import stats
 
 from ...errors import SpecError
 from ...labels import level_name
-from ...stats.inference import Plan, t_interval, welch
+from ...stats.inference import t_interval, welch
+from ...stats.looks import Plan
 from ...stats.pairing import by_seed
 from ...stats.summary import CONFIG, GROUP, config_key, configurations, summarize
 from ...stats.verdict import build_verdict
