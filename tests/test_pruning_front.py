@@ -198,7 +198,7 @@ def test_a_pilot_at_another_budget_or_without_repeats_is_refused(tmp_path):
     with pytest.raises(SpecError, match=r"another budget \(epochs: 4 there, 8 here\)"):
         pilot_noise(pilot, TrainConfig(epochs=8).as_dict(), data)
     other = {**data, "val_size": 1000}
-    with pytest.raises(SpecError, match="data val_size"):
+    with pytest.raises(SpecError, match=r"\(data val_size: 5000 there, 1000 here\)"):
         pilot_noise(pilot, TrainConfig(epochs=4).as_dict(), other)
     bare = _pilot(tmp_path / "bare", confirm=False)
     with pytest.raises(SpecError, match="holds no --confirm seeds"):

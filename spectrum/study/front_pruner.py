@@ -139,15 +139,15 @@ def pilot_noise(folder: str | Path, train: Mapping, data: Mapping) -> dict[int, 
     if attrs.get("kind") != "search":
         raise SpecError(f"{flag}: not a search's study; give a search run with --confirm K")
     theirs, ours = attrs.get("train") or {}, dict(train)
-    differ = sorted(k for k in set(theirs) | set(ours) if theirs.get(k) != ours.get(k))
+    differ = [(k, theirs.get(k), ours.get(k)) for k in sorted(set(theirs) | set(ours))]
     their_data = attrs.get("data") or {}
-    differ += [f"data {k}" for k in PILOT_DATA_KEYS if their_data.get(k) != data.get(k)]
+    differ += [(f"data {k}", their_data.get(k), data.get(k)) for k in PILOT_DATA_KEYS]
+    differ = [d for d in differ if d[1] != d[2]]
     if differ:
-        first = differ[0]
+        key, there, here = differ[0]
         raise SpecError(
-            f"{flag}: it was trained at another budget ({first}: {theirs.get(first)!r} there, "
-            f"{ours.get(first)!r} here); seed noise per epoch only carries over at the same "
-            f"training and data"
+            f"{flag}: it was trained at another budget ({key}: {there!r} there, {here!r} "
+            f"here); seed noise per epoch only carries over at the same training and data"
         )
     noise = measured_sd(study)
     if not noise:
