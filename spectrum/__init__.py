@@ -20,12 +20,15 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from .api import Counts as Counts
     from .api import Matched as Matched
     from .api import SpectrumConv as SpectrumConv
+    from .api import compare as compare
     from .api import count as count
     from .api import load_results as load_results
     from .api import match_width as match_width
     from .api import proxy as proxy
     from .api import search as search
     from .api import sweep as sweep
+    from .api import train as train
+    from .api import write_report as write_report
     from .api import xception as xception
 
 __version__ = "0.1.0"
@@ -36,12 +39,15 @@ _LAZY = (
     "Counts",
     "Matched",
     "SpectrumConv",
+    "compare",
     "count",
     "load_results",
     "match_width",
     "proxy",
     "search",
     "sweep",
+    "train",
+    "write_report",
     "xception",
 )
 

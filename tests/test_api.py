@@ -33,9 +33,9 @@ def cli_error(capsys, *args: str) -> str:
 
 def test_all_lists_the_public_names_and_import_stays_light():
     expected = {
-        "BlockSpec", "Counts", "Matched", "SpectrumConv", "count", "load_results", "match_width",
-        "proxy", "search", "sweep", "xception", "DataError", "SegmentsError", "SpecError",
-        "SpectrumError", "StorageError", "__version__",
+        "BlockSpec", "Counts", "Matched", "SpectrumConv", "compare", "count", "load_results",
+        "match_width", "proxy", "search", "sweep", "train", "write_report", "xception",
+        "DataError", "SegmentsError", "SpecError", "SpectrumError", "StorageError", "__version__",
     }  # fmt: skip
     assert set(spectrum.__all__) == expected
     for name in spectrum.__all__:

@@ -108,7 +108,7 @@ def test_train_builds_its_net_from_every_flag(monkeypatch):
         seen["net"] = spec.net
         raise Built
 
-    monkeypatch.setattr("spectrum.commands.nets.run_trial", run_trial)
+    monkeypatch.setattr("spectrum.api.trials.run_trial", run_trial)
     argv = ["train", "--dataset", "synthetic", "--device", "cpu", "--train-subset", "64"]
     for name, text in texts.items():
         argv += ["--" + name.replace("_", "-"), text]

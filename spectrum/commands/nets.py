@@ -8,27 +8,18 @@ from pathlib import Path
 import typer
 from tqdm import tqdm
 
+from ..api.trials import train as train_one
+from ..api.trials import train_settings
 from ..cost.latency import LatencySettings
-from ..data import DataConfig, load_dataset
 from ..device import configure, resolve_device
-from ..engine.device_data import device_data
-from ..engine.distributed import (
-    check_batch,
-    launch_from_environment,
-    local_launch,
-    main_rank_first,
-    process_group,
-    rank_device,
-)
-from ..engine.train import TrainConfig
+from ..engine.distributed import check_batch, launch_from_environment, local_launch
+from ..engine.train import EpochRecord
 from ..errors import SpecError
-from ..fields import build, flag_of
 from ..net.net_options import NetOptions
 from ..net.presets import PRESETS
 from ..net.segments import parse_segments_list
-from ..net.xception import check_config, choose_preset
+from ..net.xception import check_config
 from ..options import MATCH_CHOICES, parse_choice
-from ..study.trial import TrialSpec, fit_to_data, run_trial
 from .flags import (
     ACTIVATION,
     BASE_WIDTH,
@@ -112,48 +103,32 @@ def train(
     **values,
 ) -> None:
     """Train one configuration and print its numbers."""
-    options = NetOptions.parse(values)  # the net's flags (those of NetOptions with cli=True)
-    config = build(TrainConfig, values, flag_of)
-    data = build(DataConfig, values, flag_of)
-    device = values["device"]
+    options = {name: value for name, value in values.items() if name != "device"}
+    settings = train_settings(options)  # the flags' one-line messages, before any launch
     if nproc_per_node != 1 and launch_from_environment() is None:
         argv = invoked_args()
         at = argv.index("--nproc-per-node")
-        command = local_launch(argv[:at] + argv[at + 2 :], nproc_per_node, config.batch_size)
+        command = local_launch(
+            argv[:at] + argv[at + 2 :], nproc_per_node, settings.train.batch_size
+        )
         raise typer.Exit(subprocess.run(command).returncode)
     launch = launch_from_environment()  # one process of a torchrun run; None in one process
     if launch is not None:
         try:
-            check_batch(config.batch_size, launch.world_size)
+            check_batch(settings.train.batch_size, launch.world_size)
         except SpecError:
             if not launch.is_main:  # every rank finds it; rank 0 says it
                 raise typer.Exit(2) from None
             raise
-    torch_device = resolve_device(device) if launch is None else rank_device(launch, device)
-    configure(torch_device)
-    with process_group(launch, torch_device) as ranks:
-        with main_rank_first(ranks):
-            splits = load_dataset(data)
-        net = fit_to_data(options.config(choose_preset(preset, splits.image_size)), splits)
-        progress = TrialProgress(total=1) if launch is None or launch.is_main else None
-        try:
-            record = run_trial(
-                TrialSpec(net, config, seed),
-                device_data(splits, torch_device, ranks),
-                torch_device,
-                dataset=splits.name,
-                on_step=progress.step if progress else None,
-                on_epoch=progress.epoch if progress else None,
-            )
-            if progress:
-                progress.trial_finished(record)
-        finally:
-            if progress:
-                progress.close()
-    if progress is None:  # only rank 0 prints
+    bars = _TrialBars()  # drawn once the data are loaded, as the trial starts
+    try:
+        record = train_one(
+            preset=preset, seed=seed, device=values["device"], progress=bars, **options
+        )
+    finally:
+        bars.close()
+    if launch is not None and not launch.is_main:  # only rank 0 prints
         return
-    if ranks is not None:
-        record["processes"] = f"{ranks.world_size} ({ranks.backend})"
     for name in (
         "status",
         "params",
@@ -173,3 +148,27 @@ def train(
             typer.echo(
                 f"{name:>14}: {value:.4f}" if isinstance(value, float) else f"{name:>14}: {value}"
             )
+
+
+class _TrialBars:
+    """The API's trial events (:data:`spectrum.api.trials.TRAIN_EVENTS`, rank 0's under
+    torchrun) drawn as :class:`TrialProgress` bars, made when the trial starts."""
+
+    def __init__(self) -> None:
+        self.progress: TrialProgress | None = None
+
+    def __call__(self, event: str, data: dict) -> None:
+        if event == "trial_started":
+            self.progress = TrialProgress(total=data["total"])
+        elif self.progress is None:
+            return
+        elif event == "step":
+            self.progress.step(data["epoch"], data["step"], data["steps"])
+        elif event == "epoch":
+            self.progress.epoch(EpochRecord(**data))
+        elif event == "trial_finished":
+            self.progress.trial_finished(data)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
