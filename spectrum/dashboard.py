@@ -19,7 +19,7 @@ import optuna
 
 from .errors import SpecError
 from .stopping import sigterm_as_interrupt
-from .study.storage import open_storage
+from .study.storage import open_storage, report_folder_storage
 
 INSTALL_HINT = "pip install 'spectrum[dashboard]'"
 DEFAULT_HOST = "127.0.0.1"
@@ -35,15 +35,7 @@ def dashboard_storage(target: str, storage: str | None) -> optuna.storages.BaseS
     """The storage of ``target``: a report folder holding study.db, or (with ``storage``) any
     Optuna storage URL or file, ``target`` then naming the study or its report folder."""
     if storage is None:
-        folder = Path(target)
-        if not folder.is_dir():
-            raise SpecError(
-                f"{target!r} is not a directory; give a report directory or "
-                f"--storage URL with a study name"
-            )
-        if not (folder / "study.db").exists():
-            raise SpecError(f"{folder / 'study.db'} does not exist; give --storage")
-        return open_storage(None, folder, heartbeat=False)
+        return report_folder_storage(target)
     return open_storage(storage, Path("reports") / Path(target).name, heartbeat=False)
 
 

@@ -8,7 +8,12 @@ from pathlib import Path
 
 from ..errors import SpecError
 from ..study.run import check_study_name
-from ..study.storage import describe_storage, load_existing_study, open_storage
+from ..study.storage import (
+    describe_storage,
+    load_existing_study,
+    open_storage,
+    report_folder_storage,
+)
 
 
 def write_report(
@@ -40,21 +45,16 @@ def write_report(
     out = Path(out) if out is not None else None
     target = str(target)
     target_path = Path(target)
+    optuna_storage = report_folder_storage(target) if storage is None else None
     if storage is None:
-        if not target_path.is_dir():
-            raise SpecError(
-                f"{target!r} is not a directory; give a report directory or "
-                f"--storage URL with a study name"
-            )
-        if not (target_path / "study.db").exists():
-            raise SpecError(f"{target_path / 'study.db'} does not exist; give --storage")
         base_dir = target_path
     else:
         base_dir = out or Path("reports") / (study or target_path.name)
         study = study or (None if target_path.is_dir() else target)
     if study is not None:
         check_study_name(study, "study")
-    optuna_storage = open_storage(storage, base_dir, heartbeat=False)
+    if optuna_storage is None:
+        optuna_storage = open_storage(storage, base_dir, heartbeat=False)
     loaded = load_existing_study(optuna_storage, study)
     if out is None and not target_path.is_dir():
         check_study_name(loaded.study_name, "study")

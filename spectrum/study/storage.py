@@ -43,7 +43,7 @@ import optuna
 import sqlalchemy
 from optuna.storages.journal import JournalFileBackend, JournalStorage
 
-from spectrum.errors import StorageError
+from spectrum.errors import SpecError, StorageError
 
 from .storage_url import (
     DEFAULT_DRIVERS,
@@ -334,6 +334,24 @@ def _storage_name(storage: optuna.storages.BaseStorage | str) -> str:
 def _name_list(names: list[str], limit: int = 20) -> str:
     shown = ", ".join(repr(n) for n in names[:limit])
     return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def report_folder_storage(target: str) -> optuna.storages.BaseStorage:
+    """The storage of a report folder ``target``: its SQLite ``study.db`` (what ``spectrum report``
+    and ``spectrum dashboard`` read when no ``--storage`` is given).
+
+    Raises:
+        SpecError: ``target`` is not a directory, or holds no study.db.
+    """
+    folder = Path(target)
+    if not folder.is_dir():
+        raise SpecError(
+            f"{target!r} is not a directory; give a report directory or "
+            f"--storage URL with a study name"
+        )
+    if not (folder / "study.db").exists():
+        raise SpecError(f"{folder / 'study.db'} does not exist; give --storage")
+    return open_storage(None, folder, heartbeat=False)
 
 
 def load_existing_study(
